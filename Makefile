@@ -1,0 +1,102 @@
+# normbench: `make` builds build/normbench; `make run` and `make check`
+# install what is missing first (scripts/install-deps.sh).
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC = gcc
+endif
+CFLAGS ?= -O2 -g
+# -ffp-contract=off: the compiler must not fuse a*b+c on its own, or a
+# kernel's rounding would depend on the optimiser. -fno-math-errno lets
+# sqrtf be one instruction.
+NB_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -ffp-contract=off -fno-math-errno \
+            -MMD -MP -Isrc -Ikernels
+PKGS = mpfr hwloc papi inih
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS = $(PKG_LIBS) -lgmp -lcsv -lm -lpthread
+PREFIX ?= /usr/local
+VERSION = 0.1.0
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+# Each ISA's kernel files end in _ISA.c and get that ISA's flags; nothing
+# else is built with vector flags, so the harness runs on any x86-64.
+# Adding an ISA: kernels/*_newisa.c and a FLAGS_newisa line here.
+FLAGS_scalar =
+FLAGS_avx2 = -mavx2 -mfma -mf16c
+FLAGS_avx512 = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
+isa_of = $(lastword $(subst _, ,$(basename $(notdir $(1)))))
+
+ARCH := $(shell uname -m)
+KERNEL_SRC = $(wildcard kernels/*_scalar.c)
+ifeq ($(ARCH),x86_64)
+KERNEL_SRC += $(wildcard kernels/*_avx2.c kernels/*_avx512.c)
+else
+NB_CFLAGS += -DNB_NO_X86_KERNELS
+endif
+LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
+OBJ_DIR = build/obj$(SUFFIX)
+LIB_OBJ = $(patsubst %.c,$(OBJ_DIR)/%.o,$(LIB_SRC) $(KERNEL_SRC))
+BIN = build/normbench$(SUFFIX)
+
+TEST_SRC = $(wildcard tests/src/test_*.c tests/kernels/test_*.c)
+TEST_BIN = $(patsubst tests/%.c,build/tests$(SUFFIX)/%,$(TEST_SRC))
+
+DEPS_STAMP = build/.deps-ok
+
+.PHONY: all deps run check check-sanitize check-valgrind install clean
+all: $(BIN)
+
+# Installs the Debian packages only when a probe fails.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/install-deps.sh
+	@if pkg-config --exists $(PKGS) criterion && [ -f /usr/include/csv.h ] && command -v gnuplot >/dev/null; then :; \
+	 else sh scripts/install-deps.sh; fi
+	@mkdir -p build && touch $@
+
+$(OBJ_DIR)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NB_CFLAGS) $(FLAGS_$(call isa_of,$<)) -c $< -o $@
+
+$(OBJ_DIR)/src/%.o: src/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -DNB_VERSION='"$(VERSION)"' -DNB_GIT_REV='"$(GIT_REV)"' -c $< -o $@
+
+$(BIN): $(OBJ_DIR)/src/main.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+build/tests$(SUFFIX)/%: tests/%.c $(LIB_OBJ) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) $< $(LIB_OBJ) $(LIBS) -lcriterion -o $@
+
+# Until the measurement engine lands, `make run` lists the variants and
+# evaluates the worked example with every RMSNorm and LayerNorm f32 variant.
+RUN_ID := $(shell date -u +%Y%m%dT%H%M%SZ)
+run: $(BIN)
+	@mkdir -p results/$(RUN_ID)
+	./$(BIN) list | tee results/$(RUN_ID)/variants.txt
+	sh scripts/eval-demo.sh ./$(BIN) results/$(RUN_ID)
+	@ln -sfn $(RUN_ID) results/latest
+	@echo "results in results/$(RUN_ID)"
+
+check: $(BIN) $(TEST_BIN)
+	sh tests/run-all.sh "$(SUFFIX)"
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer, in
+# its own build tree.
+check-sanitize:
+	$(MAKE) check SUFFIX=-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+# The suite's binaries under valgrind memcheck (AVX-512 variants skip
+# themselves: valgrind's CPU has none).
+check-valgrind: $(BIN) $(TEST_BIN)
+	NB_VALGRIND=1 sh tests/run-all.sh "$(SUFFIX)"
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/normbench
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

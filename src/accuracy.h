@@ -1,0 +1,39 @@
+/* Error of kernel outputs against the MPFR reference. */
+#ifndef NB_ACCURACY_H
+#define NB_ACCURACY_H
+
+#include <stddef.h>
+#include "../kernels/kernel.h"
+
+/* The unit in the last place of the storage type at the exact value v:
+ * 2^(max(e, emin) - p + 1) with e = floor(log2 |v|), emin the smallest
+ * normal exponent (so subnormals share the smallest subnormal's ulp), the
+ * smallest subnormal at v = 0, and the largest finite binade's ulp beyond
+ * the largest finite value. */
+double accuracy_ulp(double v, enum nb_dtype dt);
+
+/* |y - exact| in ULPs of dt at the exact value (see accuracy_ulp). A
+ * correctly rounded result is at most 0.5. Infinite results: 0 when y is the
+ * correctly rounded infinity (or the exact value is that infinity), else
+ * +Inf; NaN is 0 against a NaN reference, else +Inf. */
+double accuracy_ulp_error(double y, double exact, double rounded, enum nb_dtype dt);
+
+struct accuracy_summary {
+    size_t count;
+    double max_ulp, sum_ulp;
+    double max_rel, sum_rel2;
+    double sum_err2, sum_ref2;   /* for the normalised mean squared error */
+    size_t correctly_rounded;     /* y equals the correctly rounded value */
+    size_t nan, pos_inf, neg_inf; /* non-finite outputs */
+    size_t false_zero;            /* y == 0 where the rounded reference is finite, non-zero */
+};
+
+/* Adds one output: y (the kernel's, as stored), exact (the double nearest
+ * the exact result) and rounded (the correctly rounded result). */
+void accuracy_add(struct accuracy_summary *s, double y, double exact, double rounded, enum nb_dtype dt);
+
+double accuracy_mean_ulp(const struct accuracy_summary *s);
+double accuracy_rms_rel(const struct accuracy_summary *s);
+double accuracy_nmse(const struct accuracy_summary *s);
+
+#endif

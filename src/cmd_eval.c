@@ -1,0 +1,225 @@
+/* normbench eval: one variant on CSV tensors, its output written as CSV and
+ * its error against the MPFR reference of the same norm and dtype. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accuracy.h"
+#include "commands.h"
+#include "csv_io.h"
+#include "reference.h"
+#include "registry.h"
+#include "tensor_csv.h"
+
+static const char eval_usage[] =
+    "usage: normbench eval --kernel NAME --x X.csv --g G.csv [--b B.csv]\n"
+    "                      [--residual R.csv] --eps E [--p P] [--prec BITS] [--out Y.csv]\n"
+    "\n"
+    "Runs one variant (or a NORM/ref/mpfr/DTYPE reference) on x, one row per\n"
+    "line, with gain g (one row of n values) and, for layernorm, bias b; for\n"
+    "addrmsnorm, the residual (rows x n). Values are decimal or C99 hex-float,\n"
+    "rounded to the variant's dtype. Writes y (stdout without --out) so that it\n"
+    "reads back exactly, and the error against the correctly rounded MPFR\n"
+    "reference on stderr.\n"
+    "  --eps E       eps >= 0 (the double nearest the decimal)\n"
+    "  --p P         prmsnorm: the percentage of the row the RMS covers (default 6.25)\n"
+    "  --prec BITS   MPFR working precision of the reference (default 256)\n";
+
+struct eval_inputs {
+    struct nb_tensor x, g, b, residual;
+};
+
+static void free_inputs(struct eval_inputs *in)
+{
+    free(in->x.data);
+    free(in->g.data);
+    free(in->b.data);
+    free(in->residual.data);
+}
+
+static int read_input(const char *path, const char *what, enum nb_dtype dt, struct nb_tensor *t)
+{
+    char err[512];
+    int rc = tensor_csv_read(path, dt, t, err, sizeof err);
+    if (rc)
+        nb_error("eval", "%s (%s)", err, what);
+    return rc;
+}
+
+static void *alloc_tensor(size_t bytes)
+{
+    return aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"kernel", required_argument, 0, 'k'}, {"x", required_argument, 0, 'x'},
+        {"g", required_argument, 0, 'g'},      {"b", required_argument, 0, 'b'},
+        {"residual", required_argument, 0, 'r'}, {"eps", required_argument, 0, 'e'},
+        {"p", required_argument, 0, 'p'},      {"prec", required_argument, 0, 'P'},
+        {"out", required_argument, 0, 'o'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *kernel = NULL, *xpath = NULL, *gpath = NULL, *bpath = NULL, *rpath = NULL;
+    const char *out_path = NULL, *eps_text = NULL;
+    double p = 6.25;
+    size_t prec = 256;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'k': kernel = optarg; break;
+        case 'x': xpath = optarg; break;
+        case 'g': gpath = optarg; break;
+        case 'b': bpath = optarg; break;
+        case 'r': rpath = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 'e': eps_text = optarg; break;
+        case 'p':
+            if (parse_double_option(optarg, &p) || !(p > 0 && p <= 100)) {
+                nb_error("eval", "--p wants a percentage in (0, 100], not '%s'", optarg);
+                return NB_EXIT_USAGE;
+            }
+            break;
+        case 'P':
+            if (parse_size_option(optarg, &prec) || prec < 32 || prec > 65536) {
+                nb_error("eval", "--prec wants 32 to 65536 bits, not '%s'", optarg);
+                return NB_EXIT_USAGE;
+            }
+            break;
+        case 'h': fputs(eval_usage, stdout); return NB_EXIT_OK;
+        case ':': nb_error("eval", "option '%s' needs a value", argv[optind - 1]); return NB_EXIT_USAGE;
+        default: nb_error("eval", "unknown option '%s'", argv[optind - 1]); return NB_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        nb_error("eval", "unexpected argument '%s'", argv[optind]);
+        return NB_EXIT_USAGE;
+    }
+    if (!kernel || !xpath || !gpath || !eps_text) {
+        nb_error("eval", "--kernel, --x, --g and --eps are required (see normbench eval --help)");
+        return NB_EXIT_USAGE;
+    }
+    double eps;
+    if (parse_double_option(eps_text, &eps) || !(eps >= 0) || isinf(eps)) {
+        nb_error("eval", "--eps wants a finite number >= 0, not '%s'", eps_text);
+        return NB_EXIT_USAGE;
+    }
+    const struct nb_variant *v = registry_find(kernel);
+    if (!v) {
+        nb_error("eval", "unknown kernel '%s' (normbench list shows them)", kernel);
+        return NB_EXIT_USAGE;
+    }
+    const char *why = registry_unavailable(v);
+    if (why) {
+        nb_error("eval", "%s cannot run here: %s", v->name, why);
+        return NB_EXIT_ENV;
+    }
+    if (bpath && !norm_uses_bias(v->norm)) {
+        nb_error("eval", "--b is for layernorm; %s has no bias", v->name);
+        return NB_EXIT_USAGE;
+    }
+    if (!bpath && norm_uses_bias(v->norm)) {
+        nb_error("eval", "%s needs a bias: --b B.csv", v->name);
+        return NB_EXIT_USAGE;
+    }
+    if (rpath && !norm_uses_residual(v->norm)) {
+        nb_error("eval", "--residual is for addrmsnorm; %s has none", v->name);
+        return NB_EXIT_USAGE;
+    }
+    if (!rpath && norm_uses_residual(v->norm)) {
+        nb_error("eval", "%s needs a residual: --residual R.csv", v->name);
+        return NB_EXIT_USAGE;
+    }
+
+    const enum nb_dtype dt = v->dtype;
+    struct eval_inputs in = {0};
+    int rc = read_input(xpath, "x", dt, &in.x);
+    if (!rc)
+        rc = read_input(gpath, "g", dt, &in.g);
+    if (!rc && bpath)
+        rc = read_input(bpath, "b", dt, &in.b);
+    if (!rc && rpath)
+        rc = read_input(rpath, "residual", dt, &in.residual);
+    if (!rc && (in.g.rows != 1 || in.g.n != in.x.n)) {
+        nb_error("eval", "%s: the gain must be one row of %zu values (x has %zu per row), not %zu x %zu",
+                 gpath, in.x.n, in.x.n, in.g.rows, in.g.n);
+        rc = NB_EXIT_USAGE;
+    }
+    if (!rc && bpath && (in.b.rows != 1 || in.b.n != in.x.n)) {
+        nb_error("eval", "%s: the bias must be one row of %zu values, not %zu x %zu", bpath, in.x.n,
+                 in.b.rows, in.b.n);
+        rc = NB_EXIT_USAGE;
+    }
+    if (!rc && rpath && (in.residual.rows != in.x.rows || in.residual.n != in.x.n)) {
+        nb_error("eval", "%s: the residual must be %zu x %zu like x, not %zu x %zu", rpath, in.x.rows,
+                 in.x.n, in.residual.rows, in.residual.n);
+        rc = NB_EXIT_USAGE;
+    }
+    if (rc) {
+        free_inputs(&in);
+        return rc;
+    }
+
+    const size_t rows = in.x.rows, n = in.x.n, total = rows * n, es = nb_dtype_size(dt);
+    void *y = alloc_tensor(total * es), *y_ref = alloc_tensor(total * es);
+    double *exact = malloc(total * sizeof *exact);
+    size_t work_bytes = registry_workspace_bytes(v, rows, n);
+    void *work = work_bytes ? alloc_tensor(work_bytes) : NULL;
+    void *res_kernel = rpath ? alloc_tensor(total * es) : NULL;
+    void *res_ref = rpath ? alloc_tensor(total * es) : NULL;
+    if (!y || !y_ref || !exact || (work_bytes && !work) || (rpath && (!res_kernel || !res_ref))) {
+        nb_error("eval", "out of memory for %zu x %zu values", rows, n);
+        rc = NB_EXIT_ENV;
+        goto done;
+    }
+    if (rpath) {
+        memcpy(res_kernel, in.residual.data, total * es);
+        memcpy(res_ref, in.residual.data, total * es);
+    }
+    struct nb_args args = {
+        .rows = rows, .n = n, .x = in.x.data, .y = y, .g = in.g.data, .b = in.b.data,
+        .residual = res_kernel, .eps = eps, .p = p, .work = work, .ref_prec = (unsigned)prec,
+    };
+    v->fn(&args);
+    args.y = y_ref;
+    args.residual = res_ref;
+    size_t undecided = reference_compute(v->norm, dt, &args, y_ref, exact);
+
+    struct nb_tensor out = {.dtype = dt, .rows = rows, .n = n, .data = y};
+    char err[512];
+    rc = tensor_csv_write(out_path, &out, err, sizeof err);
+    if (rc) {
+        nb_error("eval", "%s", err);
+        goto done;
+    }
+    struct accuracy_summary s = {0};
+    for (size_t i = 0; i < total; i++)
+        accuracy_add(&s, nb_load(y, i, dt), exact[i], nb_load(y_ref, i, dt), dt);
+    size_t inputs = total + n + (bpath ? n : 0) + (rpath ? total : 0);
+    size_t inexact = in.x.inexact + in.g.inexact + in.b.inexact + in.residual.inexact;
+    fprintf(stderr,
+            "%s on %zu x %zu, eps %.17g: max %.3g ULP, mean %.3g ULP, %.1f%% correctly rounded, "
+            "%zu NaN, %zu +Inf, %zu -Inf, %zu false zeros\n",
+            v->name, rows, n, eps, s.max_ulp, accuracy_mean_ulp(&s),
+            100.0 * (double)s.correctly_rounded / (double)s.count, s.nan, s.pos_inf, s.neg_inf,
+            s.false_zero);
+    fprintf(stderr, "inputs: %zu of %zu values were not exact in %s and were rounded\n", inexact,
+            inputs, dtype_name(dt));
+    if (undecided)
+        fprintf(stderr, "warning: the reference could not decide %zu roundings within 65536 bits\n",
+                undecided);
+done:
+    free(y);
+    free(y_ref);
+    free(exact);
+    free(work);
+    free(res_kernel);
+    free(res_ref);
+    free_inputs(&in);
+    return rc;
+}

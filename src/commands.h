@@ -1,0 +1,27 @@
+/* The subcommands: one file each (src/cmd_NAME.c), one entry point that
+ * takes the arguments after the command name and returns the exit status. */
+#ifndef NB_COMMANDS_H
+#define NB_COMMANDS_H
+
+/* Exit statuses (SPEC.md section 9). */
+enum {
+    NB_EXIT_OK = 0,
+    NB_EXIT_FAILED = 1,   /* a regression or a failed accuracy check */
+    NB_EXIT_USAGE = 2,    /* bad usage or bad input */
+    NB_EXIT_ENV = 3,      /* out of memory, cannot write, no timer */
+};
+
+int cmd_list(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+/* Diagnostics go to stderr as "normbench CMD: message". */
+void nb_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Does name match one of the comma-separated shell globs in globs? */
+int glob_list_match(const char *globs, const char *name);
+
+/* Strict number parsing for options: the whole text must be the number. */
+int parse_double_option(const char *text, double *out);
+int parse_size_option(const char *text, size_t *out);
+
+#endif

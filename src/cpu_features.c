@@ -1,0 +1,114 @@
+/* CPU feature detection. A CPUID bit alone is not enough: the OS must also
+ * have enabled saving the vector registers (XCR0), or the first AVX
+ * instruction faults. NORMBENCH_DISABLE=avx512,avx2,... switches features off
+ * by name, to test the fallbacks on a machine that has them. */
+#include "cpu_features.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define NB_X86 1
+#endif
+
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} feature_names[] = {
+    {NB_CPU_AVX2, "avx2"},         {NB_CPU_FMA, "fma"},
+    {NB_CPU_F16C, "f16c"},         {NB_CPU_AVX512F, "avx512f"},
+    {NB_CPU_AVX512BW, "avx512bw"}, {NB_CPU_AVX512VL, "avx512vl"},
+    {NB_CPU_AVX512_BF16, "avx512_bf16"}, {NB_CPU_OS_YMM, "os_ymm_state"},
+    {NB_CPU_OS_ZMM, "os_zmm_state"},
+};
+
+const char *cpu_feature_name(unsigned bit)
+{
+    for (size_t i = 0; i < sizeof feature_names / sizeof feature_names[0]; i++)
+        if (feature_names[i].bit == bit)
+            return feature_names[i].name;
+    return "?";
+}
+
+#ifdef NB_X86
+static unsigned long long read_xcr0(void)
+{
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+
+static unsigned detect_x86(void)
+{
+    unsigned a, b, c, d, f = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    const int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    if (c & (1u << 12)) f |= NB_CPU_FMA;
+    if (c & (1u << 29)) f |= NB_CPU_F16C;
+    if (osxsave && avx) {
+        unsigned long long xcr0 = read_xcr0();
+        if ((xcr0 & 0x6) == 0x6) f |= NB_CPU_OS_YMM;
+        if ((xcr0 & 0xe6) == 0xe6) f |= NB_CPU_OS_ZMM;
+    }
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        if (b & (1u << 5)) f |= NB_CPU_AVX2;
+        if (b & (1u << 16)) f |= NB_CPU_AVX512F;
+        if (b & (1u << 30)) f |= NB_CPU_AVX512BW;
+        if (b & (1u << 31)) f |= NB_CPU_AVX512VL;
+    }
+    if (__get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5)))
+        f |= NB_CPU_AVX512_BF16;
+    /* Without the OS state the instructions fault: drop them. */
+    if (!(f & NB_CPU_OS_YMM))
+        f &= ~(NB_CPU_AVX2 | NB_CPU_FMA | NB_CPU_F16C);
+    if (!(f & NB_CPU_OS_ZMM))
+        f &= ~(NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_AVX512_BF16);
+    return f;
+}
+#endif
+
+static unsigned parse_disabled(const char *list)
+{
+    unsigned off = 0;
+    if (!list)
+        return 0;
+    for (size_t i = 0; i < sizeof feature_names / sizeof feature_names[0]; i++) {
+        const char *name = feature_names[i].name;
+        size_t len = strlen(name);
+        for (const char *p = list; (p = strstr(p, name)) != NULL; p += len) {
+            /* "avx512" alone disables every AVX-512 feature */
+            int starts = p == list || p[-1] == ',';
+            int ends = p[len] == '\0' || p[len] == ',';
+            if (starts && ends)
+                off |= feature_names[i].bit;
+        }
+    }
+    for (const char *p = list; (p = strstr(p, "avx512")) != NULL; p += 6)
+        if ((p == list || p[-1] == ',') && (p[6] == '\0' || p[6] == ','))
+            off |= NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_AVX512_BF16;
+    return off;
+}
+
+const struct nb_cpu *cpu_detect(void)
+{
+    static struct nb_cpu cpu;
+    static int done;
+    if (done)
+        return &cpu;
+#ifdef NB_X86
+    cpu.features = detect_x86();
+#endif
+    cpu.under_valgrind = RUNNING_ON_VALGRIND ? 1 : 0;
+    cpu.disabled = parse_disabled(getenv("NORMBENCH_DISABLE"));
+    cpu.features &= ~cpu.disabled;
+    done = 1;
+    return &cpu;
+}

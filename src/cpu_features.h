@@ -1,0 +1,29 @@
+/* What this CPU and OS let normbench run, detected once at start-up. */
+#ifndef NB_CPU_FEATURES_H
+#define NB_CPU_FEATURES_H
+
+enum nb_cpu_feature {
+    NB_CPU_AVX2 = 1u << 0,
+    NB_CPU_FMA = 1u << 1,
+    NB_CPU_F16C = 1u << 2,
+    NB_CPU_AVX512F = 1u << 3,
+    NB_CPU_AVX512BW = 1u << 4,
+    NB_CPU_AVX512VL = 1u << 5,
+    NB_CPU_AVX512_BF16 = 1u << 6,
+    NB_CPU_OS_YMM = 1u << 7,  /* XCR0 has the AVX state enabled */
+    NB_CPU_OS_ZMM = 1u << 8,  /* XCR0 has the opmask and ZMM states enabled */
+};
+
+struct nb_cpu {
+    unsigned features;      /* what is usable: CPUID bits with the OS state */
+    unsigned disabled;      /* what NORMBENCH_DISABLE switched off */
+    int under_valgrind;     /* valgrind's emulated CPU has no AVX-512 */
+};
+
+/* Detects once; later calls return the same answer. */
+const struct nb_cpu *cpu_detect(void);
+
+/* Lowercase name of one feature bit ("avx512f"). */
+const char *cpu_feature_name(unsigned bit);
+
+#endif

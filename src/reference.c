@@ -1,0 +1,418 @@
+/* Correctly rounded references with MPFR.
+ *
+ * Every norm is written as  y_i = A_i + B_i / sqrt(N / K)  where A, B and N
+ * are exact dyadic numbers and K a positive integer:
+ *   rmsnorm (and prmsnorm, addrmsnorm, gemmarmsnorm):
+ *       A = 0, B = x_i g_i, N = sum_{j<k} x_j^2 + k eps, K = k
+ *   layernorm, with S = sum x_j and D_i = n x_i - S (so x_i - mu = D_i / n):
+ *       A = b_i, B = D_i g_i, N = sum D_j^2 + n^3 eps, K = n
+ * (var + eps = N / n^3, and D/n / sqrt(N/n^3) = D / sqrt(N/n)).
+ *
+ * y is evaluated at P bits with a proven bound on its error; when both ends
+ * of [y - err, y + err] round to the same value of the target format, that
+ * value is the correctly rounded result. Otherwise the interval holds the
+ * midpoint m between two neighbours, and whether y = m is decided exactly:
+ * y = m  <=>  sign(B) = sign(m - A) and B^2 K = (m - A)^2 N, all exact. A tie
+ * is rounded to even; anything else is retried at twice the precision (Ziv's
+ * strategy), which must succeed because y != m. */
+#include "reference.h"
+#include "../kernels/kernels.h"
+
+#include <gmp.h>
+#include <mpfr.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PREC_CAP 65536
+
+struct format {
+    int p;          /* significand bits */
+    long emin;      /* MPFR exponent of the smallest normal: 2^(emin-1) */
+    long emax;      /* every finite value is below 2^emax */
+};
+
+static const struct format formats[NB_DTYPE_COUNT] = {
+    [NB_F32] = {24, -125, 128},
+    [NB_BF16] = {8, -125, 128},
+    [NB_F16] = {11, -13, 16},
+};
+
+/* ---- exact arithmetic helpers: the result's precision is chosen so that
+ * the operation cannot round ---- */
+
+static mpfr_prec_t bits_for_sum(mpfr_exp_t top, mpfr_exp_t lsb, unsigned long terms)
+{
+    mpfr_prec_t p = (mpfr_prec_t)(top - lsb) + 2;
+    while (terms > 1) {
+        p++;
+        terms >>= 1;
+    }
+    return p < MPFR_PREC_MIN ? MPFR_PREC_MIN : p;
+}
+
+static void set_exact(mpfr_t r, const mpfr_t a)
+{
+    mpfr_set_prec(r, mpfr_get_prec(a));
+    mpfr_set(r, a, MPFR_RNDN);
+}
+
+/* r = a + s*b exactly (s = +1 or -1); r must not alias a or b. */
+static void add_exact(mpfr_t r, const mpfr_t a, const mpfr_t b, int s)
+{
+    if (!mpfr_regular_p(a) || !mpfr_regular_p(b)) {
+        mpfr_prec_t pa = mpfr_get_prec(a), pb = mpfr_get_prec(b);
+        mpfr_set_prec(r, pa > pb ? pa : pb);
+    } else {
+        mpfr_exp_t ea = mpfr_get_exp(a), eb = mpfr_get_exp(b);
+        mpfr_exp_t la = ea - (mpfr_exp_t)mpfr_min_prec(a), lb = eb - (mpfr_exp_t)mpfr_min_prec(b);
+        mpfr_set_prec(r, bits_for_sum(ea > eb ? ea : eb, la < lb ? la : lb, 2));
+    }
+    if (s > 0)
+        mpfr_add(r, a, b, MPFR_RNDN);
+    else
+        mpfr_sub(r, a, b, MPFR_RNDN);
+}
+
+static void mul_exact(mpfr_t r, const mpfr_t a, const mpfr_t b)
+{
+    mpfr_prec_t p = mpfr_min_prec(a) + mpfr_min_prec(b);
+    mpfr_set_prec(r, p < MPFR_PREC_MIN ? MPFR_PREC_MIN : p);
+    mpfr_mul(r, a, b, MPFR_RNDN);
+}
+
+/* r = sum of tab[0..count) at precision prec, or exactly when prec == 0. */
+static void sum_terms(mpfr_t r, mpfr_ptr *tab, size_t count, mpfr_prec_t prec)
+{
+    if (prec == 0) {
+        mpfr_exp_t top = 0, lsb = 0;
+        int any = 0;
+        for (size_t j = 0; j < count; j++) {
+            if (!mpfr_regular_p(tab[j]))
+                continue;
+            mpfr_exp_t e = mpfr_get_exp(tab[j]), l = e - (mpfr_exp_t)mpfr_min_prec(tab[j]);
+            if (!any || e > top) top = e;
+            if (!any || l < lsb) lsb = l;
+            any = 1;
+        }
+        prec = any ? bits_for_sum(top, lsb, count) : MPFR_PREC_MIN;
+    }
+    mpfr_set_prec(r, prec);
+    mpfr_sum(r, (const mpfr_ptr *)tab, count, MPFR_RNDN);
+}
+
+/* ---- rounding to the target format ---- */
+
+static double round_to_format(const mpfr_t v, const struct format *f, mpfr_t scratch)
+{
+    if (mpfr_nan_p(v))
+        return NAN;
+    if (mpfr_inf_p(v))
+        return mpfr_sgn(v) > 0 ? INFINITY : -INFINITY;
+    if (mpfr_zero_p(v))
+        return mpfr_signbit(v) ? -0.0 : 0.0;
+    mpfr_exp_t e = mpfr_get_exp(v);
+    long q = (e > f->emin ? (long)e : f->emin) - f->p; /* exponent of one ulp */
+    mpfr_prec_t sp = mpfr_get_prec(v);
+    mpfr_set_prec(scratch, sp > f->p + 2 ? sp : f->p + 2);
+    mpfr_mul_2si(scratch, v, -q, MPFR_RNDN);       /* exact */
+    mpfr_rint(scratch, scratch, MPFR_RNDN);        /* ties to even, exact: < 2^(p+1) */
+    double r = ldexp(mpfr_get_d(scratch, MPFR_RNDN), (int)q);
+    if (fabs(r) >= ldexp(1.0, (int)f->emax))
+        return r > 0 ? INFINITY : -INFINITY;
+    if (r == 0.0)
+        return mpfr_signbit(v) ? -0.0 : 0.0;
+    return r;
+}
+
+double reference_round_double(double v, enum nb_dtype dt)
+{
+    mpfr_t x, s;
+    mpfr_init2(x, 53);
+    mpfr_init2(s, 53);
+    mpfr_set_d(x, v, MPFR_RNDN);
+    double r = round_to_format(x, &formats[dt], s);
+    mpfr_clear(x);
+    mpfr_clear(s);
+    return r;
+}
+
+static void store_rounded(void *y, size_t i, double v, enum nb_dtype dt)
+{
+    /* v is a value of the format already: these conversions are exact */
+    if (dt == NB_F32)
+        ((float *)y)[i] = (float)v;
+    else if (dt == NB_BF16)
+        ((uint16_t *)y)[i] = nb_f32_to_bf16((float)v);
+    else
+        ((uint16_t *)y)[i] = nb_f32_to_f16((float)v);
+}
+
+static void set_stored(mpfr_t r, const void *p, size_t i, enum nb_dtype dt)
+{
+    mpfr_set_prec(r, 24);
+    mpfr_set_flt(r, nb_load(p, i, dt), MPFR_RNDN); /* exact */
+}
+
+/* ---- one row ---- */
+
+struct row_work {
+    size_t cap;
+    mpfr_t *terms;      /* x_j or D_j, exact */
+    mpfr_t *squares;    /* their squares, exact */
+    mpfr_ptr *ptrs;
+    mpfr_t s, nk, eps, kk, keps, t, y, lo, hi, err, a, b, m, r, scratch, lhs, rhs, q;
+};
+
+static void work_init(struct row_work *w, size_t n)
+{
+    w->cap = n;
+    w->terms = malloc(n * sizeof *w->terms);
+    w->squares = malloc(n * sizeof *w->squares);
+    w->ptrs = malloc(n * sizeof *w->ptrs);
+    if (!w->terms || !w->squares || !w->ptrs) {
+        fprintf(stderr, "normbench: out of memory for the reference (n = %zu)\n", n);
+        exit(3);
+    }
+    for (size_t j = 0; j < n; j++) {
+        mpfr_init2(w->terms[j], 24);
+        mpfr_init2(w->squares[j], 48);
+    }
+    mpfr_ptr scalars[] = {w->s, w->nk, w->eps, w->kk, w->keps, w->t, w->y, w->lo, w->hi, w->err,
+                          w->a, w->b, w->m, w->r, w->scratch, w->lhs, w->rhs, w->q};
+    for (size_t j = 0; j < sizeof scalars / sizeof scalars[0]; j++)
+        mpfr_init2(scalars[j], 64);
+}
+
+static void work_free(struct row_work *w)
+{
+    for (size_t j = 0; j < w->cap; j++) {
+        mpfr_clear(w->terms[j]);
+        mpfr_clear(w->squares[j]);
+    }
+    free(w->terms);
+    free(w->squares);
+    free(w->ptrs);
+    mpfr_ptr scalars[] = {w->s, w->nk, w->eps, w->kk, w->keps, w->t, w->y, w->lo, w->hi, w->err,
+                          w->a, w->b, w->m, w->r, w->scratch, w->lhs, w->rhs, w->q};
+    for (size_t j = 0; j < sizeof scalars / sizeof scalars[0]; j++)
+        mpfr_clear(scalars[j]);
+}
+
+/* w->nk = N (sum of the k squares plus K eps) at precision prec, or exactly
+ * when prec == 0. */
+static void compute_n(struct row_work *w, size_t count, mpfr_prec_t prec)
+{
+    for (size_t j = 0; j < count; j++)
+        w->ptrs[j] = w->squares[j];
+    sum_terms(w->q, w->ptrs, count, prec);
+    mul_exact(w->keps, w->kk, w->eps); /* k eps for rmsnorm, n^3 eps for layernorm */
+    if (prec == 0) {
+        add_exact(w->nk, w->q, w->keps, 1);
+    } else {
+        mpfr_set_prec(w->nk, prec);
+        mpfr_add(w->nk, w->q, w->keps, MPFR_RNDN);
+    }
+}
+
+/* w->s = sqrt(N / K) at precision prec; K is the statistic's count. */
+static void compute_s(struct row_work *w, size_t count, unsigned long k_int, mpfr_prec_t prec)
+{
+    compute_n(w, count, prec);
+    mpfr_set_prec(w->s, prec);
+    mpfr_div_ui(w->s, w->nk, k_int, MPFR_RNDN);
+    mpfr_sqrt(w->s, w->s, MPFR_RNDN);
+}
+
+/* Is A + B / sqrt(N / K) exactly m? w->a = A, w->b = B. */
+static int equals_exactly(struct row_work *w, double m, size_t count, unsigned long k_int)
+{
+    mpfr_set_prec(w->m, 53);
+    mpfr_set_d(w->m, m, MPFR_RNDN);
+    add_exact(w->r, w->m, w->a, -1); /* R = m - A */
+    if (mpfr_zero_p(w->r) || mpfr_zero_p(w->b) || mpfr_sgn(w->r) != mpfr_sgn(w->b))
+        return 0;
+    compute_n(w, count, 0); /* N exactly */
+    mpfr_t kq;
+    mpfr_init2(kq, 64);
+    mpfr_set_ui(kq, k_int, MPFR_RNDN);
+    mpfr_t b2, r2;
+    mpfr_inits2(64, b2, r2, (mpfr_ptr)0);
+    mul_exact(b2, w->b, w->b);
+    mul_exact(w->lhs, b2, kq);
+    mul_exact(r2, w->r, w->r);
+    mul_exact(w->rhs, r2, w->nk);
+    int eq = mpfr_equal_p(w->lhs, w->rhs);
+    mpfr_clears(kq, b2, r2, (mpfr_ptr)0);
+    return eq;
+}
+
+/* Decides one output element from w->a = A, w->b = B and w->s = sqrt(N/K)
+ * at precision prec0. Returns 1 if the precision cap was reached (then the
+ * nearest rounding of the last approximation is used), else 0. */
+static int decide(struct row_work *w, const struct format *f, size_t count, unsigned long k_int,
+                  mpfr_prec_t prec0, double *rounded, double *nearest)
+{
+    mpfr_prec_t prec = prec0;
+    int capped = 0;
+    for (;;) {
+        mpfr_set_prec(w->t, prec);
+        mpfr_div(w->t, w->b, w->s, MPFR_RNDN);
+        if (!mpfr_number_p(w->s) || mpfr_zero_p(w->s) || !mpfr_number_p(w->a) ||
+            !mpfr_number_p(w->b)) {
+            /* special values follow IEEE rules and every result is exact:
+             * NaN, an infinity, or A + (+-0) */
+            add_exact(w->y, w->t, w->a, 1);
+            *rounded = round_to_format(w->y, f, w->scratch);
+            *nearest = mpfr_get_d(w->y, MPFR_RNDN);
+            break;
+        }
+        mpfr_set_prec(w->y, prec);
+        int inexact_sum = mpfr_add(w->y, w->t, w->a, MPFR_RNDN);
+        *nearest = mpfr_get_d(w->y, MPFR_RNDN);
+        /* |error| < 2^(EXP(t) - P + 3): N, N/K, sqrt and B/s round once each,
+         * a relative error below 4 * 2^-P on t, and |t| < 2^EXP(t);
+         * plus 2^(EXP(y) - P) for the final addition when it rounded. */
+        mpfr_set_prec(w->err, 16);
+        mpfr_set_ui(w->err, 0, MPFR_RNDN);
+        if (!mpfr_zero_p(w->t))
+            mpfr_set_ui_2exp(w->err, 1, mpfr_get_exp(w->t) - prec + 3, MPFR_RNDN);
+        if (inexact_sum) {
+            mpfr_set_prec(w->lo, 16);
+            mpfr_set_ui_2exp(w->lo, 1, mpfr_get_exp(w->y) - prec + 1, MPFR_RNDN);
+            mpfr_add(w->err, w->err, w->lo, MPFR_RNDU);
+        }
+        add_exact(w->lo, w->y, w->err, -1);
+        add_exact(w->hi, w->y, w->err, 1);
+        double rlo = round_to_format(w->lo, f, w->scratch);
+        double rhi = round_to_format(w->hi, f, w->scratch);
+        if (rlo == rhi) { /* true for -0 == +0 too: the sign of zero is not decided */
+            *rounded = rhi == 0.0 ? (mpfr_signbit(w->y) ? -0.0 : 0.0) : rhi;
+            break;
+        }
+        const double overflow_mid = ldexp(1.0, (int)f->emax) - ldexp(1.0, (int)f->emax - f->p - 1);
+        double mid = isinf(rhi) ? overflow_mid : isinf(rlo) ? -overflow_mid : (rlo + rhi) / 2;
+        if (equals_exactly(w, mid, count, k_int)) {
+            mpfr_set_prec(w->m, 53);
+            mpfr_set_d(w->m, mid, MPFR_RNDN);
+            *rounded = round_to_format(w->m, f, w->scratch); /* ties to even */
+            *nearest = mid;
+            break;
+        }
+        if (prec >= PREC_CAP) {
+            *rounded = round_to_format(w->y, f, w->scratch);
+            capped = 1;
+            break;
+        }
+        prec = prec * 2 > PREC_CAP ? PREC_CAP : prec * 2;
+        compute_s(w, count, k_int, prec);
+    }
+    if (prec != prec0)
+        compute_s(w, count, k_int, prec0); /* the next element works at prec0 again */
+    return capped;
+}
+
+size_t reference_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a,
+                         void *y, double *exact)
+{
+    const size_t n = a->n;
+    const struct format *f = &formats[dt];
+    const mpfr_prec_t prec = a->ref_prec ? (mpfr_prec_t)a->ref_prec : NB_REF_DEFAULT_PREC;
+    const int layer = norm == NB_LAYERNORM;
+    const size_t count = layer ? n : (norm == NB_PRMSNORM ? nb_prms_k(n, a->p) : n);
+    /* K in N / K, and the multiple of eps in N (K for rmsnorm, n^3 for layernorm) */
+    const unsigned long k_int = (unsigned long)count;
+    size_t undecided = 0;
+    struct row_work w;
+    work_init(&w, n);
+    mpfr_set_prec(w.eps, 53);
+    mpfr_set_d(w.eps, a->eps, MPFR_RNDN);
+    mpfr_set_prec(w.kk, 64);
+    if (layer) {
+        mpfr_set_prec(w.kk, 192);
+        mpfr_set_ui(w.kk, (unsigned long)n, MPFR_RNDN);
+        mpfr_mul_ui(w.kk, w.kk, (unsigned long)n, MPFR_RNDN);
+        mpfr_mul_ui(w.kk, w.kk, (unsigned long)n, MPFR_RNDN);
+    } else {
+        mpfr_set_ui(w.kk, k_int, MPFR_RNDN);
+    }
+    mpfr_t v, g, sum, nx;
+    mpfr_inits2(64, v, g, sum, nx, (mpfr_ptr)0);
+
+    for (size_t row = 0; row < a->rows; row++) {
+        const size_t base = row * n;
+        const void *x = a->x;
+        if (norm == NB_ADDRMSNORM) {
+            /* h = x + residual, rounded once, written back: the stored h is
+             * what the norm then sees */
+            for (size_t i = 0; i < n; i++) {
+                set_stored(v, a->x, base + i, dt);
+                set_stored(g, a->residual, base + i, dt);
+                add_exact(sum, v, g, 1);
+                store_rounded(a->residual, base + i, round_to_format(sum, f, w.scratch), dt);
+            }
+            x = a->residual;
+        }
+        for (size_t j = 0; j < n; j++) {
+            mpfr_set_prec(w.terms[j], 24);
+            mpfr_set_flt(w.terms[j], nb_load(x, base + j, dt), MPFR_RNDN);
+        }
+        if (layer) {
+            for (size_t j = 0; j < n; j++)
+                w.ptrs[j] = w.terms[j];
+            sum_terms(sum, w.ptrs, n, 0); /* S, exactly */
+            for (size_t j = 0; j < n; j++) {
+                mpfr_set_prec(nx, 24 + 64);
+                mpfr_mul_ui(nx, w.terms[j], (unsigned long)n, MPFR_RNDN);
+                add_exact(v, nx, sum, -1); /* D_j = n x_j - S */
+                set_exact(w.terms[j], v);
+            }
+        }
+        for (size_t j = 0; j < count; j++)
+            mul_exact(w.squares[j], w.terms[j], w.terms[j]);
+        compute_s(&w, count, k_int, prec);
+        for (size_t i = 0; i < n; i++) {
+            set_stored(g, a->g, i, dt);
+            if (norm == NB_GEMMARMSNORM) {
+                mpfr_set_prec(v, 24);
+                mpfr_set_ui(v, 1, MPFR_RNDN);
+                add_exact(nx, v, g, 1);
+                set_exact(g, nx);
+            }
+            mul_exact(w.b, w.terms[i], g);
+            if (layer) {
+                set_stored(v, a->b, i, dt);
+                set_exact(w.a, v);
+            } else {
+                mpfr_set_prec(w.a, 24);
+                mpfr_set_zero(w.a, 1);
+            }
+            double r, d;
+            undecided += (size_t)decide(&w, f, count, k_int, prec, &r, &d);
+            if (y)
+                store_rounded((char *)y, base + i, r, dt);
+            if (exact)
+                exact[base + i] = d;
+        }
+    }
+    mpfr_clears(v, g, sum, nx, (mpfr_ptr)0);
+    work_free(&w);
+    return undecided;
+}
+
+/* The references as registry entries (kernels/variants.def): same signature
+ * as every kernel. */
+#define NB_REF_ENTRY(norm, NORM, dt, DT)                                       \
+    void norm##_ref_mpfr_##dt(const struct nb_args *a)                          \
+    {                                                                           \
+        reference_compute(NORM, DT, a, a->y, NULL);                             \
+    }
+#define NB_REF_ENTRIES(norm, NORM)                                             \
+    NB_REF_ENTRY(norm, NORM, f32, NB_F32)                                       \
+    NB_REF_ENTRY(norm, NORM, bf16, NB_BF16)                                     \
+    NB_REF_ENTRY(norm, NORM, f16, NB_F16)
+
+NB_REF_ENTRIES(rmsnorm, NB_RMSNORM)
+NB_REF_ENTRIES(prmsnorm, NB_PRMSNORM)
+NB_REF_ENTRIES(addrmsnorm, NB_ADDRMSNORM)
+NB_REF_ENTRIES(gemmarmsnorm, NB_GEMMARMSNORM)
+NB_REF_ENTRIES(layernorm, NB_LAYERNORM)

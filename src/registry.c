@@ -1,0 +1,173 @@
+/* The registry: kernels/variants.def expanded into a const table. */
+#include "registry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../kernels/kernels.h"
+#include "cpu_features.h"
+
+/* Lower-case aliases so that the table's tokens name the enum values. */
+enum {
+    nb_norm_rmsnorm = NB_RMSNORM, nb_norm_layernorm = NB_LAYERNORM,
+    nb_norm_prmsnorm = NB_PRMSNORM, nb_norm_addrmsnorm = NB_ADDRMSNORM,
+    nb_norm_gemmarmsnorm = NB_GEMMARMSNORM,
+};
+enum {
+    nb_isa_scalar = NB_ISA_SCALAR, nb_isa_avx2 = NB_ISA_AVX2,
+    nb_isa_avx512 = NB_ISA_AVX512, nb_isa_mpfr = NB_ISA_MPFR,
+};
+enum {
+    nb_dtype_f32 = NB_F32, nb_dtype_bf16 = NB_BF16, nb_dtype_f16 = NB_F16,
+    nb_dtype_bf16_up = NB_BF16, nb_dtype_f16_up = NB_F16,
+    nb_dtype_bf16_nat = NB_BF16, nb_dtype_f16_nat = NB_F16,
+};
+enum {
+    nb_mode_f32 = NB_MODE_F32, nb_mode_bf16 = NB_MODE_EXACT, nb_mode_f16 = NB_MODE_EXACT,
+    nb_mode_bf16_up = NB_MODE_UP, nb_mode_f16_up = NB_MODE_UP,
+    nb_mode_bf16_nat = NB_MODE_NAT, nb_mode_f16_nat = NB_MODE_NAT,
+};
+
+/* Which ISAs this build has code for: the SIMD files are compiled only on
+ * x86-64 (Makefile), elsewhere their variants are listed without code. */
+#if defined(__x86_64__) && !defined(NB_NO_X86_KERNELS)
+#define NB_FN_avx2(f) f
+#define NB_FN_avx512(f) f
+#else
+#define NB_FN_avx2(f) NULL
+#define NB_FN_avx512(f) NULL
+#endif
+#define NB_FN_scalar(f) f
+#define NB_FN_mpfr(f) f
+
+static const unsigned isa_needs[NB_ISA_COUNT] = {
+    [NB_ISA_SCALAR] = 0,
+    [NB_ISA_AVX2] = NB_CPU_AVX2 | NB_CPU_FMA | NB_CPU_F16C,
+    [NB_ISA_AVX512] = NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_FMA | NB_CPU_F16C,
+    [NB_ISA_MPFR] = 0,
+};
+
+/* f32 ref is exact mode too: the isa decides, not the dtype token */
+#define NB_VARIANT(norm, alg, isa, dt, bound)                                              \
+    {#norm "/" #alg "/" #isa "/" #dt, #alg, #dt, (enum nb_norm)nb_norm_##norm,               \
+     (enum nb_isa)nb_isa_##isa, (enum nb_dtype)nb_dtype_##dt,                                 \
+     (int)nb_isa_##isa == (int)NB_ISA_MPFR ? NB_MODE_EXACT : (enum nb_mode)nb_mode_##dt,     \
+     NB_FN_##isa(norm##_##alg##_##isa##_##dt), 0, bound},
+static struct nb_variant table[] = {
+#include "../kernels/variants.def"
+};
+#undef NB_VARIANT
+
+#define TABLE_SIZE (sizeof table / sizeof table[0])
+
+/* Names are written with '-' in the dtype ("bf16-up") and the needs come
+ * from the isa; both are filled in once, before first use. */
+static char names[TABLE_SIZE][64];
+static char dtypes[TABLE_SIZE][16];
+
+static void registry_init(void)
+{
+    static int done;
+    if (done)
+        return;
+    for (size_t i = 0; i < TABLE_SIZE; i++) {
+        snprintf(names[i], sizeof names[i], "%s", table[i].name);
+        snprintf(dtypes[i], sizeof dtypes[i], "%s", table[i].dtype_name);
+        for (char *p = strrchr(names[i], '/'); p && *p; p++)
+            if (*p == '_')
+                *p = '-';
+        for (char *p = dtypes[i]; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        table[i].name = names[i];
+        table[i].dtype_name = dtypes[i];
+        table[i].needs = isa_needs[table[i].isa];
+    }
+    done = 1;
+}
+
+size_t registry_count(void)
+{
+    return TABLE_SIZE;
+}
+
+const struct nb_variant *registry_at(size_t i)
+{
+    registry_init();
+    return i < TABLE_SIZE ? &table[i] : NULL;
+}
+
+const struct nb_variant *registry_find(const char *name)
+{
+    registry_init();
+    for (size_t i = 0; i < TABLE_SIZE; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
+
+const struct nb_variant *registry_reference(enum nb_norm norm, enum nb_dtype dt)
+{
+    registry_init();
+    for (size_t i = 0; i < TABLE_SIZE; i++)
+        if (table[i].isa == NB_ISA_MPFR && table[i].norm == norm && table[i].dtype == dt)
+            return &table[i];
+    return NULL;
+}
+
+const char *registry_unavailable(const struct nb_variant *v)
+{
+    static char why[160];
+    const struct nb_cpu *cpu = cpu_detect();
+    if (!v->fn)
+        return "not built: this build has no code for the isa";
+    unsigned missing = v->needs & ~cpu->features;
+    if (!missing)
+        return NULL;
+    if (cpu->under_valgrind && v->isa == NB_ISA_AVX512)
+        return "valgrind's emulated CPU has no AVX-512";
+    size_t len = 0;
+    const char *lead = (missing & cpu->disabled) ? "disabled by NORMBENCH_DISABLE:" : "CPU lacks";
+    len += (size_t)snprintf(why, sizeof why, "%s", lead);
+    for (unsigned bit = 1; bit && len < sizeof why; bit <<= 1)
+        if (missing & bit)
+            len += (size_t)snprintf(why + len, sizeof why - len, " %s", cpu_feature_name(bit));
+    return why;
+}
+
+size_t registry_workspace_bytes(const struct nb_variant *v, size_t rows, size_t n)
+{
+    /* the naive (eager) variants materialise up to three rows x n f32
+     * temporaries, two per-row vectors and a gain vector */
+    if (strcmp(v->algorithm, "naive") != 0)
+        return 0;
+    return 3 * rows * n * sizeof(float) + 2 * rows * sizeof(float) + n * sizeof(float) + 64;
+}
+
+static const char *const norm_names[NB_NORM_COUNT] = {
+    [NB_RMSNORM] = "rmsnorm", [NB_LAYERNORM] = "layernorm", [NB_PRMSNORM] = "prmsnorm",
+    [NB_ADDRMSNORM] = "addrmsnorm", [NB_GEMMARMSNORM] = "gemmarmsnorm",
+};
+
+const char *norm_name(enum nb_norm norm) { return norm_names[norm]; }
+
+const char *isa_name(enum nb_isa isa)
+{
+    static const char *const names_[NB_ISA_COUNT] = {"scalar", "avx2", "avx512", "mpfr"};
+    return names_[isa];
+}
+
+const char *dtype_name(enum nb_dtype dt)
+{
+    static const char *const names_[NB_DTYPE_COUNT] = {"f32", "bf16", "f16"};
+    return names_[dt];
+}
+
+const char *mode_name(enum nb_mode mode)
+{
+    static const char *const names_[] = {"f32", "up", "nat", "exact"};
+    return names_[mode];
+}
+
+int norm_uses_bias(enum nb_norm norm) { return norm == NB_LAYERNORM; }
+int norm_uses_residual(enum nb_norm norm) { return norm == NB_ADDRMSNORM; }

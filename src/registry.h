@@ -1,0 +1,45 @@
+/* The table of kernel variants (built from kernels/variants.def) and what
+ * the harness needs to know about each. */
+#ifndef NB_REGISTRY_H
+#define NB_REGISTRY_H
+
+#include <stddef.h>
+#include "../kernels/kernel.h"
+
+#define NB_REPORTED (-1.0)
+
+enum nb_isa { NB_ISA_SCALAR, NB_ISA_AVX2, NB_ISA_AVX512, NB_ISA_MPFR, NB_ISA_COUNT };
+
+struct nb_variant {
+    const char *name;        /* norm/algorithm/isa/dtype */
+    const char *algorithm;
+    const char *dtype_name;  /* f32, bf16-up, f16-nat, bf16 (reference) ... */
+    enum nb_norm norm;
+    enum nb_isa isa;
+    enum nb_dtype dtype;
+    enum nb_mode mode;
+    nb_kernel_fn fn;         /* NULL when this build has no code for the isa */
+    unsigned needs;          /* nb_cpu_feature bits */
+    double ulp_bound;        /* NB_REPORTED: measured, not bounded */
+};
+
+size_t registry_count(void);
+const struct nb_variant *registry_at(size_t i);
+const struct nb_variant *registry_find(const char *name);
+/* The MPFR reference of a norm and storage type. */
+const struct nb_variant *registry_reference(enum nb_norm norm, enum nb_dtype dt);
+
+/* NULL if the variant can run here, else why not (a static string). */
+const char *registry_unavailable(const struct nb_variant *v);
+
+/* Scratch the variant needs in nb_args.work for a rows x n call. */
+size_t registry_workspace_bytes(const struct nb_variant *v, size_t rows, size_t n);
+
+const char *norm_name(enum nb_norm norm);
+const char *isa_name(enum nb_isa isa);
+const char *dtype_name(enum nb_dtype dt);
+const char *mode_name(enum nb_mode mode);
+int norm_uses_bias(enum nb_norm norm);
+int norm_uses_residual(enum nb_norm norm);
+
+#endif
