@@ -1,9 +1,6 @@
 /* The driver: one table of commands, each in its own file. Adding a command:
  * write src/cmd_NAME.c with int cmd_NAME(int argc, char **argv), declare it
  * in commands.h, add a line to the table below, and document it in README.md. */
-#include <errno.h>
-#include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,50 +22,6 @@ static const struct command {
     {"list", cmd_list, "variants, availability and why not"},
     {"eval", cmd_eval, "run one variant on CSV tensors; error against the MPFR reference"},
 };
-
-void nb_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "normbench%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-int glob_list_match(const char *globs, const char *name)
-{
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", globs);
-    for (char *save = NULL, *g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save))
-        if (fnmatch(g, name, 0) == 0)
-            return 1;
-    return 0;
-}
-
-int parse_double_option(const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0' || errno == ERANGE)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-int parse_size_option(const char *text, size_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*text == '-' || *text == '\0')
-        return -1;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (*end != '\0' || errno == ERANGE)
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
 
 static void usage(FILE *to)
 {
@@ -96,7 +49,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(name, commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    nb_error(NULL, "unknown command '%s'", name);
-    usage(stderr);
+    nb_error(NULL, "unknown command '%s' (normbench --help lists them)", name);
     return NB_EXIT_USAGE;
 }

@@ -1,0 +1,54 @@
+/* Small helpers every command uses: diagnostics, globs, strict numbers. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+void nb_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "normbench%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int glob_list_match(const char *globs, const char *name)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", globs);
+    for (char *save = NULL, *g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save))
+        if (fnmatch(g, name, 0) == 0)
+            return 1;
+    return 0;
+}
+
+int parse_double_option(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int parse_size_option(const char *text, size_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*text == '-' || *text == '\0')
+        return -1;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+

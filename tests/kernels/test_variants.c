@@ -1,0 +1,213 @@
+/* Every available variant of the registry against the MPFR reference, on
+ * many sizes, misaligned buffers, NaN and Inf rows. Variants come from the
+ * table, so a new one is tested the moment it is registered. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+
+#include "../../src/accuracy.h"
+#include "../../src/reference.h"
+#include "../../src/registry.h"
+#include "../test_util.h"
+
+static const size_t sizes[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,  12,  13,  14,  15,  16,  17,
+                               18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,  29,  30,  31,  32,  33,
+                               64, 127, 128, 255, 256, 257, 768, 4096, 8192};
+
+/* The error measure the bound applies to. Layernorm and gemma add terms
+ * that can cancel: x - mu and t + b, and gemma's 1 + g. Near cancellation
+ * the unavoidable rounding of the terms (mu in f32, 1 + g in f32) is large
+ * relative to the tiny result, so the ULP is taken at the magnitude of the
+ * terms, as error bounds of sums are: (|x| + |mu|) r |g| + |b| for
+ * layernorm, max(|y|, |y / (1 + g)|) for gemma. The bound then speaks of the
+ * kernel's rounding, not of the conditioning every kernel inherits. */
+static double term_scale(const struct nb_variant *v, const struct problem *p, size_t i, double exact)
+{
+    size_t row = i / p->n, col = i % p->n;
+    if (v->norm == NB_GEMMARMSNORM)
+        return fmax(fabs(exact), fabs(exact / (1.0 + nb_load(p->g, col, p->dt))));
+    double mu = 0, var = 0;
+    for (size_t j = 0; j < p->n; j++)
+        mu += nb_load(p->x, row * p->n + j, p->dt);
+    mu /= (double)p->n;
+    for (size_t j = 0; j < p->n; j++) {
+        double d = nb_load(p->x, row * p->n + j, p->dt) - mu;
+        var += d * d;
+    }
+    double r = 1.0 / sqrt(var / (double)p->n + 1e-6);
+    return (fabs(nb_load(p->x, i, p->dt)) + fabs(mu)) * r * fabs(nb_load(p->g, col, p->dt)) +
+           fabs(nb_load(p->b, col, p->dt));
+}
+
+static double bounded_error(const struct nb_variant *v, const struct problem *p, size_t i, double y,
+                            double exact, double rounded)
+{
+    double e = accuracy_ulp_error(y, exact, rounded, p->dt);
+    if (!isfinite(e) || !isfinite(exact) || (v->norm != NB_LAYERNORM && v->norm != NB_GEMMARMSNORM))
+        return e;
+    return fabs(y - exact) / accuracy_ulp(fmax(fabs(exact), term_scale(v, p, i, exact)), p->dt);
+}
+
+struct case_result {
+    double max_err;
+    size_t worst_i;
+};
+
+/* Runs v on p and checks it against the reference outputs. */
+static struct case_result check_variant(const struct nb_variant *v, struct problem *p, const void *y_ref,
+                                        const double *exact, const void *res_ref, double eps)
+{
+    size_t es = nb_dtype_size(p->dt), total = p->rows * p->n;
+    char *yblock, *rblock;
+    void *y = offset_alloc(&yblock, total * es, es); /* misaligned by one element */
+    void *res = offset_alloc(&rblock, total * es, es);
+    memcpy(res, p->residual, total * es);
+    struct nb_args a = problem_args(p, y, res, eps);
+    v->fn(&a);
+    struct case_result cr = {0, 0};
+    for (size_t i = 0; i < total; i++) {
+        double yi = nb_load(y, i, p->dt), ri = nb_load(y_ref, i, p->dt);
+        double e = bounded_error(v, p, i, yi, exact[i], ri);
+        if (e > cr.max_err || isnan(e)) {
+            cr.max_err = e;
+            cr.worst_i = i;
+        }
+    }
+    if (norm_uses_residual(v->norm))
+        cr_expect(memcmp(res, res_ref, total * es) == 0, "%s n=%zu: residual written back differs", v->name, p->n);
+    free(yblock);
+    free(rblock);
+    return cr;
+}
+
+static int testable(const struct nb_variant *v)
+{
+    return v->isa != NB_ISA_MPFR && registry_unavailable(v) == NULL;
+}
+
+Test(variants, within_ulp_bound_on_all_sizes, .timeout = 600)
+{
+    size_t checked = 0;
+    for (int norm = 0; norm < NB_NORM_COUNT; norm++)
+        for (int dt = 0; dt < NB_DTYPE_COUNT; dt++)
+            for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+                size_t n = sizes[s], rows = n >= 4096 ? 2 : 3;
+                struct problem p;
+                problem_init(&p, (enum nb_norm)norm, (enum nb_dtype)dt, rows, n, 1, 1000 + n * 7 + (size_t)dt);
+                size_t es = nb_dtype_size(p.dt), total = rows * n;
+                void *y_ref = malloc(total * es);
+                double *exact = malloc(total * sizeof *exact);
+                struct nb_args ra = problem_args(&p, y_ref, p.residual_ref, 1e-6);
+                cr_assert_eq(reference_compute(p.norm, p.dt, &ra, y_ref, exact), 0);
+                for (size_t k = 0; k < registry_count(); k++) {
+                    const struct nb_variant *v = registry_at(k);
+                    if (!testable(v) || (int)v->norm != norm || (int)v->dtype != dt)
+                        continue;
+                    struct case_result cr = check_variant(v, &p, y_ref, exact, p.residual_ref, 1e-6);
+                    checked++;
+                    if (v->ulp_bound != NB_REPORTED)
+                        cr_expect(cr.max_err <= v->ulp_bound,
+                                  "%s n=%zu rows=%zu: %.3g ULP at element %zu exceeds its bound %.3g",
+                                  v->name, n, rows, cr.max_err, cr.worst_i, v->ulp_bound);
+                    else if (n <= 4 && v->norm != NB_LAYERNORM)
+                        /* rounding every op to 8/11 bits: with 4 terms the
+                         * a-priori bound is about (k + 6) u relative (not for
+                         * layernorm, whose onepass nat cancels by design) */
+                        cr_expect(cr.max_err <= 16.0, "%s n=%zu: %.3g ULP on a tiny row", v->name, n, cr.max_err);
+                }
+                free(y_ref);
+                free(exact);
+                problem_free(&p);
+            }
+    cr_assert_gt(checked, 1000, "only %zu (variant, size) cases ran", checked);
+}
+
+/* `nat` naive and fused variants perform the same operations in the same
+ * order; only memory traffic differs, so their outputs must be identical. */
+Test(variants, nat_naive_equals_nat_fused)
+{
+    size_t pairs = 0;
+    for (size_t k = 0; k < registry_count(); k++) {
+        const struct nb_variant *nv = registry_at(k);
+        if (nv->mode != NB_MODE_NAT || strcmp(nv->algorithm, "naive") != 0)
+            continue;
+        char fused_name[96];
+        snprintf(fused_name, sizeof fused_name, "%s/%s/scalar/%s", norm_name(nv->norm),
+                 nv->norm == NB_LAYERNORM ? "twopass" : "fused", nv->dtype_name);
+        const struct nb_variant *fv = registry_find(fused_name);
+        cr_assert_not_null(fv, "no %s to compare %s with", fused_name, nv->name);
+        for (size_t n = 1; n <= 300; n += 37) {
+            struct problem p;
+            problem_init(&p, nv->norm, nv->dtype, 3, n, 0, 77 + n);
+            size_t bytes = 3 * n * nb_dtype_size(nv->dtype);
+            void *y1 = calloc(1, bytes), *y2 = calloc(1, bytes);
+            struct nb_args a = problem_args(&p, y1, p.residual, 1e-5);
+            nv->fn(&a);
+            memcpy(p.residual, p.residual_ref, bytes);
+            a.y = y2;
+            fv->fn(&a);
+            cr_expect(memcmp(y1, y2, bytes) == 0, "%s and %s differ at n=%zu", nv->name, fv->name, n);
+            free(y1);
+            free(y2);
+            problem_free(&p);
+            pairs++;
+        }
+    }
+    cr_assert_gt(pairs, 10);
+}
+
+/* NaN or Inf in one row reaches that row's outputs only, and where it
+ * reaches, the output is non-finite exactly where the reference's is. */
+Test(variants, nonfinite_input_stays_in_its_row)
+{
+    const float specials[] = {NAN, INFINITY, -INFINITY};
+    size_t checked = 0;
+    for (size_t k = 0; k < registry_count(); k++) {
+        const struct nb_variant *v = registry_at(k);
+        if (!testable(v))
+            continue;
+        for (size_t s = 0; s < 3; s++) {
+            const size_t n = 37, rows = 3, es = nb_dtype_size(v->dtype), bytes = rows * n * es;
+            struct problem p;
+            problem_init(&p, v->norm, v->dtype, rows, n, 1, 4242);
+            void *clean = calloc(1, bytes), *dirty = calloc(1, bytes), *ref = calloc(1, bytes);
+            struct nb_args a = problem_args(&p, clean, p.residual, 1e-5);
+            v->fn(&a);
+            memcpy(p.residual, p.residual_ref, bytes);
+            nb_store(p.x, n + 1, specials[s], v->dtype); /* row 1, inside every statistic */
+            a.y = dirty;
+            v->fn(&a);
+            memcpy(p.residual, p.residual_ref, bytes);
+            struct nb_args ra = problem_args(&p, ref, p.residual, 1e-5);
+            reference_compute(v->norm, v->dtype, &ra, ref, NULL);
+            cr_expect(memcmp(clean, dirty, n * es) == 0, "%s: row 0 changed by a non-finite value in row 1", v->name);
+            cr_expect(memcmp((char *)clean + 2 * n * es, (char *)dirty + 2 * n * es, n * es) == 0,
+                      "%s: row 2 changed by a non-finite value in row 1", v->name);
+            for (size_t i = n; i < 2 * n; i++) {
+                float yv = nb_load(dirty, i, v->dtype), rv = nb_load(ref, i, v->dtype);
+                cr_expect(isnan(yv) == isnan(rv) && isinf(yv) == isinf(rv),
+                          "%s: x[1][1] = %g: output %zu is %g, reference %g", v->name, (double)specials[s],
+                          i - n, (double)yv, (double)rv);
+            }
+            free(clean);
+            free(dirty);
+            free(ref);
+            problem_free(&p);
+            checked++;
+        }
+    }
+    cr_assert_gt(checked, 100);
+}
+
+/* The table is what list shows: at least 50 variants, names well formed,
+ * every norm and dtype has its reference. */
+Test(registry, table_is_complete)
+{
+    cr_assert_geq(registry_count(), 50);
+    for (size_t k = 0; k < registry_count(); k++) {
+        const struct nb_variant *v = registry_at(k);
+        cr_expect_not_null(strchr(v->name, '/'));
+        cr_expect_eq(strchr(v->name, '_'), NULL, "%s: '_' in a name", v->name);
+        cr_expect_not_null(registry_reference(v->norm, v->dtype), "%s has no reference", v->name);
+        cr_expect_eq(registry_find(v->name), v);
+    }
+}
