@@ -158,10 +158,10 @@ NB_INLINE void ln_naive(const struct nb_args *a, enum nb_dtype dt, int nat, int 
     const size_t rows = a->rows, n = a->n, total = rows * n;
     const enum nb_dtype tdt = nat ? dt : NB_F32;
     const size_t ts = nb_dtype_size(tdt);
-    char *tmp_x = a->work;
-    char *tmp_d = tmp_x + total * ts;
-    char *tmp_a = tmp_d + total * ts;
-    float *mu = (float *)(tmp_a + total * ts);
+    char *tmp_x = align64(a->work);
+    char *tmp_d = align64(tmp_x + total * ts);
+    char *tmp_a = align64(tmp_d + total * ts);
+    float *mu = (float *)align64(tmp_a + total * ts);
     float *rs = mu + rows;
     const float eps = kernel_eps(a->eps, dt, nat);
 

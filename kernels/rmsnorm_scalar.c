@@ -87,10 +87,10 @@ NB_INLINE void rms_naive(const struct nb_args *a, enum nb_dtype dt, int nat, enu
     const size_t rows = a->rows, n = a->n, total = rows * n, k = rms_stat_count(a, kind);
     const enum nb_dtype tdt = nat ? dt : NB_F32; /* temporaries' type */
     const size_t ts = nb_dtype_size(tdt);
-    char *tmp_x = a->work;                       /* upcast copy of x (or of h) */
-    char *tmp_a = tmp_x + total * ts;            /* x^2, later x * r */
-    float *row_stat = (float *)(tmp_a + total * ts); /* mean, then rsqrt */
-    char *gain = (char *)(row_stat + rows);      /* 1 + g for gemma */
+    char *tmp_x = align64(a->work);                    /* upcast copy of x (or of h) */
+    char *tmp_a = align64(tmp_x + total * ts);         /* x^2, later x * r */
+    float *row_stat = (float *)align64(tmp_a + total * ts); /* mean, then rsqrt */
+    char *gain = align64((char *)(row_stat + rows));   /* 1 + g for gemma */
     const float eps = kernel_eps(a->eps, dt, nat);
 
     const void *src = a->x;

@@ -64,6 +64,13 @@ NB_INLINE float sum_blocked(const void *v, size_t k, enum nb_dtype dt)
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+/* Workspace regions start on 64-byte boundaries: a 2-byte temporary of odd
+ * length must not misalign the f32 vector placed after it. */
+NB_INLINE char *align64(char *p)
+{
+    return (char *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
 /* Defines the five dtype/mode entry points of one portable algorithm:
  * NAME_f32, NAME_bf16_up, NAME_f16_up, NAME_bf16_nat, NAME_f16_nat, each
  * calling IMPL(args, dtype, nat, extra...). */

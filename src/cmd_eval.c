@@ -202,10 +202,16 @@ int cmd_eval(int argc, char **argv)
         accuracy_add(&s, nb_load(y, i, dt), exact[i], nb_load(y_ref, i, dt), dt);
     size_t inputs = total + n + (bpath ? n : 0) + (rpath ? total : 0);
     size_t inexact = in.x.inexact + in.g.inexact + in.b.inexact + in.residual.inexact;
+    char eps_shown[32];
+    for (int digits = 1; digits <= 17; digits++) { /* shortest text that reads back as eps */
+        snprintf(eps_shown, sizeof eps_shown, "%.*g", digits, eps);
+        if (strtod(eps_shown, NULL) == eps)
+            break;
+    }
     fprintf(stderr,
-            "%s on %zu x %zu, eps %.17g: max %.3g ULP, mean %.3g ULP, %.1f%% correctly rounded, "
+            "%s on %zu x %zu, eps %s: max %.3g ULP, mean %.3g ULP, %.1f%% correctly rounded, "
             "%zu NaN, %zu +Inf, %zu -Inf, %zu false zeros\n",
-            v->name, rows, n, eps, s.max_ulp, accuracy_mean_ulp(&s),
+            v->name, rows, n, eps_shown, s.max_ulp, accuracy_mean_ulp(&s),
             100.0 * (double)s.correctly_rounded / (double)s.count, s.nan, s.pos_inf, s.neg_inf,
             s.false_zero);
     fprintf(stderr, "inputs: %zu of %zu values were not exact in %s and were rounded\n", inexact,

@@ -138,10 +138,11 @@ const char *registry_unavailable(const struct nb_variant *v)
 size_t registry_workspace_bytes(const struct nb_variant *v, size_t rows, size_t n)
 {
     /* the naive (eager) variants materialise up to three rows x n f32
-     * temporaries, two per-row vectors and a gain vector */
+     * temporaries, two per-row vectors and a gain vector, each region
+     * starting on a 64-byte boundary */
     if (strcmp(v->algorithm, "naive") != 0)
         return 0;
-    return 3 * rows * n * sizeof(float) + 2 * rows * sizeof(float) + n * sizeof(float) + 64;
+    return 3 * rows * n * sizeof(float) + 2 * rows * sizeof(float) + n * sizeof(float) + 6 * 64;
 }
 
 static const char *const norm_names[NB_NORM_COUNT] = {

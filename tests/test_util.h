@@ -78,7 +78,7 @@ static inline void problem_init(struct problem *p, enum nb_norm norm, enum nb_dt
         nb_store(p->g, i, (float)g, dt);
         nb_store(p->b, i, (float)(0.5 * rng_normal(&r)), dt);
     }
-    p->work_bytes = 3 * total * 4 + 2 * rows * 4 + n * 4 + 64;
+    p->work_bytes = 3 * total * 4 + 2 * rows * 4 + n * 4 + 6 * 64;
     p->work = aligned_alloc(64, (p->work_bytes + 63) / 64 * 64);
 }
 
