@@ -130,22 +130,11 @@ NB_INLINE void ln_fused(const struct nb_args *a, enum nb_dtype dt, int nat, enum
 
 /* naive: mu = x.mean(-1); d = x - mu; v = (d * d).mean(-1);
  * r = rsqrt(v + eps); y = (d * r) * g + b, each a pass with a temporary. */
-static float pairwise_sum(const float *v, size_t k)
-{
-    if (k <= 16) {
-        float s = 0.0f;
-        for (size_t j = 0; j < k; j++)
-            s += v[j];
-        return s;
-    }
-    size_t h = k / 2;
-    return pairwise_sum(v, h) + pairwise_sum(v + h, k - h);
-}
 
 NB_INLINE float naive_mean(const void *v, size_t n, enum nb_dtype tdt, enum nb_dtype dt, int nat)
 {
     if (!nat)
-        return pairwise_sum(v, n) / (float)n;
+        return pairwise_sum_f32(v, n) / (float)n;
     float s = 0.0f;
     for (size_t j = 0; j < n; j++)
         s = nb_round_to(s + nb_load(v, j, tdt), tdt);

@@ -60,18 +60,6 @@ NB_INLINE void rms_fused(const struct nb_args *a, enum nb_dtype dt, int nat, enu
  * pairwise, as PyTorch's cascade sum, in f32, or sequential in the storage
  * type for `nat`. */
 
-static float pairwise_sum_f32(const float *v, size_t k)
-{
-    if (k <= 16) {
-        float s = 0.0f;
-        for (size_t j = 0; j < k; j++)
-            s += v[j];
-        return s;
-    }
-    size_t h = k / 2;
-    return pairwise_sum_f32(v, h) + pairwise_sum_f32(v + h, k - h);
-}
-
 NB_INLINE float naive_row_sum(const void *v, size_t k, enum nb_dtype tmp_dt, int nat)
 {
     if (!nat)

@@ -64,6 +64,20 @@ NB_INLINE float sum_blocked(const void *v, size_t k, enum nb_dtype dt)
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+/* Pairwise summation, as PyTorch's cascade sum: error growth log2(k)
+ * instead of k. The naive (eager) variants reduce their temporaries with it. */
+static inline float pairwise_sum_f32(const float *v, size_t k)
+{
+    if (k <= 16) {
+        float s = 0.0f;
+        for (size_t j = 0; j < k; j++)
+            s += v[j];
+        return s;
+    }
+    size_t h = k / 2;
+    return pairwise_sum_f32(v, h) + pairwise_sum_f32(v + h, k - h);
+}
+
 /* Workspace regions start on 64-byte boundaries: a 2-byte temporary of odd
  * length must not misalign the f32 vector placed after it. */
 NB_INLINE char *align64(char *p)
