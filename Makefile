@@ -11,6 +11,7 @@ CFLAGS ?= -O2 -g
 # sqrtf be one instruction.
 NB_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -ffp-contract=off -fno-math-errno \
             -MMD -MP -Isrc -Ikernels
+NB_CFLAGS_SHORT = -std=gnu11 -ffp-contract=off -fno-math-errno
 PKGS = mpfr hwloc papi inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -60,7 +61,7 @@ $(OBJ_DIR)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
 
 $(OBJ_DIR)/src/%.o: src/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -DNB_VERSION='"$(VERSION)"' -DNB_GIT_REV='"$(GIT_REV)"' -c $< -o $@
+	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -DNB_VERSION='"$(VERSION)"' -DNB_GIT_REV='"$(GIT_REV)"' -DNB_BUILD_FLAGS='"$(CFLAGS) $(NB_CFLAGS_SHORT)"' -c $< -o $@
 
 $(BIN): $(OBJ_DIR)/src/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@

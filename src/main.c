@@ -19,6 +19,8 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"run", cmd_run, "measure a suite: time, bandwidth, roofline share, accuracy"},
+    {"topology", cmd_topology, "caches, timers, counters and measured ceilings of this machine"},
     {"list", cmd_list, "variants, availability and why not"},
     {"eval", cmd_eval, "run one variant on CSV tensors; error against the MPFR reference"},
 };
@@ -33,10 +35,8 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stdout);
-        return NB_EXIT_OK;
-    }
+    if (argc < 2) /* the embedded default suite: what `make run` does */
+        return cmd_run(1, argv);
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         usage(stdout);

@@ -1,0 +1,60 @@
+#include "ceiling.h"
+
+#include <immintrin.h>
+
+void ceiling_copy_avx512(const struct nb_args *a)
+{
+    const float *x = a->x;
+    float *y = a->y;
+    size_t total = a->rows * a->n, i = 0;
+    for (; i + 64 <= total; i += 64) {
+        __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+        __m512 v2 = _mm512_loadu_ps(x + i + 32), v3 = _mm512_loadu_ps(x + i + 48);
+        _mm512_storeu_ps(y + i, v0);
+        _mm512_storeu_ps(y + i + 16, v1);
+        _mm512_storeu_ps(y + i + 32, v2);
+        _mm512_storeu_ps(y + i + 48, v3);
+    }
+    for (; i < total; i += 16) {
+        __mmask16 m = total - i >= 16 ? 0xffff : (__mmask16)((1u << (total - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_maskz_loadu_ps(m, x + i));
+    }
+}
+
+/* Streaming stores bypass the cache: no read-for-ownership of y, which is
+ * what DRAM-sized copies are limited by. y must be 64-byte aligned. */
+void ceiling_copy_nt_avx512(const struct nb_args *a)
+{
+    const float *x = a->x;
+    float *y = a->y;
+    size_t total = a->rows * a->n, i = 0;
+    for (; i + 64 <= total; i += 64) {
+        __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+        __m512 v2 = _mm512_loadu_ps(x + i + 32), v3 = _mm512_loadu_ps(x + i + 48);
+        _mm512_stream_ps(y + i, v0);
+        _mm512_stream_ps(y + i + 16, v1);
+        _mm512_stream_ps(y + i + 32, v2);
+        _mm512_stream_ps(y + i + 48, v3);
+    }
+    for (; i < total; i++)
+        y[i] = x[i];
+    _mm_sfence();
+}
+
+void ceiling_read_avx512(const struct nb_args *a)
+{
+    const float *x = a->x;
+    size_t total = a->rows * a->n, i = 0;
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (; i + 64 <= total; i += 64) {
+        s0 = _mm512_add_ps(s0, _mm512_loadu_ps(x + i));
+        s1 = _mm512_add_ps(s1, _mm512_loadu_ps(x + i + 16));
+        s2 = _mm512_add_ps(s2, _mm512_loadu_ps(x + i + 32));
+        s3 = _mm512_add_ps(s3, _mm512_loadu_ps(x + i + 48));
+    }
+    for (; i < total; i += 16) {
+        __mmask16 m = total - i >= 16 ? 0xffff : (__mmask16)((1u << (total - i)) - 1);
+        s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(m, x + i));
+    }
+    ((float *)a->y)[0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}

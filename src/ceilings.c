@@ -1,0 +1,67 @@
+#include "ceilings.h"
+
+#include <math.h>
+
+#include "../kernels/ceiling.h"
+#include "cpu_features.h"
+
+static double ceiling_run(nb_kernel_fn fn, size_t floats, double bytes_per_call, const struct measure_config *cfg)
+{
+    float *x = topology_alloc(floats * 4), *y = topology_alloc(floats * 4);
+    double gbs = NAN;
+    if (x && y) {
+        for (size_t i = 0; i < floats; i++) {
+            x[i] = (float)(i % 1024) * 0.5f;
+            y[i] = 0;
+        }
+        struct nb_args a = {.rows = 1, .n = floats, .x = x, .y = y};
+        struct measure_config c = *cfg;
+        c.counters = NULL;
+        c.threads = 1;
+        c.work_stride = 0;
+        c.nspans = 2;
+        c.spans[0] = (struct flush_span){x, floats * 4};
+        c.spans[1] = (struct flush_span){y, floats * 4};
+        struct measurement m;
+        if (measure_kernel(fn, &a, 4, &c, &m) == 0)
+            gbs = bytes_per_call / m.time.median;
+        measurement_free(&m);
+    }
+    topology_free(x, floats * 4);
+    topology_free(y, floats * 4);
+    return gbs;
+}
+
+void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tier tier,
+                     const struct measure_config *cfg)
+{
+    const unsigned f = cpu_detect()->features;
+    const int avx512 = (f & NB_CPU_AVX512F) != 0, avx2 = (f & NB_CPU_AVX2) != 0;
+    size_t floats = tier_target_bytes(t, tier) / 8;
+    if (floats < 64)
+        floats = 64;
+    c->bytes = floats * 8;
+    const struct {
+        nb_kernel_fn fn;
+        const char *name;
+        int usable;
+    } copies[] = {
+        {ceiling_copy_avx512, "avx512", avx512},
+        {ceiling_copy_avx2, "avx2", avx2},
+        {ceiling_copy_scalar, "memcpy", 1},
+    };
+    c->copy_gbs = NAN;
+    c->copy_by = "none";
+    for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++) {
+        if (!copies[i].usable)
+            continue;
+        double g = ceiling_run(copies[i].fn, floats, (double)floats * 8, cfg);
+        if (isnan(c->copy_gbs) || g > c->copy_gbs) {
+            c->copy_gbs = g;
+            c->copy_by = copies[i].name;
+        }
+    }
+    c->copy_nt_gbs = avx512 ? ceiling_run(ceiling_copy_nt_avx512, floats, (double)floats * 8, cfg) : NAN;
+    c->read_gbs = ceiling_run(avx512 ? ceiling_read_avx512 : ceiling_read_scalar, floats, (double)floats * 4, cfg);
+    c->measured = 1;
+}

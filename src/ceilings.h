@@ -1,0 +1,26 @@
+/* The machine's own bandwidth ceilings: the best copy normbench can do
+ * (several implementations, the fastest wins: on some CPUs 256-bit copies
+ * beat 512-bit ones), a non-temporal copy, and a read-only reduction. */
+#ifndef NB_CEILINGS_H
+#define NB_CEILINGS_H
+
+#include <stddef.h>
+
+#include "measure.h"
+#include "topology.h"
+
+struct ceiling {
+    int measured;
+    size_t bytes;          /* footprint: x and y */
+    double copy_gbs;       /* best of the regular-store copies */
+    const char *copy_by;   /* which copy that was */
+    double copy_nt_gbs;    /* streaming stores; NaN where unavailable */
+    double read_gbs;
+};
+
+/* Measures the ceilings at the tier's target footprint with cfg's timing
+ * discipline (one thread). */
+void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tier tier,
+                     const struct measure_config *cfg);
+
+#endif

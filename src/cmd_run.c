@@ -1,0 +1,97 @@
+/* normbench run: measure a suite (a config file, or the embedded default,
+ * with command-line overrides). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "config.h"
+#include "run.h"
+
+static const char run_usage[] =
+    "usage: normbench run [--config F] [--kernels GLOB,..] [--hidden N,..] [--rows N,..|auto]\n"
+    "                     [--dtype D,..] [--eps E,..] [--reps N] [--min-time S] [--threads N]\n"
+    "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
+    "                     [--full] [--p P] [--out DIR]\n"
+    "\n"
+    "Measures every variant matching the globs at each hidden size, rows (auto:\n"
+    "one row count per cache tier) and eps, and writes perf.csv, samples.csv,\n"
+    "accuracy.csv and meta.csv to DIR (default results/<run-id>/, with\n"
+    "results/latest pointing at it). Options override the config file, which\n"
+    "defaults to the embedded default suite (configs/default.ini).\n";
+
+int cmd_run_suite(int argc, char **argv, int is_default)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'},  {"kernels", required_argument, 0, 'k'},
+        {"hidden", required_argument, 0, 'n'},  {"rows", required_argument, 0, 'r'},
+        {"dtype", required_argument, 0, 'd'},   {"eps", required_argument, 0, 'e'},
+        {"reps", required_argument, 0, 'R'},    {"min-time", required_argument, 0, 'm'},
+        {"threads", required_argument, 0, 't'}, {"cpu", required_argument, 0, 'C'},
+        {"cache", required_argument, 0, 'H'},   {"events", required_argument, 0, 'E'},
+        {"accuracy-rows", required_argument, 0, 'a'}, {"full", no_argument, 0, 'f'},
+        {"p", required_argument, 0, 'p'},       {"out", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+    };
+    /* where an option goes in the suite: section and key */
+    static const struct { int opt; const char *section, *key; } keys[] = {
+        {'k', "run", "kernels"}, {'n', "run", "hidden"}, {'r', "run", "rows"}, {'d', "run", "dtype"},
+        {'e', "run", "eps"}, {'R', "run", "reps"}, {'m', "run", "min_time"}, {'t', "run", "threads"},
+        {'C', "run", "cpu"}, {'H', "run", "cache"}, {'E', "run", "events"}, {'a', "accuracy", "rows"},
+        {'p', "run", "p"},
+    };
+    const char *config = NULL, *out = NULL;
+    struct { int opt; const char *value; } overrides[64];
+    size_t noverrides = 0;
+    int full = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'o': out = optarg; break;
+        case 'f': full = 1; break;
+        case 'h': fputs(run_usage, stdout); return NB_EXIT_OK;
+        case ':': nb_error("run", "option '%s' needs a value", argv[optind - 1]); return NB_EXIT_USAGE;
+        case '?': nb_error("run", "unknown option '%s'", argv[optind - 1]); return NB_EXIT_USAGE;
+        default:
+            if (noverrides == sizeof overrides / sizeof overrides[0]) {
+                nb_error("run", "too many options");
+                return NB_EXIT_USAGE;
+            }
+            overrides[noverrides].opt = c;
+            overrides[noverrides++].value = optarg;
+        }
+    }
+    if (optind < argc) {
+        nb_error("run", "unexpected argument '%s'", argv[optind]);
+        return NB_EXIT_USAGE;
+    }
+    struct nb_suite suite;
+    suite_defaults(&suite);
+    char err[600];
+    int rc = config ? suite_load_file(&suite, config, err, sizeof err)
+                    : suite_load_string(&suite, nb_default_suite_ini, "embedded default suite", err, sizeof err);
+    if (rc) {
+        nb_error("run", "%s", err);
+        return rc;
+    }
+    for (size_t i = 0; i < noverrides; i++)
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            if (keys[k].opt == overrides[i].opt &&
+                suite_set(&suite, keys[k].section, keys[k].key, overrides[i].value, err, sizeof err) != 0) {
+                nb_error("run", "--%s", err);
+                return NB_EXIT_USAGE;
+            }
+    if (full)
+        suite.full = 1;
+    (void)is_default;
+    run_install_signal_handlers();
+    return run_suite(&suite, out);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    return cmd_run_suite(argc, argv, 0);
+}

@@ -1,0 +1,78 @@
+/* normbench topology: what this machine offers a measurement. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ceilings.h"
+#include "commands.h"
+#include "counters.h"
+#include "cpu_features.h"
+#include "measure.h"
+#include "timer.h"
+#include "topology.h"
+
+int cmd_topology(int argc, char **argv)
+{
+    int measure = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: normbench topology [--no-ceilings]\n\n"
+                   "What hwloc sees, the timer's resolution and overhead, the PAPI events\n"
+                   "this machine can count, and the copy and read ceilings per cache tier.\n");
+            return NB_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--no-ceilings") == 0) {
+            measure = 0;
+            continue;
+        }
+        nb_error("topology", "unknown option '%s'", argv[i]);
+        return NB_EXIT_USAGE;
+    }
+    char err[1024];
+    struct nb_topology t;
+    if (topology_load(&t, err, sizeof err) != 0)
+        fprintf(stderr, "warning: %s\n", err);
+    printf("cpu:        %s\n", t.cpu_model);
+    printf("cores:      %d cores, %d PUs, %d NUMA node(s)\n", t.cores, t.pus, t.numa_nodes);
+    printf("caches:     L1d %zu KiB, L2 %zu KiB, L3 %zu KiB (per instance)\n", t.cache_bytes[0] >> 10,
+           t.cache_bytes[1] >> 10, t.cache_bytes[2] >> 10);
+    const struct nb_cpu *cpu = cpu_detect();
+    printf("features:  ");
+    for (unsigned bit = 1; bit <= NB_CPU_OS_ZMM; bit <<= 1)
+        if (cpu->features & bit)
+            printf(" %s", cpu_feature_name(bit));
+    printf("%s\n", cpu->under_valgrind ? " (under valgrind)" : "");
+    int papi_ok = counters_library_init(err, sizeof err) == 0;
+    struct timer_info ti;
+    timer_calibrate(&ti);
+    printf("timer:      CLOCK_MONOTONIC resolution %.0f ns, overhead %.1f ns; TSC %.4f GHz\n", ti.resolution_ns,
+           ti.overhead_ns, ti.tsc_ghz);
+    if (papi_ok) {
+        char avail[2048];
+        counters_list_available(avail, sizeof avail);
+        printf("papi:       presets available: %s\n", avail[0] ? avail : "none");
+        struct counters c;
+        counters_setup(&c, "PAPI_TOT_CYC,PAPI_TOT_INS,PAPI_L1_DCM,PAPI_L2_DCM,perf::TASK-CLOCK", err, sizeof err);
+        for (size_t e = 0; e < c.count; e++)
+            printf("            %-18s %s\n", c.names[e], c.available[e] ? "counts here" : c.why[e]);
+        counters_teardown(&c);
+    } else {
+        printf("papi:       %s\n", err);
+    }
+    if (!measure)
+        return NB_EXIT_OK;
+    if (topology_bind_thread(0, err, sizeof err) != 0)
+        fprintf(stderr, "warning: %s\n", err);
+    struct measure_config mc = {.reps = 10, .min_time_ns = 1e7, .warmup_ns = 1e7,
+                                .resolution_ns = ti.resolution_ns, .threads = 1};
+    printf("ceilings (one thread, CPU 0, footprint = x and y, median of 10):\n");
+    printf("  %-5s %10s %10s %-7s %12s %10s\n", "tier", "bytes", "copy GB/s", "by", "copy-nt GB/s", "read GB/s");
+    for (int tier = 0; tier < NB_TIER_COUNT; tier++) {
+        if (tier_target_bytes(&t, (enum nb_tier)tier) < 512)
+            continue;
+        struct ceiling c;
+        ceiling_measure(&c, &t, (enum nb_tier)tier, &mc);
+        printf("  %-5s %10zu %10.1f %-7s %12.1f %10.1f\n", tier_name((enum nb_tier)tier), c.bytes, c.copy_gbs,
+               c.copy_by, c.copy_nt_gbs, c.read_gbs);
+    }
+    return NB_EXIT_OK;
+}

@@ -1,0 +1,267 @@
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What `normbench` and `make run` measure: the f32 and bf16 RMSNorm and
+ * LayerNorm variants and pRMSNorm f32 at three hidden sizes, in every
+ * cache tier, within two minutes here. */
+const char nb_default_suite_ini[] =
+    "[suite]\n"
+    "name = default\n"
+    "\n"
+    "[run]\n"
+    "kernels = rmsnorm/*/*/f32,layernorm/*/*/f32,rmsnorm/*/*/bf16-up,prmsnorm/fused/*/f32\n"
+    "hidden = 768,4096,8192\n"
+    "rows = auto\n"
+    "eps = 1e-6\n"
+    "reps = 10\n"
+    "min_time = 0.01\n"
+    "warmup = 0.02\n"
+    "threads = 1\n"
+    "cpu = 0\n"
+    "cache = hot\n"
+    "events = PAPI_TOT_CYC,PAPI_TOT_INS,PAPI_L1_DCM,PAPI_L2_DCM\n"
+    "\n"
+    "[accuracy]\n"
+    "rows = 4\n"
+    "dist = normal\n"
+    "scale = 1\n"
+    "seed = 42\n";
+
+void suite_defaults(struct nb_suite *s)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "custom");
+    snprintf(s->kernels, sizeof s->kernels, "*");
+    s->hidden[0] = 4096;
+    s->nhidden = 1;
+    s->rows_auto = 1;
+    s->eps[0] = 1e-6;
+    s->neps = 1;
+    s->reps = 10;
+    s->min_time_s = 0.01;
+    s->warmup_s = 0.02;
+    s->threads = 1;
+    snprintf(s->events, sizeof s->events, "PAPI_TOT_CYC,PAPI_TOT_INS,PAPI_L1_DCM,PAPI_L2_DCM");
+    s->p = 6.25;
+    s->accuracy_rows = 4;
+    s->dist.kind = NB_DIST_NORMAL;
+    s->dist.scale = 1;
+    s->dist.factor = 100;
+    s->dist.channels = 4;
+    s->dist.value = 1;
+    s->seed = 42;
+}
+
+static int parse_size(const char *v, size_t *out)
+{
+    char *end;
+    errno = 0;
+    while (*v == ' ')
+        v++;
+    if (*v == '-' || *v == '\0')
+        return -1;
+    unsigned long long x = strtoull(v, &end, 10);
+    while (*end == ' ')
+        end++;
+    if (*end || errno)
+        return -1;
+    *out = (size_t)x;
+    return 0;
+}
+
+static int parse_num(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    while (*end == ' ')
+        end++;
+    if (end == v || *end || errno == ERANGE || !isfinite(x))
+        return -1;
+    *out = x;
+    return 0;
+}
+
+/* "a,b,c" into sizes; each must be in [lo, hi]. */
+static int parse_size_list(const char *v, size_t *out, size_t *count, size_t lo, size_t hi)
+{
+    char buf[512];
+    size_t k = 0;
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        size_t x;
+        if (k == NB_MAX_LIST || parse_size(t, &x) || x < lo || x > hi)
+            return -1;
+        out[k++] = x;
+    }
+    if (k == 0)
+        return -1;
+    *count = k;
+    return 0;
+}
+
+int suite_set(struct nb_suite *s, const char *section, const char *key, const char *value, char *err,
+              size_t errlen)
+{
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+    double d;
+    size_t z;
+    if (strcmp(section, "suite") == 0 && strcmp(key, "name") == 0) {
+        snprintf(s->name, sizeof s->name, "%s", value);
+    } else if (strcmp(section, "run") == 0) {
+        if (strcmp(key, "kernels") == 0) {
+            if (!*value)
+                BAD("kernels: empty");
+            snprintf(s->kernels, sizeof s->kernels, "%s", value);
+        } else if (strcmp(key, "dtype") == 0) {
+            snprintf(s->dtypes, sizeof s->dtypes, "%s", value);
+        } else if (strcmp(key, "hidden") == 0) {
+            if (parse_size_list(value, s->hidden, &s->nhidden, 1, (size_t)1 << 26))
+                BAD("hidden: want sizes from 1 to 67108864, comma separated, not '%s'", value);
+        } else if (strcmp(key, "rows") == 0) {
+            if (strcmp(value, "auto") == 0) {
+                s->rows_auto = 1;
+            } else if (parse_size_list(value, s->rows, &s->nrows, 1, (size_t)1 << 30)) {
+                BAD("rows: want 'auto' or counts >= 1, comma separated, not '%s'", value);
+            } else {
+                s->rows_auto = 0;
+            }
+        } else if (strcmp(key, "eps") == 0) {
+            char buf[512];
+            size_t k = 0;
+            snprintf(buf, sizeof buf, "%s", value);
+            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (k == NB_MAX_LIST || parse_num(t, &d) || d < 0)
+                    BAD("eps: want finite values >= 0, comma separated, not '%s'", value);
+                s->eps[k++] = d;
+            }
+            if (!k)
+                BAD("eps: empty");
+            s->neps = k;
+        } else if (strcmp(key, "reps") == 0) {
+            if (parse_size(value, &z) || z < 1 || z > 100000)
+                BAD("reps: want 1 to 100000, not '%s'", value);
+            s->reps = z;
+        } else if (strcmp(key, "min_time") == 0) {
+            if (parse_num(value, &d) || d <= 0 || d > 60)
+                BAD("min_time: want seconds in (0, 60], not '%s'", value);
+            s->min_time_s = d;
+        } else if (strcmp(key, "warmup") == 0) {
+            if (parse_num(value, &d) || d < 0 || d > 60)
+                BAD("warmup: want seconds in [0, 60], not '%s'", value);
+            s->warmup_s = d;
+        } else if (strcmp(key, "threads") == 0) {
+            if (parse_size(value, &z) || z < 1 || z > 1024)
+                BAD("threads: want 1 to 1024, not '%s'", value);
+            s->threads = z;
+        } else if (strcmp(key, "cpu") == 0) {
+            if (parse_size(value, &z) || z > 65535)
+                BAD("cpu: want a CPU index, not '%s'", value);
+            s->cpu = (int)z;
+        } else if (strcmp(key, "cache") == 0) {
+            if (strcmp(value, "hot") && strcmp(value, "cold"))
+                BAD("cache: want hot or cold, not '%s'", value);
+            s->cold = strcmp(value, "cold") == 0;
+        } else if (strcmp(key, "events") == 0) {
+            snprintf(s->events, sizeof s->events, "%s", value);
+        } else if (strcmp(key, "p") == 0) {
+            if (parse_num(value, &d) || !(d > 0 && d <= 100))
+                BAD("p: want a percentage in (0, 100], not '%s'", value);
+            s->p = d;
+        } else {
+            BAD("unknown key '%s' in [run]", key);
+        }
+    } else if (strcmp(section, "accuracy") == 0) {
+        if (strcmp(key, "rows") == 0) {
+            if (parse_size(value, &z) || z > (size_t)1 << 20)
+                BAD("rows: want a row count, not '%s'", value);
+            s->accuracy_rows = z;
+        } else if (strcmp(key, "full") == 0) {
+            s->full = strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0;
+        } else if (strcmp(key, "dist") == 0) {
+            if (dist_parse(value, &s->dist.kind))
+                BAD("dist: unknown distribution '%s' (normal, uniform, offset, outlier, zeros, constant)", value);
+        } else if (strcmp(key, "scale") == 0) {
+            if (parse_num(value, &d) || d <= 0)
+                BAD("scale: want a number > 0, not '%s'", value);
+            s->dist.scale = d;
+        } else if (strcmp(key, "offset") == 0) {
+            if (parse_num(value, &d))
+                BAD("offset: want a number, not '%s'", value);
+            s->dist.offset = d;
+        } else if (strcmp(key, "factor") == 0) {
+            if (parse_num(value, &d))
+                BAD("factor: want a number, not '%s'", value);
+            s->dist.factor = d;
+        } else if (strcmp(key, "channels") == 0) {
+            if (parse_size(value, &z))
+                BAD("channels: want a count, not '%s'", value);
+            s->dist.channels = z;
+        } else if (strcmp(key, "value") == 0) {
+            if (parse_num(value, &d))
+                BAD("value: want a number, not '%s'", value);
+            s->dist.value = d;
+        } else if (strcmp(key, "seed") == 0) {
+            if (parse_size(value, &z))
+                BAD("seed: want a non-negative integer, not '%s'", value);
+            s->seed = z;
+        } else {
+            BAD("unknown key '%s' in [accuracy]", key);
+        }
+    } else {
+        BAD("unknown section [%s] or key '%s'", section, key);
+    }
+    return 0;
+#undef BAD
+}
+
+struct parse_ctx {
+    struct nb_suite *s;
+    char msg[300];
+};
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_ctx *ctx = user;
+    if (ctx->msg[0])
+        return 0; /* keep the first error */
+    if (!name) { /* a section header alone */
+        if (strcmp(section, "suite") && strcmp(section, "run") && strcmp(section, "accuracy")) {
+            snprintf(ctx->msg, sizeof ctx->msg, "unknown section [%s]", section);
+            return 0;
+        }
+        return 1;
+    }
+    return suite_set(ctx->s, section, name, value, ctx->msg, sizeof ctx->msg) == 0;
+}
+
+static int finish(int rc, struct parse_ctx *ctx, const char *name, char *err, size_t errlen)
+{
+    if (rc == 0)
+        return 0;
+    if (rc < 0)
+        snprintf(err, errlen, "%s: cannot read: %s", name, rc == -1 ? strerror(errno) : "out of memory");
+    else
+        snprintf(err, errlen, "%s:%d: %s", name, rc, ctx->msg[0] ? ctx->msg : "not INI syntax");
+    return 2;
+}
+
+int suite_load_file(struct nb_suite *s, const char *path, char *err, size_t errlen)
+{
+    struct parse_ctx ctx = {.s = s};
+    snprintf(s->source, sizeof s->source, "%s", path);
+    return finish(ini_parse(path, on_entry, &ctx), &ctx, path, err, errlen);
+}
+
+int suite_load_string(struct nb_suite *s, const char *text, const char *name, char *err, size_t errlen)
+{
+    struct parse_ctx ctx = {.s = s};
+    snprintf(s->source, sizeof s->source, "%s", name);
+    return finish(ini_parse_string(text, on_entry, &ctx), &ctx, name, err, errlen);
+}

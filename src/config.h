@@ -1,0 +1,51 @@
+/* A suite: what `run` measures. Read from an INI file (inih) or the
+ * embedded default; command-line options override it. */
+#ifndef NB_CONFIG_H
+#define NB_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datagen.h"
+
+#define NB_MAX_LIST 32
+
+struct nb_suite {
+    char name[64];
+    char kernels[1024];          /* comma-separated globs */
+    char dtypes[128];            /* comma-separated dtype globs (f32, bf16-up, ...); "" = all */
+    size_t hidden[NB_MAX_LIST], nhidden;
+    size_t rows[NB_MAX_LIST], nrows;
+    int rows_auto;               /* rows chosen per cache tier */
+    double eps[NB_MAX_LIST];
+    size_t neps;
+    size_t reps;
+    double min_time_s, warmup_s;
+    size_t threads;
+    int cpu;
+    int cold;                    /* cache = cold */
+    char events[256];
+    double p;                    /* prmsnorm percentage */
+    size_t accuracy_rows;        /* rows checked against the reference, 0 = none */
+    int full;                    /* check every row */
+    struct nb_distribution dist;
+    uint64_t seed;
+    char source[512];            /* the file, or "embedded default" */
+};
+
+/* The built-in default suite, also shipped as configs/default.ini. */
+extern const char nb_default_suite_ini[];
+
+void suite_defaults(struct nb_suite *s);
+
+/* Loads an INI file over the defaults. Returns 0, or 2 with
+ * "file:line: what is wrong" in err. */
+int suite_load_file(struct nb_suite *s, const char *path, char *err, size_t errlen);
+int suite_load_string(struct nb_suite *s, const char *text, const char *name, char *err, size_t errlen);
+
+/* Sets one key (section "run" or "accuracy") from text: shared by the INI
+ * parser and the command-line options. Returns 0 or -1 with err set. */
+int suite_set(struct nb_suite *s, const char *section, const char *key, const char *value, char *err,
+              size_t errlen);
+
+#endif

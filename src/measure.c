@@ -1,0 +1,224 @@
+#include "measure.h"
+
+#include <emmintrin.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timer.h"
+#include "topology.h"
+
+volatile unsigned char measure_sink;
+
+void measure_consume(const void *p, size_t bytes)
+{
+    const unsigned char *c = p;
+    unsigned char acc = 0;
+    for (size_t i = 0; i < bytes; i += 64)
+        acc ^= c[i];
+    measure_sink ^= acc;
+}
+
+static void flush_spans(const struct measure_config *cfg)
+{
+    for (size_t s = 0; s < cfg->nspans; s++) {
+        const char *p = cfg->spans[s].p;
+        for (size_t i = 0; i < cfg->spans[s].bytes; i += 64)
+            _mm_clflush(p + i);
+        if (cfg->spans[s].bytes)
+            _mm_clflush(p + cfg->spans[s].bytes - 1);
+    }
+    _mm_mfence();
+}
+
+/* ---- a pool of pinned threads, each with its share of the rows ---- */
+
+struct pool;
+
+struct worker {
+    struct pool *pool;
+    struct nb_args args;
+    int cpu;
+    pthread_t thread;
+    int bind_failed;
+};
+
+struct pool {
+    nb_kernel_fn fn;
+    size_t nthreads;
+    struct worker *workers;
+    pthread_barrier_t start, done;
+    size_t calls;
+    int stop;
+};
+
+static void run_calls(nb_kernel_fn fn, const struct nb_args *a, size_t calls)
+{
+    for (size_t c = 0; c < calls; c++)
+        fn(a);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    char err[160];
+    w->bind_failed = topology_bind_thread(w->cpu, err, sizeof err) != 0;
+    for (;;) {
+        pthread_barrier_wait(&w->pool->start);
+        if (w->pool->stop)
+            break;
+        run_calls(w->pool->fn, &w->args, w->pool->calls);
+        pthread_barrier_wait(&w->pool->done);
+    }
+    return NULL;
+}
+
+static int pool_start(struct pool *p, nb_kernel_fn fn, const struct nb_args *args, size_t elem_bytes,
+                      const struct measure_config *cfg)
+{
+    memset(p, 0, sizeof *p);
+    p->fn = fn;
+    p->nthreads = cfg->threads > args->rows ? args->rows : cfg->threads;
+    if (p->nthreads < 1)
+        p->nthreads = 1;
+    p->workers = calloc(p->nthreads, sizeof *p->workers);
+    if (!p->workers)
+        return -1;
+    const size_t n = args->n;
+    for (size_t t = 0; t < p->nthreads; t++) {
+        size_t r0 = args->rows * t / p->nthreads, r1 = args->rows * (t + 1) / p->nthreads;
+        struct nb_args a = *args;
+        a.rows = r1 - r0;
+        a.x = (const char *)args->x + r0 * n * elem_bytes;
+        a.y = (char *)args->y + r0 * n * elem_bytes;
+        if (args->residual)
+            a.residual = (char *)args->residual + r0 * n * elem_bytes;
+        /* naive variants: each thread its own slice of the workspace */
+        if (args->work)
+            a.work = (char *)args->work + t * cfg->work_stride;
+        p->workers[t].args = a;
+        p->workers[t].pool = p;
+        p->workers[t].cpu = cfg->npus > 0 ? (cfg->cpu0 + (int)t) % cfg->npus : (int)t;
+    }
+    if (p->nthreads == 1)
+        return 0;
+    pthread_barrier_init(&p->start, NULL, (unsigned)p->nthreads);
+    pthread_barrier_init(&p->done, NULL, (unsigned)p->nthreads);
+    for (size_t t = 1; t < p->nthreads; t++)
+        if (pthread_create(&p->workers[t].thread, NULL, worker_main, &p->workers[t]) != 0)
+            return -1;
+    return 0;
+}
+
+/* Runs `calls` calls on every thread; the caller is thread 0. */
+static void pool_run(struct pool *p, size_t calls)
+{
+    if (p->nthreads == 1) {
+        run_calls(p->fn, &p->workers[0].args, calls);
+        return;
+    }
+    p->calls = calls;
+    pthread_barrier_wait(&p->start);
+    run_calls(p->fn, &p->workers[0].args, calls);
+    pthread_barrier_wait(&p->done);
+}
+
+static void pool_stop(struct pool *p)
+{
+    if (p->nthreads > 1) {
+        p->stop = 1;
+        pthread_barrier_wait(&p->start);
+        for (size_t t = 1; t < p->nthreads; t++)
+            pthread_join(p->workers[t].thread, NULL);
+        pthread_barrier_destroy(&p->start);
+        pthread_barrier_destroy(&p->done);
+    }
+    free(p->workers);
+}
+
+static double time_calls(struct pool *p, size_t calls)
+{
+    int64_t t0 = timer_ns();
+    pool_run(p, calls);
+    return (double)(timer_ns() - t0);
+}
+
+int measure_kernel(nb_kernel_fn fn, const struct nb_args *args, size_t elem_bytes,
+                   const struct measure_config *cfg, struct measurement *m)
+{
+    memset(m, 0, sizeof *m);
+    const size_t nev = cfg->counters ? cfg->counters->count : 0;
+    m->ns_per_call = calloc(cfg->reps, sizeof *m->ns_per_call);
+    m->tsc_per_call = calloc(cfg->reps, sizeof *m->tsc_per_call);
+    m->events = calloc(cfg->reps * (nev ? nev : 1), sizeof *m->events);
+    m->nevents = nev;
+    struct pool pool;
+    if (!m->ns_per_call || !m->tsc_per_call || !m->events || pool_start(&pool, fn, args, elem_bytes, cfg)) {
+        measurement_free(m);
+        return 3;
+    }
+    const double tick_floor = 20.0 * (cfg->resolution_ns > 1 ? cfg->resolution_ns : 1);
+    const double target = fmax(cfg->min_time_ns, tick_floor);
+    size_t calls = 1;
+    if (cfg->cold) {
+        /* one call per repetition, on flushed caches */
+        pool_run(&pool, 1);
+    } else {
+        int64_t until = timer_ns() + (int64_t)cfg->warmup_ns;
+        do
+            pool_run(&pool, 1);
+        while (timer_ns() < until);
+        /* calibrate: grow the call count until one repetition lasts target */
+        for (;;) {
+            double t = time_calls(&pool, calls);
+            if (t >= target || calls >= ((size_t)1 << 40))
+                break;
+            double grow = t > 0 ? 1.2 * target / t : 10.0;
+            size_t next = (size_t)ceil((double)calls * fmin(fmax(grow, 1.5), 100.0));
+            calls = next > calls ? next : calls + 1;
+        }
+    }
+    m->calls = calls;
+    int rc = 0;
+    for (size_t r = 0; r < cfg->reps; r++) {
+        if (cfg->interrupted && cfg->interrupted()) {
+            rc = 130;
+            break;
+        }
+        if (cfg->cold)
+            flush_spans(cfg);
+        long long ev[NB_MAX_EVENTS];
+        if (nev)
+            counters_start(cfg->counters);
+        int64_t c0 = timer_tsc(), t0 = timer_ns();
+        pool_run(&pool, calls);
+        int64_t t1 = timer_ns(), c1 = timer_tsc();
+        if (nev) {
+            counters_stop(cfg->counters, ev);
+            for (size_t e = 0; e < nev; e++)
+                m->events[r * nev + e] = ev[e];
+        }
+        m->ns_per_call[r] = (double)(t1 - t0) / (double)calls;
+        m->tsc_per_call[r] = (double)(c1 - c0) / (double)calls;
+        m->reps = r + 1;
+    }
+    for (size_t t = 0; t < pool.nthreads; t++)
+        if (pool.workers[t].bind_failed)
+            snprintf(m->warning, sizeof m->warning, "thread %zu could not be bound to CPU %d", t, pool.workers[t].cpu);
+    pool_stop(&pool);
+    measure_consume(args->y, args->rows * args->n * elem_bytes);
+    if (stats_compute(m->ns_per_call, m->reps, &m->time) != 0)
+        rc = 3;
+    return rc;
+}
+
+void measurement_free(struct measurement *m)
+{
+    free(m->ns_per_call);
+    free(m->tsc_per_call);
+    free(m->events);
+    m->ns_per_call = m->tsc_per_call = NULL;
+    m->events = NULL;
+}

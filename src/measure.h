@@ -1,0 +1,52 @@
+/* Timing one kernel over one tensor: warm-up, calibration, repetitions. */
+#ifndef NB_MEASURE_H
+#define NB_MEASURE_H
+
+#include <stddef.h>
+
+#include "../kernels/kernel.h"
+#include "counters.h"
+#include "stats.h"
+
+struct flush_span {
+    const void *p;
+    size_t bytes;
+};
+
+struct measure_config {
+    size_t reps;
+    double min_time_ns;        /* a repetition lasts at least this */
+    double warmup_ns;
+    double resolution_ns;      /* the timer's; a repetition spans >= 20 ticks */
+    int cold;                  /* flush the spans before each (single-call) repetition */
+    struct flush_span spans[6];
+    size_t nspans;
+    size_t threads;            /* rows split over this many pinned threads */
+    int cpu0;                  /* thread t runs on PU (cpu0 + t) mod PUs */
+    int npus;
+    size_t work_stride;        /* bytes of args->work per thread */
+    struct counters *counters; /* NULL: no counting */
+    int (*interrupted)(void);  /* polled between repetitions; may be NULL */
+};
+
+struct measurement {
+    size_t reps;               /* repetitions done */
+    size_t calls;              /* kernel calls per repetition */
+    double *ns_per_call;       /* per repetition */
+    double *tsc_per_call;
+    long long *events;         /* per repetition x counters->count, -1 = not counted */
+    size_t nevents;
+    struct stats time;         /* over ns_per_call */
+    char warning[160];         /* e.g. a thread could not be bound */
+};
+
+/* Returns 0, 3 when out of memory, 130 when interrupted (what was measured
+ * is kept). m's arrays are malloc'ed: measurement_free. */
+int measure_kernel(nb_kernel_fn fn, const struct nb_args *args, size_t elem_bytes,
+                   const struct measure_config *cfg, struct measurement *m);
+void measurement_free(struct measurement *m);
+
+/* Keeps the outputs observable so that no compiler can drop the work. */
+void measure_consume(const void *p, size_t bytes);
+
+#endif

@@ -1,0 +1,545 @@
+#include "run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ceilings.h"
+#include "commands.h"
+#include "counters.h"
+#include "cpu_features.h"
+#include "measure.h"
+#include "provenance.h"
+#include "reference.h"
+#include "registry.h"
+#include "results.h"
+#include "timer.h"
+#include "topology.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static int interrupted(void)
+{
+    return stop_signal != 0;
+}
+
+void run_install_signal_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---- planning ---- */
+
+struct job {
+    const struct nb_variant *v;
+    size_t n, rows;
+    double eps;
+    enum nb_tier tier;
+};
+
+static int dtype_selected(const struct nb_suite *s, const struct nb_variant *v)
+{
+    return s->dtypes[0] == '\0' || glob_list_match(s->dtypes, v->dtype_name);
+}
+
+static size_t footprint_bytes(const struct nb_variant *v, size_t rows, size_t n)
+{
+    size_t es = nb_dtype_size(v->dtype), per_row = 2 * n * es;
+    if (norm_uses_residual(v->norm))
+        per_row *= 2;
+    return rows * per_row + n * es * (norm_uses_bias(v->norm) ? 2 : 1);
+}
+
+/* Bytes a call moves: x read and y written (the residual read and written
+ * too for addrmsnorm), g and b once. */
+static double traffic_bytes(const struct nb_variant *v, size_t rows, size_t n)
+{
+    return (double)footprint_bytes(v, rows, n);
+}
+
+static size_t mem_available(void)
+{
+    FILE *fp = fopen("/proc/meminfo", "r");
+    size_t kb = 0;
+    if (fp) {
+        char line[256];
+        while (fgets(line, sizeof line, fp))
+            if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1)
+                break;
+        fclose(fp);
+    }
+    if (!kb)
+        return (size_t)sysconf(_SC_AVPHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
+    return kb * 1024;
+}
+
+/* ---- accuracy on sampled rows, the reference shared across variants ---- */
+
+struct ref_cache {
+    enum nb_norm norm;
+    enum nb_dtype dt;
+    size_t n, rows;
+    double eps;
+    void *y;
+    double *exact;
+    void *residual_after;
+    int valid;
+};
+
+static void accuracy_for(const struct nb_variant *v, const struct job *j, const struct nb_suite *s,
+                         struct ref_cache *cache, struct accuracy_row *out)
+{
+    const size_t n = j->n, es = nb_dtype_size(v->dtype);
+    size_t k = s->full ? j->rows : (s->accuracy_rows < j->rows ? s->accuracy_rows : j->rows);
+    memset(out, 0, sizeof *out);
+    out->v = v;
+    out->rows = j->rows;
+    out->n = n;
+    out->eps = j->eps;
+    out->dist = s->dist;
+    out->rows_checked = k;
+    if (k == 0)
+        return;
+    size_t total = k * n;
+    void *x = malloc(total * es), *y = malloc(total * es), *g = malloc(n * es), *b = malloc(n * es);
+    void *res = malloc(total * es), *res0 = malloc(total * es);
+    size_t wb = registry_workspace_bytes(v, k, n);
+    void *work = wb ? aligned_alloc(64, (wb + 63) / 64 * 64) : NULL;
+    if (!x || !y || !g || !b || !res || !res0 || (wb && !work))
+        goto done;
+    datagen_fill(x, k, n, v->dtype, &s->dist, s->seed);
+    datagen_gain(g, n, v->dtype, v->norm == NB_GEMMARMSNORM, s->seed);
+    datagen_bias(b, n, v->dtype, s->seed);
+    struct nb_distribution rd = {.kind = NB_DIST_NORMAL, .scale = s->dist.scale};
+    datagen_fill(res0, k, n, v->dtype, &rd, s->seed + 1);
+    if (!(cache->valid && cache->norm == v->norm && cache->dt == v->dtype && cache->n == n && cache->rows == k &&
+          cache->eps == j->eps)) {
+        free(cache->y);
+        free(cache->exact);
+        cache->y = malloc(total * es);
+        cache->exact = malloc(total * sizeof *cache->exact);
+        cache->valid = 0;
+        if (!cache->y || !cache->exact)
+            goto done;
+        memcpy(res, res0, total * es);
+        struct nb_args ra = {.rows = k, .n = n, .x = x, .y = cache->y, .g = g, .b = b, .residual = res,
+                             .eps = j->eps, .p = s->p};
+        reference_compute(v->norm, v->dtype, &ra, cache->y, cache->exact);
+        cache->norm = v->norm;
+        cache->dt = v->dtype;
+        cache->n = n;
+        cache->rows = k;
+        cache->eps = j->eps;
+        cache->valid = 1;
+    }
+    memcpy(res, res0, total * es);
+    struct nb_args a = {.rows = k, .n = n, .x = x, .y = y, .g = g, .b = b, .residual = res, .eps = j->eps,
+                        .p = s->p, .work = work};
+    v->fn(&a);
+    for (size_t i = 0; i < total; i++)
+        accuracy_add(&out->s, nb_load(y, i, v->dtype), cache->exact[i], nb_load(cache->y, i, v->dtype), v->dtype);
+done:
+    free(x);
+    free(y);
+    free(g);
+    free(b);
+    free(res);
+    free(res0);
+    free(work);
+}
+
+/* ---- the run ---- */
+
+static int make_run_dir(char *out, size_t len, const char *requested, const char *suite_name)
+{
+    if (requested) {
+        snprintf(out, len, "%s", requested);
+    } else {
+        if (mkdir("results", 0777) != 0 && errno != EEXIST) {
+            nb_error("run", "cannot create results/: %s", strerror(errno));
+            return 3;
+        }
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tmv;
+        gmtime_r(&now, &tmv);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tmv);
+        snprintf(out, len, "results/%s-%s", stamp, suite_name);
+        for (int k = 2; access(out, F_OK) == 0 && k < 100; k++)
+            snprintf(out, len, "results/%s-%s-%d", stamp, suite_name, k);
+    }
+    if (mkdir(out, 0777) != 0 && errno != EEXIST) {
+        nb_error("run", "cannot create the output directory '%s': %s", out, strerror(errno));
+        return 3;
+    }
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/.write-test", out);
+    FILE *fp = fopen(probe, "w");
+    if (!fp) {
+        nb_error("run", "cannot write to the output directory '%s': %s", out, strerror(errno));
+        return 3;
+    }
+    fclose(fp);
+    unlink(probe);
+    return 0;
+}
+
+static void print_table_header(void)
+{
+    printf("%-34s %-4s %6s %7s %11s %8s %6s %8s %8s\n", "variant", "tier", "n", "rows", "median_us", "GB/s",
+           "roof", "x_naive", "max_ulp");
+}
+
+static void print_table_row(const struct perf_row *r, const struct accuracy_row *a)
+{
+    char ulp[32] = "";
+    if (a && a->rows_checked)
+        snprintf(ulp, sizeof ulp, "%.3g", a->s.max_ulp);
+    printf("%-34s %-4s %6zu %7zu %11.3f %8.2f %6.2f %8s %8s\n", r->v->name, tier_name(r->tier), r->n, r->rows,
+           r->time.median / 1000.0, r->bandwidth_gbs, r->roofline_share, "", ulp);
+    fflush(stdout);
+}
+
+static void compute_speedups(struct perf_row *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        struct perf_row *r = &rows[i];
+        r->speedup_vs_naive = NAN;
+        r->speedup_rms_vs_ln = NAN;
+        for (size_t k = 0; k < count; k++) {
+            const struct perf_row *o = &rows[k];
+            if (o->n != r->n || o->rows != r->rows || o->eps != r->eps || o->threads != r->threads ||
+                o->cold != r->cold || o->v->dtype != r->v->dtype || o->v->mode != r->v->mode)
+                continue;
+            if (o->v->norm == r->v->norm && strcmp(o->v->algorithm, "naive") == 0)
+                r->speedup_vs_naive = o->time.median / r->time.median;
+            /* RMSNorm against LayerNorm of the same algorithm and ISA: fused
+             * RMSNorm is set against twopass LayerNorm, the fused one both
+             * frameworks ship */
+            if (r->v->norm == NB_RMSNORM && o->v->norm == NB_LAYERNORM && o->v->isa == r->v->isa) {
+                int same = strcmp(o->v->algorithm, r->v->algorithm) == 0 ||
+                           (strcmp(r->v->algorithm, "fused") == 0 && strcmp(o->v->algorithm, "twopass") == 0);
+                if (same)
+                    r->speedup_rms_vs_ln = o->time.median / r->time.median;
+            }
+        }
+    }
+}
+
+int run_suite(const struct nb_suite *s, const char *out_dir)
+{
+    char err[1200];
+    int rc = 0;
+    /* variants */
+    size_t nvar = 0, matched = 0;
+    const struct nb_variant **vars = calloc(registry_count(), sizeof *vars);
+    if (!vars)
+        return NB_EXIT_ENV;
+    for (size_t i = 0; i < registry_count(); i++) {
+        const struct nb_variant *v = registry_at(i);
+        if (v->isa == NB_ISA_MPFR || !glob_list_match(s->kernels, v->name) || !dtype_selected(s, v))
+            continue;
+        matched++;
+        const char *why = registry_unavailable(v);
+        if (why) {
+            fprintf(stderr, "skipped %s: %s\n", v->name, why);
+            continue;
+        }
+        vars[nvar++] = v;
+    }
+    if (matched == 0) {
+        nb_error("run", "no variant matches '%s'%s%s", s->kernels, s->dtypes[0] ? " with dtype " : "", s->dtypes);
+        free(vars);
+        return NB_EXIT_USAGE;
+    }
+    if (nvar == 0) {
+        nb_error("run", "none of the %zu matching variants can run on this machine", matched);
+        free(vars);
+        return NB_EXIT_ENV;
+    }
+    /* counters */
+    struct counters ctr;
+    rc = counters_setup(&ctr, s->events, err, sizeof err);
+    if (rc) {
+        nb_error("run", "%s", err);
+        free(vars);
+        return NB_EXIT_USAGE;
+    }
+    if (ctr.init_error[0])
+        fprintf(stderr, "warning: %s: running without counters\n", ctr.init_error);
+    /* topology and pinning */
+    struct nb_topology topo;
+    if (topology_load(&topo, err, sizeof err) != 0)
+        fprintf(stderr, "warning: %s\n", err);
+    if (topo.pus > 0 && s->cpu >= topo.pus) {
+        nb_error("run", "there is no CPU %d (this machine has CPUs 0 to %d)", s->cpu, topo.pus - 1);
+        counters_teardown(&ctr);
+        free(vars);
+        return NB_EXIT_USAGE;
+    }
+    if (topology_bind_thread(s->cpu, err, sizeof err) != 0)
+        fprintf(stderr, "warning: %s: the run is not pinned\n", err);
+    provenance_warn(&topo);
+    struct timer_info ti;
+    timer_calibrate(&ti);
+
+    /* plan */
+    size_t cap = nvar * s->nhidden * (s->rows_auto ? NB_TIER_COUNT : s->nrows) * s->neps, njobs = 0;
+    struct job *jobs = calloc(cap ? cap : 1, sizeof *jobs);
+    struct perf_row *perf = calloc(cap ? cap : 1, sizeof *perf);
+    struct accuracy_row *acc = calloc(cap ? cap : 1, sizeof *acc);
+    int tiers_used[NB_TIER_COUNT] = {0};
+    size_t biggest = 0;
+    if (!jobs || !perf || !acc) {
+        nb_error("run", "out of memory planning %zu measurements", cap);
+        rc = NB_EXIT_ENV;
+        goto out;
+    }
+    for (size_t h = 0; h < s->nhidden; h++)
+        for (size_t ti_ = 0; ti_ < (s->rows_auto ? NB_TIER_COUNT : s->nrows); ti_++) {
+            int said = 0;
+            for (size_t e = 0; e < s->neps; e++)
+                for (size_t vi = 0; vi < nvar; vi++) {
+                    const struct nb_variant *v = vars[vi];
+                    size_t n = s->hidden[h], es = nb_dtype_size(v->dtype), rows;
+                    enum nb_tier tier;
+                    if (s->rows_auto) {
+                        tier = (enum nb_tier)ti_;
+                        /* the same rows for every variant of a dtype: x and y,
+                         * g and b, so speedups compare like with like */
+                        rows = tier_rows(&topo, tier, 2 * n * es, 2 * n * es);
+                        if (rows == 0) {
+                            if (!said && vi == 0 && e == 0) {
+                                fprintf(stderr, "skipped tier %s for n = %zu: one row (%zu bytes with g and b) does not fit in %zu bytes\n",
+                                        tier_name(tier), n, 4 * n * es, tier_target_bytes(&topo, tier));
+                                said = 1;
+                            }
+                            continue;
+                        }
+                    } else {
+                        rows = s->rows[ti_];
+                        tier = tier_of_footprint(&topo, footprint_bytes(v, rows, n));
+                    }
+                    size_t need = footprint_bytes(v, rows, n) + registry_workspace_bytes(v, rows, n) * s->threads;
+                    if (need > biggest)
+                        biggest = need;
+                    jobs[njobs++] = (struct job){v, n, rows, s->eps[e], tier};
+                    tiers_used[tier] = 1;
+                }
+        }
+    if (njobs == 0) {
+        nb_error("run", "no shape fits: every (hidden size, tier) was skipped");
+        rc = NB_EXIT_USAGE;
+        goto out;
+    }
+    size_t avail = mem_available();
+    if (biggest > avail / 10 * 9) {
+        nb_error("run", "the largest measurement needs %.2f GiB and %.2f GiB are available: refusing before allocating",
+                 (double)biggest / (1 << 30), (double)avail / (1 << 30));
+        rc = NB_EXIT_ENV;
+        goto out;
+    }
+    char dir[4096];
+    rc = make_run_dir(dir, sizeof dir, out_dir, s->name);
+    if (rc)
+        goto out;
+
+    struct measure_config mc = {
+        .reps = s->reps, .min_time_ns = s->min_time_s * 1e9, .warmup_ns = s->warmup_s * 1e9,
+        .resolution_ns = ti.resolution_ns, .cold = s->cold, .threads = s->threads, .cpu0 = s->cpu,
+        .npus = topo.pus, .counters = s->threads == 1 ? &ctr : NULL, .interrupted = interrupted,
+    };
+    /* ceilings, for the tiers this run measures */
+    struct ceiling ceil_[NB_TIER_COUNT] = {0};
+    for (int t = 0; t < NB_TIER_COUNT && !interrupted(); t++)
+        if (tiers_used[t]) {
+            ceiling_measure(&ceil_[t], &topo, (enum nb_tier)t, &mc);
+            fprintf(stderr, "ceiling %-4s (%zu KiB): copy %.1f GB/s (%s), copy (non-temporal) %.1f GB/s, read %.1f GB/s\n",
+                    tier_name((enum nb_tier)t), ceil_[t].bytes >> 10, ceil_[t].copy_gbs, ceil_[t].copy_by,
+                    ceil_[t].copy_nt_gbs, ceil_[t].read_gbs);
+        }
+
+    print_table_header();
+    struct ref_cache cache = {0};
+    size_t done = 0;
+    const int progress = isatty(2);
+    int64_t started = timer_ns();
+    for (size_t jn = 0; jn < njobs && !interrupted(); jn++) {
+        const struct job *j = &jobs[jn];
+        const struct nb_variant *v = j->v;
+        const size_t es = nb_dtype_size(v->dtype), total = j->rows * j->n;
+        size_t stride = registry_workspace_bytes(v, (j->rows + s->threads - 1) / s->threads, j->n);
+        void *x = topology_alloc(total * es), *y = topology_alloc(total * es);
+        void *g = topology_alloc(j->n * es), *b = topology_alloc(j->n * es);
+        void *res = norm_uses_residual(v->norm) ? topology_alloc(total * es) : NULL;
+        void *work = stride ? topology_alloc(stride * s->threads) : NULL;
+        if (!x || !y || !g || !b || (norm_uses_residual(v->norm) && !res) || (stride && !work)) {
+            nb_error("run", "out of memory allocating %.1f MiB for %s", (double)footprint_bytes(v, j->rows, j->n) / (1 << 20), v->name);
+            rc = NB_EXIT_ENV;
+        } else {
+            datagen_fill(x, j->rows, j->n, v->dtype, &s->dist, s->seed);
+            datagen_gain(g, j->n, v->dtype, v->norm == NB_GEMMARMSNORM, s->seed);
+            datagen_bias(b, j->n, v->dtype, s->seed);
+            memset(y, 0, total * es);
+            if (res) {
+                /* zeros: the residual grows by x each call; from zero it
+                 * stays finite over any run length that matters */
+                memset(res, 0, total * es);
+            }
+            struct nb_args a = {.rows = j->rows, .n = j->n, .x = x, .y = y, .g = g, .b = b, .residual = res,
+                                .eps = j->eps, .p = s->p, .work = work};
+            struct measure_config c = mc;
+            c.work_stride = stride;
+            c.nspans = 0;
+            const void *spans[] = {x, y, g, b, res, work};
+            size_t sizes[] = {total * es, total * es, j->n * es, j->n * es, res ? total * es : 0, stride * s->threads};
+            for (int k = 0; k < 6; k++)
+                if (spans[k] && sizes[k])
+                    c.spans[c.nspans++] = (struct flush_span){spans[k], sizes[k]};
+            struct measurement m;
+            int mrc = measure_kernel(v->fn, &a, es, &c, &m);
+            if (mrc == 3) {
+                rc = NB_EXIT_ENV;
+            } else if (m.reps > 0) {
+                struct perf_row *r = &perf[done];
+                r->v = v;
+                r->rows = j->rows;
+                r->n = j->n;
+                r->threads = s->threads;
+                r->eps = j->eps;
+                r->cold = s->cold;
+                r->tier = j->tier;
+                r->reps = m.reps;
+                r->calls = m.calls;
+                r->time = m.time;
+                r->bytes = traffic_bytes(v, j->rows, j->n);
+                r->bandwidth_gbs = r->bytes / r->time.median;
+                r->ceiling_gbs = ceil_[j->tier].copy_gbs;
+                if (j->tier == NB_TIER_DRAM && isfinite(ceil_[j->tier].copy_nt_gbs) &&
+                    ceil_[j->tier].copy_nt_gbs > r->ceiling_gbs)
+                    r->ceiling_gbs = ceil_[j->tier].copy_nt_gbs;
+                r->roofline_share = r->bandwidth_gbs / r->ceiling_gbs;
+                /* m.tsc_per_call is not needed after this: sort it in place */
+                r->tsc_per_elem = stats_median_inplace(m.tsc_per_call, m.reps) / (double)total;
+                for (size_t e = 0; e < NB_MAX_EVENTS; e++)
+                    r->events_per_call[e] = NAN;
+                if (mc.counters) {
+                    for (size_t e = 0; e < ctr.count; e++) {
+                        if (!ctr.available[e])
+                            continue;
+                        double *per = malloc(m.reps * sizeof *per);
+                        if (!per)
+                            continue;
+                        for (size_t k = 0; k < m.reps; k++)
+                            per[k] = (double)m.events[k * ctr.count + e] / (double)m.calls;
+                        r->events_per_call[e] = stats_median_inplace(per, m.reps);
+                        free(per);
+                    }
+                    counters_note(&ctr, r->note, sizeof r->note);
+                } else if (ctr.count) {
+                    snprintf(r->note, sizeof r->note, "not counted: counters follow one thread, this run has %zu", s->threads);
+                }
+                if (m.warning[0])
+                    snprintf(r->note + strlen(r->note), sizeof r->note - strlen(r->note), "%s%s",
+                             r->note[0] ? "; " : "", m.warning);
+                r->samples = m.ns_per_call;
+                r->nsamples = m.reps;
+                m.ns_per_call = NULL;
+                accuracy_for(v, j, s, &cache, &acc[done]);
+                if (progress)
+                    fprintf(stderr, "\r\033[K");
+                print_table_row(r, &acc[done]);
+                done++;
+            }
+            measurement_free(&m);
+        }
+        topology_free(x, total * es);
+        topology_free(y, total * es);
+        topology_free(g, j->n * es);
+        topology_free(b, j->n * es);
+        topology_free(res, total * es);
+        topology_free(work, stride * s->threads);
+        if (rc)
+            break;
+        if (progress) {
+            double elapsed = (double)(timer_ns() - started) / 1e9;
+            double left = elapsed / (double)(jn + 1) * (double)(njobs - jn - 1);
+            fprintf(stderr, "\r\033[K[%zu/%zu] %s, about %.0f s left", jn + 1, njobs, v->name, left);
+        }
+    }
+    if (progress)
+        fprintf(stderr, "\r\033[K");
+    free(cache.y);
+    free(cache.exact);
+    compute_speedups(perf, done);
+
+    /* files: data first, meta last with the run's status */
+    struct meta_list meta = {0};
+    provenance_collect(&meta, &topo, &ti, &ctr, s);
+    for (int t = 0; t < NB_TIER_COUNT; t++)
+        if (ceil_[t].measured) {
+            char key[64];
+            snprintf(key, sizeof key, "ceiling_%s_copy_gbs", tier_name((enum nb_tier)t));
+            meta_add(&meta, key, "%.2f", ceil_[t].copy_gbs);
+            snprintf(key, sizeof key, "ceiling_%s_copy_by", tier_name((enum nb_tier)t));
+            meta_add(&meta, key, "%s", ceil_[t].copy_by);
+            snprintf(key, sizeof key, "ceiling_%s_copy_nt_gbs", tier_name((enum nb_tier)t));
+            meta_add(&meta, key, "%.2f", ceil_[t].copy_nt_gbs);
+            snprintf(key, sizeof key, "ceiling_%s_read_gbs", tier_name((enum nb_tier)t));
+            meta_add(&meta, key, "%.2f", ceil_[t].read_gbs);
+            snprintf(key, sizeof key, "ceiling_%s_bytes", tier_name((enum nb_tier)t));
+            meta_add(&meta, key, "%zu", ceil_[t].bytes);
+        }
+    const char *status = stop_signal ? "interrupted" : rc ? "failed" : "complete";
+    meta_add(&meta, "status", "%s", status);
+    meta_add(&meta, "rows_measured", "%zu of %zu", done, njobs);
+    char path[4200];
+    int wrc = 0;
+    snprintf(path, sizeof path, "%s/perf.csv", dir);
+    if (!wrc && (wrc = write_perf_csv(path, perf, done, &ctr, err, sizeof err)))
+        nb_error("run", "%s", err);
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
+    if (!wrc && (wrc = write_samples_csv(path, perf, done, err, sizeof err)))
+        nb_error("run", "%s", err);
+    snprintf(path, sizeof path, "%s/accuracy.csv", dir);
+    if (!wrc && (wrc = write_accuracy_csv(path, acc, done, err, sizeof err)))
+        nb_error("run", "%s", err);
+    snprintf(path, sizeof path, "%s/meta.csv", dir);
+    if (!wrc && (wrc = write_meta_csv(path, meta.e, meta.count, err, sizeof err)))
+        nb_error("run", "%s", err);
+    meta_free(&meta);
+    if (wrc)
+        rc = NB_EXIT_ENV;
+    if (!rc && !out_dir) {
+        unlink("results/latest");
+        if (symlink(dir + strlen("results/"), "results/latest") != 0)
+            fprintf(stderr, "warning: cannot point results/latest at %s: %s\n", dir, strerror(errno));
+    }
+    fprintf(stderr, "%s: %zu rows in %s\n", status, done, dir);
+    if (stop_signal)
+        rc = 128 + stop_signal;
+out:
+    for (size_t i = 0; i < njobs && perf; i++)
+        free(perf[i].samples);
+    free(jobs);
+    free(perf);
+    free(acc);
+    free(vars);
+    counters_teardown(&ctr);
+    return rc;
+}

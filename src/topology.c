@@ -1,0 +1,154 @@
+#include "topology.h"
+
+#include <hwloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static hwloc_topology_t topo;
+static int topo_loaded;
+
+static void read_cpu_model(char *out, size_t len)
+{
+    snprintf(out, len, "unknown");
+    FILE *fp = fopen("/proc/cpuinfo", "r");
+    if (!fp)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, fp)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *colon = strchr(line, ':');
+            if (colon) {
+                colon++;
+                while (*colon == ' ' || *colon == '\t')
+                    colon++;
+                colon[strcspn(colon, "\n")] = '\0';
+                snprintf(out, len, "%s", colon);
+            }
+            break;
+        }
+    }
+    fclose(fp);
+}
+
+int topology_load(struct nb_topology *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    read_cpu_model(t->cpu_model, sizeof t->cpu_model);
+    if (!topo_loaded) {
+        if (hwloc_topology_init(&topo) != 0 || hwloc_topology_load(topo) != 0) {
+            snprintf(err, errlen, "hwloc could not load the topology");
+            return -1;
+        }
+        topo_loaded = 1;
+    }
+    t->cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+    t->pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+    t->numa_nodes = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+    const hwloc_obj_type_t levels[3] = {HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L3CACHE};
+    for (int l = 0; l < 3; l++) {
+        hwloc_obj_t o = hwloc_get_obj_by_type(topo, levels[l], 0);
+        /* skip instruction caches at L1 */
+        for (int i = 1; o && o->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION; i++)
+            o = hwloc_get_obj_by_type(topo, levels[l], (unsigned)i);
+        t->cache_bytes[l] = o ? (size_t)o->attr->cache.size : 0;
+    }
+    return 0;
+}
+
+int topology_bind_thread(int cpu, char *err, size_t errlen)
+{
+    if (!topo_loaded) {
+        snprintf(err, errlen, "no topology");
+        return -1;
+    }
+    hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)cpu);
+    if (!pu) {
+        snprintf(err, errlen, "there is no CPU %d (this machine has %d)", cpu,
+                 hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU));
+        return -1;
+    }
+    if (hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) != 0 &&
+        hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD) != 0) {
+        snprintf(err, errlen, "hwloc cannot bind to CPU %d", cpu);
+        return -1;
+    }
+    return 0;
+}
+
+void *topology_alloc(size_t bytes)
+{
+    size_t rounded = (bytes + 4095) / 4096 * 4096;
+    void *p = NULL;
+    if (topo_loaded) {
+        hwloc_cpuset_t set = hwloc_bitmap_alloc();
+        if (set && hwloc_get_cpubind(topo, set, HWLOC_CPUBIND_THREAD) == 0)
+            p = hwloc_alloc_membind(topo, rounded, set, HWLOC_MEMBIND_BIND, 0);
+        hwloc_bitmap_free(set);
+    }
+    if (!p)
+        p = aligned_alloc(4096, rounded);
+    return p;
+}
+
+void topology_free(void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    if (topo_loaded)
+        hwloc_free(topo, p, (bytes + 4095) / 4096 * 4096);
+    else
+        free(p);
+}
+
+static const char *const tier_names[NB_TIER_COUNT] = {"L1", "L2", "L3", "DRAM"};
+
+const char *tier_name(enum nb_tier tier) { return tier_names[tier]; }
+
+int tier_parse(const char *name, enum nb_tier *tier)
+{
+    for (int i = 0; i < NB_TIER_COUNT; i++)
+        if (strcmp(name, tier_names[i]) == 0) {
+            *tier = (enum nb_tier)i;
+            return 0;
+        }
+    return -1;
+}
+
+static size_t last_level(const struct nb_topology *t)
+{
+    for (int l = 2; l >= 0; l--)
+        if (t->cache_bytes[l])
+            return t->cache_bytes[l];
+    return 0;
+}
+
+size_t tier_target_bytes(const struct nb_topology *t, enum nb_tier tier)
+{
+    if (tier == NB_TIER_DRAM)
+        return 4 * (last_level(t) ? last_level(t) : (size_t)32 << 20);
+    size_t size = t->cache_bytes[tier];
+    if (!size)
+        return 0;
+    size_t target = size / 2;
+    size_t below = tier > NB_TIER_L1 ? t->cache_bytes[tier - 1] : 0;
+    if (below && target < 4 * below)
+        target = 4 * below < size ? 4 * below : 0; /* too close to the level below */
+    return target;
+}
+
+size_t tier_rows(const struct nb_topology *t, enum nb_tier tier, size_t row_bytes, size_t fixed_bytes)
+{
+    size_t target = tier_target_bytes(t, tier);
+    if (target == 0 || row_bytes == 0 || fixed_bytes + row_bytes > target)
+        return 0;
+    return (target - fixed_bytes) / row_bytes;
+}
+
+enum nb_tier tier_of_footprint(const struct nb_topology *t, size_t bytes)
+{
+    for (int l = 0; l < 3; l++)
+        if (t->cache_bytes[l] && bytes <= t->cache_bytes[l])
+            return (enum nb_tier)l;
+    return NB_TIER_DRAM;
+}
