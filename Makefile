@@ -70,15 +70,10 @@ build/tests$(SUFFIX)/%: tests/%.c $(LIB_OBJ) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) $< $(LIB_OBJ) $(LIBS) -lcriterion -o $@
 
-# Until the measurement engine lands, `make run` lists the variants and
-# evaluates the worked example with every RMSNorm and LayerNorm f32 variant.
-RUN_ID := $(shell date -u +%Y%m%dT%H%M%SZ)
+# The embedded default suite (configs/default.ini): results/<run-id>/ with
+# perf.csv, samples.csv, accuracy.csv, meta.csv, report.md and plots/.
 run: $(BIN)
-	@mkdir -p results/$(RUN_ID)
-	./$(BIN) list | tee results/$(RUN_ID)/variants.txt
-	sh scripts/eval-demo.sh ./$(BIN) results/$(RUN_ID)
-	@ln -sfn $(RUN_ID) results/latest
-	@echo "results in results/$(RUN_ID)"
+	./$(BIN)
 
 check: $(BIN) $(TEST_BIN)
 	sh tests/run-all.sh "$(SUFFIX)"

@@ -12,13 +12,14 @@ static const char run_usage[] =
     "usage: normbench run [--config F] [--kernels GLOB,..] [--hidden N,..] [--rows N,..|auto]\n"
     "                     [--dtype D,..] [--eps E,..] [--reps N] [--min-time S] [--threads N]\n"
     "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
-    "                     [--full] [--p P] [--out DIR]\n"
+    "                     [--full] [--p P] [--out DIR] [--no-report]\n"
     "\n"
     "Measures every variant matching the globs at each hidden size, rows (auto:\n"
     "one row count per cache tier) and eps, and writes perf.csv, samples.csv,\n"
     "accuracy.csv and meta.csv to DIR (default results/<run-id>/, with\n"
-    "results/latest pointing at it). Options override the config file, which\n"
-    "defaults to the embedded default suite (configs/default.ini).\n";
+    "results/latest pointing at it), then report.md and plots/ (normbench\n"
+    "report). Options override the config file, which defaults to the\n"
+    "embedded default suite (configs/default.ini).\n";
 
 int cmd_run_suite(int argc, char **argv, int is_default)
 {
@@ -31,6 +32,7 @@ int cmd_run_suite(int argc, char **argv, int is_default)
         {"cache", required_argument, 0, 'H'},   {"events", required_argument, 0, 'E'},
         {"accuracy-rows", required_argument, 0, 'a'}, {"full", no_argument, 0, 'f'},
         {"p", required_argument, 0, 'p'},       {"out", required_argument, 0, 'o'},
+        {"no-report", no_argument, 0, 'N'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
     };
     /* where an option goes in the suite: section and key */
@@ -43,7 +45,7 @@ int cmd_run_suite(int argc, char **argv, int is_default)
     const char *config = NULL, *out = NULL;
     struct { int opt; const char *value; } overrides[64];
     size_t noverrides = 0;
-    int full = 0;
+    int full = 0, report = 1;
     optind = 1;
     opterr = 0;
     int c;
@@ -52,6 +54,7 @@ int cmd_run_suite(int argc, char **argv, int is_default)
         case 'c': config = optarg; break;
         case 'o': out = optarg; break;
         case 'f': full = 1; break;
+        case 'N': report = 0; break;
         case 'h': fputs(run_usage, stdout); return NB_EXIT_OK;
         case ':': nb_error("run", "option '%s' needs a value", argv[optind - 1]); return NB_EXIT_USAGE;
         case '?': nb_error("run", "unknown option '%s'", argv[optind - 1]); return NB_EXIT_USAGE;
@@ -88,7 +91,13 @@ int cmd_run_suite(int argc, char **argv, int is_default)
         suite.full = 1;
     (void)is_default;
     run_install_signal_handlers();
-    return run_suite(&suite, out);
+    char dir[4096] = "";
+    rc = run_suite(&suite, out, dir, sizeof dir);
+    if (rc == 0 && report) {
+        char *report_argv[] = {"report", dir, NULL};
+        rc = cmd_report(2, report_argv);
+    }
+    return rc;
 }
 
 int cmd_run(int argc, char **argv)

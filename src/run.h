@@ -5,9 +5,10 @@
 
 #include "config.h"
 
-/* out_dir NULL: results/<run-id>, and results/latest points at it.
- * Returns an exit status (SPEC.md section 9; 130/143 when interrupted). */
-int run_suite(const struct nb_suite *s, const char *out_dir);
+/* out_dir NULL: results/<run-id>, and results/latest points at it; the
+ * directory used is copied to dir_used. Returns an exit status (SPEC.md
+ * section 9; 130/143 when interrupted). */
+int run_suite(const struct nb_suite *s, const char *out_dir, char *dir_used, size_t len);
 
 /* Set by SIGINT/SIGTERM: the run stops between repetitions and keeps what
  * it measured. */

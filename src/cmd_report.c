@@ -1,0 +1,421 @@
+/* normbench report DIR: report.md (and plots/) from a run's CSV files. */
+#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np */
+#include <errno.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "csv_io.h"
+#include "csv_table.h"
+
+extern char **environ;
+
+struct run_files {
+    struct csv_table perf, acc, meta;
+    int have_acc;
+};
+
+static const char *meta_get(const struct run_files *r, const char *key)
+{
+    for (size_t i = 0; i < r->meta.nrows; i++)
+        if (strcmp(csv_table_get(&r->meta, i, 0), key) == 0)
+            return csv_table_get(&r->meta, i, 1);
+    return "n/a";
+}
+
+/* column indexes of perf.csv the report uses */
+enum { P_VARIANT, P_NORM, P_ALG, P_ISA, P_DTYPE, P_ROWS, P_N, P_TIER, P_MEDIAN, P_CV, P_BYTES, P_GBS, P_CEIL,
+       P_SHARE, P_NAIVE, P_RMSLN, P_COUNT };
+static const char *const perf_needed[P_COUNT] = {
+    "variant", "norm", "algorithm", "isa", "dtype", "rows", "n", "tier", "median_ns", "cv", "bytes",
+    "bandwidth_gbs", "ceiling_gbs", "roofline_share", "speedup_vs_naive", "speedup_rms_vs_layernorm"};
+
+static const char *const tiers[] = {"L1", "L2", "L3", "DRAM"};
+
+static void fmt(char *out, size_t len, double v, const char *spec)
+{
+    if (isnan(v))
+        snprintf(out, len, "n/a");
+    else
+        snprintf(out, len, spec, v);
+}
+
+static int spawn_gnuplot(const char *plots_dir, const char *script, char *why, size_t whylen)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, plots_dir);
+    char *argv[] = {"gnuplot", (char *)script, NULL};
+    pid_t pid;
+    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        snprintf(why, whylen, "gnuplot could not be started: %s", strerror(rc));
+        return -1;
+    }
+    int status;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(why, whylen, "gnuplot failed on %s", script);
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes plots/bw-NORM-DTYPE.{dat,gp} and speedup-NORM-DTYPE.{dat,gp} and
+ * runs gnuplot on them. Returns the number of SVGs drawn. */
+static int draw_plots(const struct run_files *r, const int *col, const char *dir, const char *norm,
+                      const char *dtype, char *why, size_t whylen)
+{
+    char plots[200], path[400], base[128];
+    if (snprintf(plots, sizeof plots, "%s/plots", dir) >= (int)sizeof plots) {
+        snprintf(why, whylen, "the run directory's path is too long for plots");
+        return 0;
+    }
+    if (mkdir(plots, 0777) != 0 && errno != EEXIST) {
+        snprintf(why, whylen, "cannot create %s: %s", plots, strerror(errno));
+        return 0;
+    }
+    snprintf(base, sizeof base, "%s-%s", norm, dtype);
+    /* bandwidth against footprint, one block per variant */
+    snprintf(path, sizeof path, "%s/bw-%s.dat", plots, base);
+    FILE *dat = fopen(path, "w");
+    if (!dat)
+        return 0;
+    const struct csv_table *p = &r->perf;
+    char seen[64][64];
+    size_t nseen = 0;
+    for (size_t i = 0; i < p->nrows && nseen < 64; i++) {
+        const char *v = csv_table_get(p, i, col[P_VARIANT]);
+        if (strcmp(csv_table_get(p, i, col[P_NORM]), norm) || strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype))
+            continue;
+        int dup = 0;
+        for (size_t k = 0; k < nseen; k++)
+            dup |= strcmp(seen[k], v) == 0;
+        if (dup)
+            continue;
+        snprintf(seen[nseen++], sizeof seen[0], "%s", v);
+        fprintf(dat, "# %s\n", v);
+        for (size_t k = 0; k < p->nrows; k++)
+            if (strcmp(csv_table_get(p, k, col[P_VARIANT]), v) == 0)
+                fprintf(dat, "%g %g\n", csv_table_num(p, k, col[P_BYTES]), csv_table_num(p, k, col[P_GBS]));
+        fprintf(dat, "\n\n");
+    }
+    fclose(dat);
+    snprintf(path, sizeof path, "%s/ceilings.dat", plots);
+    FILE *cd = fopen(path, "w");
+    if (cd) {
+        for (int t = 0; t < 4; t++) {
+            char key[64];
+            snprintf(key, sizeof key, "ceiling_%s_bytes", tiers[t]);
+            double bytes = atof(meta_get(r, key));
+            snprintf(key, sizeof key, "ceiling_%s_copy_gbs", tiers[t]);
+            double gbs = atof(meta_get(r, key));
+            if (bytes > 0 && gbs > 0)
+                fprintf(cd, "%g %g %s\n", bytes, gbs, tiers[t]);
+        }
+        fclose(cd);
+    }
+    snprintf(path, sizeof path, "%s/bw-%s.gp", plots, base);
+    FILE *gp = fopen(path, "w");
+    if (!gp)
+        return 0;
+    fprintf(gp, "set terminal svg size 900,560 dynamic\nset output 'bw-%s.svg'\n"
+                "set title '%s %s: bandwidth against footprint'\nset logscale x 2\nset format x '2^{%%L}'\n"
+                "set xlabel 'footprint (bytes of x, y, g, b)'\nset ylabel 'GB/s'\nset logscale y\nset key outside right\n"
+                "set grid\n", base, norm, dtype);
+    fprintf(gp, "plot 'ceilings.dat' using 1:2 with linespoints lw 3 dt 2 lc 'black' title 'copy ceiling'");
+    for (size_t k = 0; k < nseen; k++)
+        fprintf(gp, ", 'bw-%s.dat' index %zu using 1:2 with linespoints title '%s'", base, k, seen[k]);
+    fprintf(gp, "\n");
+    fclose(gp);
+    int drawn = 0;
+    char script[200];
+    snprintf(script, sizeof script, "bw-%s.gp", base);
+    if (spawn_gnuplot(plots, script, why, whylen) == 0)
+        drawn++;
+    /* speedup over naive per tier, each tier at its largest n */
+    double nmax[4] = {0, 0, 0, 0};
+    int any = 0;
+    for (size_t i = 0; i < p->nrows; i++)
+        if (!strcmp(csv_table_get(p, i, col[P_NORM]), norm) && !strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype))
+            for (int t = 0; t < 4; t++)
+                if (!strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t]) && !isnan(csv_table_num(p, i, col[P_NAIVE]))) {
+                    nmax[t] = fmax(nmax[t], csv_table_num(p, i, col[P_N]));
+                    any = 1;
+                }
+    if (!any) {
+        snprintf(why, whylen, "no naive variant of %s %s ran: no speedup plot", norm, dtype);
+        return drawn;
+    }
+    snprintf(path, sizeof path, "%s/speedup-%s.dat", plots, base);
+    dat = fopen(path, "w");
+    if (!dat)
+        return drawn;
+    fprintf(dat, "# variant L1 L2 L3 DRAM\n");
+    for (size_t k = 0; k < nseen; k++) {
+        fprintf(dat, "%s", seen[k]);
+        for (int t = 0; t < 4; t++) {
+            double sp = NAN;
+            for (size_t i = 0; i < p->nrows; i++)
+                if (!strcmp(csv_table_get(p, i, col[P_VARIANT]), seen[k]) &&
+                    !strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t]) && csv_table_num(p, i, col[P_N]) == nmax[t])
+                    sp = csv_table_num(p, i, col[P_NAIVE]);
+            fprintf(dat, isnan(sp) ? " 1e-9" : " %g", sp); /* 1e-9: below the axis, no bar */
+        }
+        fprintf(dat, "\n");
+    }
+    fclose(dat);
+    snprintf(path, sizeof path, "%s/speedup-%s.gp", plots, base);
+    gp = fopen(path, "w");
+    if (!gp)
+        return drawn;
+    fprintf(gp, "set terminal svg size 900,560 dynamic\nset output 'speedup-%s.svg'\n"
+                "set title '%s %s: speedup over naive (largest n of each tier)'\nset style data histogram\n"
+                "set style histogram cluster gap 1\nset style fill solid border -1\n"
+                "set xtics rotate by -30 noenhanced\nset ylabel 'times faster than naive'\nset logscale y\n"
+                "set yrange [0.5:*]\nset grid y\n"
+                "plot 'speedup-%s.dat' using 2:xtic(1) title 'L1', '' using 3 title 'L2', '' using 4 title 'L3', "
+                "'' using 5 title 'DRAM'\n",
+            base, norm, dtype, base);
+    fclose(gp);
+    snprintf(script, sizeof script, "speedup-%s.gp", base);
+    if (spawn_gnuplot(plots, script, why, whylen) == 0)
+        drawn++;
+    return drawn;
+}
+
+static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *col)
+{
+    const struct csv_table *p = &r->perf;
+    fprintf(md, "## RMSNorm against LayerNorm\n\n"
+                "Time of LayerNorm over time of RMSNorm for the same algorithm (fused RMSNorm against twopass "
+                "LayerNorm), ISA, dtype, shape: 1.10 means RMSNorm is 10%% faster. The RMSNorm paper reports 7 to "
+                "64%% on GPUs.\n\n| tier | pairs | min | median | max |\n|---|---|---|---|---|\n");
+    double med[4] = {NAN, NAN, NAN, NAN};
+    for (int t = 0; t < 4; t++) {
+        double v[512];
+        size_t k = 0;
+        for (size_t i = 0; i < p->nrows && k < 512; i++) {
+            double s = csv_table_num(p, i, col[P_RMSLN]);
+            if (!isnan(s) && !strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t]))
+                v[k++] = s;
+        }
+        if (!k)
+            continue;
+        for (size_t a = 1; a < k; a++) /* insertion sort: k is small */
+            for (size_t b = a; b > 0 && v[b - 1] > v[b]; b--) {
+                double tmp = v[b];
+                v[b] = v[b - 1];
+                v[b - 1] = tmp;
+            }
+        med[t] = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+        fprintf(md, "| %s | %zu | %.2f | %.2f | %.2f |\n", tiers[t], k, v[0], med[t], v[k - 1]);
+    }
+    fprintf(md, "\nWhat this machine shows: ");
+    for (int t = 0; t < 4; t++)
+        if (!isnan(med[t]))
+            fprintf(md, "%s %+.0f%%, ", tiers[t], (med[t] - 1) * 100);
+    fprintf(md, "(median gain of RMSNorm). ");
+    if (!isnan(med[0]) && !isnan(med[3]) && med[3] < med[0])
+        fprintf(md, "In cache the kernels are limited by instructions, and LayerNorm does more per element (a "
+                    "second statistics pass over x - mu, the subtraction and the bias add), so RMSNorm's gain is "
+                    "largest there. From DRAM both must move x in and y out once, and the row is still in cache "
+                    "for the second pass, so the gain shrinks toward the cost of memory traffic alone.\n\n");
+    else
+        fprintf(md, "The gain does not shrink from the caches to DRAM here; look at the per-tier rows below for "
+                    "the variants that drive it.\n\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+    const char *dir = NULL;
+    int plots = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: normbench report DIR [--no-plots]\n\nWrites DIR/report.md (and DIR/plots/*.svg with "
+                   "gnuplot) from DIR/perf.csv,\naccuracy.csv and meta.csv of a run.\n");
+            return NB_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--no-plots"))
+            plots = 0;
+        else if (argv[i][0] == '-') {
+            nb_error("report", "unknown option '%s'", argv[i]);
+            return NB_EXIT_USAGE;
+        } else if (dir) {
+            nb_error("report", "one run directory only");
+            return NB_EXIT_USAGE;
+        } else
+            dir = argv[i];
+    }
+    if (!dir) {
+        nb_error("report", "which run? normbench report DIR (results/latest is the last one)");
+        return NB_EXIT_USAGE;
+    }
+    struct run_files r;
+    memset(&r, 0, sizeof r);
+    char path[4200], err[600];
+    int rc;
+    snprintf(path, sizeof path, "%s/perf.csv", dir);
+    if ((rc = csv_table_read(path, &r.perf, err, sizeof err))) {
+        nb_error("report", "%s", err);
+        return rc;
+    }
+    snprintf(path, sizeof path, "%s/meta.csv", dir);
+    if ((rc = csv_table_read(path, &r.meta, err, sizeof err))) {
+        nb_error("report", "%s", err);
+        csv_table_free(&r.perf);
+        return rc;
+    }
+    snprintf(path, sizeof path, "%s/accuracy.csv", dir);
+    r.have_acc = csv_table_read(path, &r.acc, err, sizeof err) == 0;
+    int col[P_COUNT];
+    for (int c = 0; c < P_COUNT; c++)
+        if ((col[c] = csv_table_col(&r.perf, perf_needed[c])) < 0) {
+            nb_error("report", "%s/perf.csv: no column '%s'", dir, perf_needed[c]);
+            rc = NB_EXIT_USAGE;
+            goto done;
+        }
+    if (r.meta.ncols < 2) {
+        nb_error("report", "%s/meta.csv: want key,value columns", dir);
+        rc = NB_EXIT_USAGE;
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *md = fopen(tmp, "w");
+    if (!md) {
+        nb_error("report", "cannot write %s: %s", path, strerror(errno));
+        rc = NB_EXIT_ENV;
+        goto done;
+    }
+    fprintf(md, "# normbench report: %s\n\n", meta_get(&r, "suite"));
+    fprintf(md, "Run of %s, status **%s**, %s measurements.\n\n", meta_get(&r, "date"), meta_get(&r, "status"),
+            meta_get(&r, "rows_measured"));
+    fprintf(md, "## Machine\n\n| | |\n|---|---|\n");
+    const char *keys[] = {"cpu_model", "virtual_machine", "cores", "l1d_bytes", "l2_bytes", "l3_bytes", "cpu",
+                          "threads", "cache", "frequency_governor", "timer", "papi_events", "compiler",
+                          "normbench_version", "git_revision", "config"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        fprintf(md, "| %s | %s |\n", keys[k], meta_get(&r, keys[k]));
+    fprintf(md, "\n## Ceilings measured in this run\n\nCopy (x read, y written; the best of several copy "
+                "implementations), non-temporal copy and read-only reduction, one thread, at each tier's "
+                "footprint.\n\n| tier | footprint | copy GB/s | by | copy-nt GB/s | read GB/s |\n|---|---|---|---|---|---|\n");
+    for (int t = 0; t < 4; t++) {
+        char key[4][64];
+        snprintf(key[0], 64, "ceiling_%s_bytes", tiers[t]);
+        if (!strcmp(meta_get(&r, key[0]), "n/a"))
+            continue;
+        snprintf(key[1], 64, "ceiling_%s_copy_gbs", tiers[t]);
+        snprintf(key[2], 64, "ceiling_%s_copy_nt_gbs", tiers[t]);
+        snprintf(key[3], 64, "ceiling_%s_read_gbs", tiers[t]);
+        char by[64];
+        snprintf(by, sizeof by, "ceiling_%s_copy_by", tiers[t]);
+        fprintf(md, "| %s | %s | %s | %s | %s | %s |\n", tiers[t], meta_get(&r, key[0]), meta_get(&r, key[1]),
+                meta_get(&r, by), meta_get(&r, key[2]), meta_get(&r, key[3]));
+    }
+    fprintf(md, "\n");
+    rms_vs_ln_section(md, &r, col);
+
+    /* per norm and dtype: best variant per tier and n, then all rows */
+    const struct csv_table *p = &r.perf;
+    char groups[32][80];
+    size_t ngroups = 0;
+    for (size_t i = 0; i < p->nrows && ngroups < 32; i++) {
+        char g[80];
+        snprintf(g, sizeof g, "%s %s", csv_table_get(p, i, col[P_NORM]), csv_table_get(p, i, col[P_DTYPE]));
+        int dup = 0;
+        for (size_t k = 0; k < ngroups; k++)
+            dup |= !strcmp(groups[k], g);
+        if (!dup)
+            snprintf(groups[ngroups++], sizeof groups[0], "%s", g);
+    }
+    char plot_note[300] = "";
+    for (size_t gi = 0; gi < ngroups; gi++) {
+        char norm[40], dtype[40];
+        if (sscanf(groups[gi], "%39s %39s", norm, dtype) != 2)
+            continue;
+        fprintf(md, "## %s %s\n\n", norm, dtype);
+        if (plots) {
+            char why[300] = "";
+            int drawn = draw_plots(&r, col, dir, norm, dtype, why, sizeof why);
+            if (drawn >= 1)
+                fprintf(md, "![bandwidth](plots/bw-%s-%s.svg)\n", norm, dtype);
+            if (drawn == 2)
+                fprintf(md, "![speedup](plots/speedup-%s-%s.svg)\n", norm, dtype);
+            fprintf(md, "\n");
+            if (why[0])
+                fprintf(md, "Note: %s.\n\n", why);
+            if (drawn == 0)
+                snprintf(plot_note, sizeof plot_note, "%s", why[0] ? why : "plots could not be drawn");
+        }
+        fprintf(md, "| variant | tier | n | rows | median µs | cv | GB/s | share of copy | × naive |\n"
+                    "|---|---|---|---|---|---|---|---|---|\n");
+        for (int t = 0; t < 4; t++)
+            for (size_t i = 0; i < p->nrows; i++) {
+                if (strcmp(csv_table_get(p, i, col[P_NORM]), norm) || strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype) ||
+                    strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t]))
+                    continue;
+                char a[32], b[32], c[32], d[32], e[32];
+                fmt(a, sizeof a, csv_table_num(p, i, col[P_MEDIAN]) / 1000, "%.3f");
+                fmt(b, sizeof b, csv_table_num(p, i, col[P_CV]) * 100, "%.1f%%");
+                fmt(c, sizeof c, csv_table_num(p, i, col[P_GBS]), "%.2f");
+                fmt(d, sizeof d, csv_table_num(p, i, col[P_SHARE]), "%.2f");
+                fmt(e, sizeof e, csv_table_num(p, i, col[P_NAIVE]), "%.2f");
+                fprintf(md, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", csv_table_get(p, i, col[P_VARIANT]),
+                        tiers[t], csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]), a, b, c, d, e);
+            }
+        fprintf(md, "\n");
+    }
+    if (plot_note[0])
+        fprintf(md, "Note: %s; the tables above hold every figure.\n\n", plot_note);
+    if (r.have_acc) {
+        int av = csv_table_col(&r.acc, "variant"), amax = csv_table_col(&r.acc, "max_ulp"),
+            aex = csv_table_col(&r.acc, "exact_share"), anan = csv_table_col(&r.acc, "nan"),
+            arow = csv_table_col(&r.acc, "rows_checked");
+        if (av >= 0 && amax >= 0 && aex >= 0 && anan >= 0) {
+            fprintf(md, "## Accuracy against the MPFR reference\n\nWorst case over the shapes of this run "
+                        "(sampled rows; ULPs of the storage type at the exact value).\n\n"
+                        "| variant | max ULP | lowest share correctly rounded | NaN outputs | rows checked |\n"
+                        "|---|---|---|---|---|\n");
+            for (size_t i = 0; i < r.acc.nrows; i++) {
+                const char *v = csv_table_get(&r.acc, i, av);
+                int first = 1;
+                for (size_t k = 0; k < i; k++)
+                    first &= strcmp(csv_table_get(&r.acc, k, av), v) != 0;
+                if (!first)
+                    continue;
+                double mx = 0, ex = 1, nan = 0, rows = 0;
+                for (size_t k = i; k < r.acc.nrows; k++)
+                    if (!strcmp(csv_table_get(&r.acc, k, av), v)) {
+                        mx = fmax(mx, csv_table_num(&r.acc, k, amax));
+                        ex = fmin(ex, csv_table_num(&r.acc, k, aex));
+                        nan += csv_table_num(&r.acc, k, anan);
+                        rows += csv_table_num(&r.acc, k, arow);
+                    }
+                fprintf(md, "| %s | %.3g | %.1f%% | %.0f | %.0f |\n", v, mx, ex * 100, nan, rows);
+            }
+            fprintf(md, "\n");
+        }
+    }
+    int bad = ferror(md);
+    if (fclose(md) != 0 || bad || rename(tmp, path) != 0) {
+        nb_error("report", "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        rc = NB_EXIT_ENV;
+        goto done;
+    }
+    fprintf(stderr, "wrote %s%s%s\n", path, plot_note[0] ? "; " : "", plot_note);
+done:
+    csv_table_free(&r.perf);
+    csv_table_free(&r.meta);
+    if (r.have_acc)
+        csv_table_free(&r.acc);
+    return rc;
+}
