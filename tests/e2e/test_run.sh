@@ -1,0 +1,88 @@
+#!/bin/sh
+# End-to-end: a tiny run whose files are read back and checked, run's bad
+# input, topology and report. No timing is asserted. Prints "run: N passed, N failed".
+bin=${NB_BIN:-build/normbench}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# a tiny run, into a directory whose name has a space
+out="$tmp/run one"
+"$bin" run --kernels 'rmsnorm/naive/scalar/f32,rmsnorm/fused/*/f32,layernorm/twopass/scalar/f32' --hidden 64,100 \
+    --rows 8 --reps 3 --min-time 0.001 --events perf::TASK-CLOCK,PAPI_TOT_CYC --out "$out" >"$tmp/table" 2>"$tmp/err"
+rc=$?
+[ $rc = 0 ] && ok || bad "tiny run exited $rc: $(cat "$tmp/err")"
+for f in perf.csv samples.csv accuracy.csv meta.csv report.md; do
+    [ -s "$out/$f" ] && ok || bad "no $f"
+done
+grep -q '^status,complete$' "$out/meta.csv" && ok || bad "meta.csv status"
+ls "$out" | grep -q '\.tmp\.' && bad "a temporary file was left" || ok
+# consistency: one row per (variant, n); bandwidth = bytes / median; samples per row = reps
+python3 - "$out" <<'PY' && ok || bad "perf.csv consistency"
+import csv, sys, math
+d = sys.argv[1]
+perf = list(csv.DictReader(open(d + "/perf.csv")))
+samples = list(csv.DictReader(open(d + "/samples.csv")))
+acc = list(csv.DictReader(open(d + "/accuracy.csv")))
+variants = {r["variant"] for r in perf}
+assert len(perf) == len(variants) * 2, (len(perf), variants)
+for r in perf:
+    assert r["rows"] == "8" and r["reps"] == "3" and r["cache"] == "hot" and r["threads"] == "1"
+    bw = float(r["bytes"]) / float(r["median_ns"])
+    assert abs(bw - float(r["bandwidth_gbs"])) <= 1e-9 * bw, r
+    assert float(r["min_ns"]) <= float(r["median_ns"]) <= max(float(s["ns_per_call"]) for s in samples if s["variant"] == r["variant"] and s["n"] == r["n"])
+    assert abs(float(r["ns_per_row"]) * 8 - float(r["median_ns"])) <= 1e-6 * float(r["median_ns"])
+    n = int(r["n"])
+    assert float(r["bytes"]) == 8 * n * 4 * 2 + n * 4 * (2 if r["norm"] == "layernorm" else 1), r
+    assert float(r["perf_task_clock_per_call"]) > 0, r
+    assert r["papi_tot_cyc_per_call"] == "" or float(r["papi_tot_cyc_per_call"]) > 0, r
+    if r["papi_tot_cyc_per_call"] == "":
+        assert "PAPI_TOT_CYC: " in r["counters_note"], r["counters_note"]
+    if r["algorithm"] == "naive":
+        assert float(r["speedup_vs_naive"]) == 1.0
+    elif any(o["norm"] == r["norm"] and o["algorithm"] == "naive" for o in perf):
+        assert float(r["speedup_vs_naive"]) > 0
+    else:
+        assert r["speedup_vs_naive"] == "", r  # no naive ran: n/a, never a made-up 1
+for r in perf:
+    assert sum(1 for s in samples if s["variant"] == r["variant"] and s["n"] == r["n"]) == 3
+assert len(acc) == len(perf)
+for a in acc:
+    assert int(a["rows_checked"]) >= 1 and a["nan"] == "0", a
+PY
+grep -q 'rmsnorm/fused/scalar/f32' "$tmp/table" && ok || bad "console table lacks a row"
+grep -q '## RMSNorm against LayerNorm' "$out/report.md" && ok || bad "report lacks the RMSNorm section"
+
+# report on its own, and on a broken run directory
+"$bin" report "$out" 2>"$tmp/err" && ok || bad "report: $(cat "$tmp/err")"
+mkdir "$tmp/broken" && printf 'variant,n\nx,1\n' >"$tmp/broken/perf.csv" && printf 'key,value\n' >"$tmp/broken/meta.csv"
+"$bin" report "$tmp/broken" 2>"$tmp/err"
+[ $? = 2 ] && grep -q "no column 'norm'" "$tmp/err" && ok || bad "report on a broken perf.csv: $(cat "$tmp/err")"
+
+# bad input: exit 2 or 3 with one line, before anything is measured
+expect() {
+    want=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" != "$want" ]; then bad "$* exited $got, want $want: $(head -c 300 "$tmp/err")"
+    elif [ -n "$pattern" ] && ! grep -qF -- "$pattern" "$tmp/err"; then bad "$*: stderr lacks '$pattern': $(head -c 300 "$tmp/err")"
+    else ok; fi
+}
+printf '[run]\nhidden = 768\nrows = lots\n' >"$tmp/bad.ini"
+expect 2 "bad.ini:3: rows: want 'auto'" "$bin" run --config "$tmp/bad.ini"
+expect 2 "unknown PAPI event 'PAPI_NOPE'" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 1 --events PAPI_NOPE
+expect 2 "there is no CPU 999" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 1 --cpu 999
+expect 3 "GiB are available: refusing before allocating" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 67108864 --rows 1000000
+expect 3 "cannot create the output directory" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 1 --out /proc/normbench-test
+expect 2 "no variant matches 'nothing*'" "$bin" run --kernels 'nothing*'
+expect 2 "unknown option" "$bin" run --frobnicate
+expect 2 "hidden: want sizes" "$bin" run --hidden 0
+expect 0 "" "$bin" topology --no-ceilings
+grep -q 'perf::TASK-CLOCK   counts here' "$tmp/out" && ok || bad "topology does not show the software event counting"
+
+echo "run: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

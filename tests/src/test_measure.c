@@ -1,0 +1,209 @@
+/* Statistics, calibration, tier selection, counters, configs and the CSV
+ * schema of the measurement engine. No test here asserts a timing. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../../kernels/kernels.h"
+#include "../../src/config.h"
+#include "../../src/counters.h"
+#include "../../src/measure.h"
+#include "../../src/results.h"
+#include "../../src/stats.h"
+#include "../../src/timer.h"
+#include "../../src/topology.h"
+
+Test(stats, known_samples)
+{
+    const double v[] = {4, 1, 3, 2, 100};
+    struct stats s;
+    cr_assert_eq(stats_compute(v, 5, &s), 0);
+    cr_expect_eq(s.min, 1);
+    cr_expect_eq(s.max, 100);
+    cr_expect_eq(s.median, 3);
+    cr_expect_eq(s.mean, 22);
+    cr_expect_float_eq(s.stddev, sqrt((18 * 18 + 21 * 21 + 19 * 19 + 20 * 20 + 78 * 78) / 4.0), 1e-12);
+    cr_expect_eq(s.mad, 1); /* |v - 3| = 1, 2, 0, 1, 97 -> median 1 */
+    cr_expect_float_eq(s.cv, s.stddev / 22, 1e-15);
+    const double even[] = {1, 2, 3, 4};
+    cr_assert_eq(stats_compute(even, 4, &s), 0);
+    cr_expect_eq(s.median, 2.5);
+    cr_assert_eq(stats_compute(even, 0, &s), 0);
+    cr_expect(isnan(s.median));
+}
+
+Test(stats, stddev_is_stable_for_large_offsets)
+{
+    /* naive sum-of-squares would cancel: 1e9 + {0, 1, 2} */
+    const double v[] = {1e9, 1e9 + 1, 1e9 + 2};
+    struct stats s;
+    stats_compute(v, 3, &s);
+    cr_expect_float_eq(s.stddev, 1.0, 1e-9);
+}
+
+static const struct nb_topology machine = {
+    .cores = 2, .pus = 2, .numa_nodes = 1, .cache_bytes = {32 << 10, 1 << 20, 32 << 20}};
+
+Test(tiers, rows_fill_each_level_away_from_its_edge)
+{
+    /* f32, n = 768: 6 KiB of x and y per row, 6 KiB of g and b */
+    size_t row = 2 * 768 * 4, fixed = 2 * 768 * 4;
+    cr_expect_eq(tier_target_bytes(&machine, NB_TIER_L1), 16 << 10);
+    cr_expect_eq(tier_rows(&machine, NB_TIER_L1, row, fixed), 1);
+    cr_expect_eq(tier_target_bytes(&machine, NB_TIER_L2), 512 << 10);
+    cr_expect_eq(tier_rows(&machine, NB_TIER_L2, row, fixed), ((512 << 10) - fixed) / row);
+    cr_expect_eq(tier_target_bytes(&machine, NB_TIER_L3), 16 << 20);
+    cr_expect_eq(tier_target_bytes(&machine, NB_TIER_DRAM), 128 << 20); /* 4x the last level */
+    /* n = 4096 f32 does not fit a 32 KiB L1 with its output: skipped */
+    cr_expect_eq(tier_rows(&machine, NB_TIER_L1, 2 * 4096 * 4, 2 * 4096 * 4), 0);
+    cr_expect_eq(tier_of_footprint(&machine, 20 << 10), NB_TIER_L1);
+    cr_expect_eq(tier_of_footprint(&machine, 40 << 10), NB_TIER_L2);
+    cr_expect_eq(tier_of_footprint(&machine, 64 << 20), NB_TIER_DRAM);
+    /* an L2 barely bigger than L1 is not a separate tier target */
+    const struct nb_topology odd = {.cache_bytes = {64 << 10, 96 << 10, 0}};
+    cr_expect_eq(tier_target_bytes(&odd, NB_TIER_L2), 0);
+    cr_expect_eq(tier_target_bytes(&odd, NB_TIER_L3), 0);
+}
+
+static void tiny_kernel(const struct nb_args *a)
+{
+    ((float *)a->y)[0] += ((const float *)a->x)[0];
+}
+
+Test(measure, calibration_and_repetitions)
+{
+    float x[1] = {1}, y[1] = {0};
+    struct nb_args a = {.rows = 1, .n = 1, .x = x, .y = y};
+    struct timer_info ti;
+    timer_calibrate(&ti);
+    cr_expect_gt(ti.resolution_ns, 0);
+    struct measure_config c = {.reps = 7, .min_time_ns = 2e5, .warmup_ns = 1e5, .resolution_ns = ti.resolution_ns,
+                               .threads = 1};
+    struct measurement m;
+    cr_assert_eq(measure_kernel(tiny_kernel, &a, 4, &c, &m), 0);
+    cr_expect_eq(m.reps, 7);
+    cr_expect_gt(m.calls, 100, "a call of a few ns must be repeated to last 0.2 ms, got %zu calls", m.calls);
+    cr_expect_eq(m.time.count, 7);
+    for (size_t r = 0; r < m.reps; r++)
+        cr_expect_gt(m.ns_per_call[r], 0);
+    measurement_free(&m);
+    /* cold: one call per repetition, on flushed lines */
+    c.cold = 1;
+    c.nspans = 1;
+    c.spans[0] = (struct flush_span){x, sizeof x};
+    cr_assert_eq(measure_kernel(tiny_kernel, &a, 4, &c, &m), 0);
+    cr_expect_eq(m.calls, 1);
+    measurement_free(&m);
+}
+
+Test(measure, threads_split_rows)
+{
+    enum { ROWS = 7, N = 33 };
+    static float x[ROWS * N], y[ROWS * N], g[N];
+    for (int i = 0; i < ROWS * N; i++)
+        x[i] = (float)(i % 13) - 6;
+    for (int i = 0; i < N; i++)
+        g[i] = 1;
+    struct nb_args a = {.rows = ROWS, .n = N, .x = x, .y = y, .g = g, .eps = 1e-6};
+    struct measure_config c = {.reps = 2, .min_time_ns = 1e5, .resolution_ns = 1, .threads = 2, .npus = 2};
+    struct measurement m;
+    cr_assert_eq(measure_kernel(rmsnorm_fused_scalar_f32, &a, 4, &c, &m), 0);
+    measurement_free(&m);
+    float want[ROWS * N];
+    struct nb_args b = a;
+    b.y = want;
+    rmsnorm_fused_scalar_f32(&b);
+    cr_expect(memcmp(y, want, sizeof want) == 0, "two threads must cover every row exactly once");
+}
+
+Test(counters, software_event_counts_and_missing_events_say_why)
+{
+    struct counters c;
+    char err[2048];
+    cr_assert_eq(counters_setup(&c, "perf::TASK-CLOCK,PAPI_TOT_CYC", err, sizeof err), 0, "%s", err);
+    if (!c.ready)
+        cr_skip("PAPI cannot initialise here: %s", c.init_error);
+    cr_assert(c.available[0], "perf::TASK-CLOCK: %s", c.why[0]);
+    long long v[NB_MAX_EVENTS];
+    cr_assert_eq(counters_start(&c), 0);
+    volatile double s = 0;
+    for (int i = 0; i < 2000000; i++)
+        s += i * 0.5;
+    cr_assert_eq(counters_stop(&c, v), 0);
+    cr_expect_gt(v[0], 0, "task clock must advance over real work");
+    char note[600];
+    counters_note(&c, note, sizeof note);
+    if (c.available[1]) {
+        cr_expect_geq(v[1], 0);
+        cr_expect_eq(strstr(note, "PAPI_TOT_CYC"), NULL);
+    } else {
+        cr_expect_eq(v[1], -1, "an event this machine lacks is never a number");
+        cr_expect_neq(strstr(note, "PAPI_TOT_CYC: "), NULL, "note: %s", note);
+    }
+    counters_teardown(&c);
+    cr_expect_eq(counters_setup(&c, "PAPI_NOT_AN_EVENT", err, sizeof err), 2);
+    cr_expect_neq(strstr(err, "unknown PAPI event 'PAPI_NOT_AN_EVENT'"), NULL, "%s", err);
+    cr_expect_neq(strstr(err, "perf::TASK-CLOCK"), NULL, "the message lists events that exist: %s", err);
+}
+
+Test(config, shipped_default_equals_embedded)
+{
+    struct nb_suite a, b;
+    char err[400];
+    suite_defaults(&a);
+    suite_defaults(&b);
+    cr_assert_eq(suite_load_string(&a, nb_default_suite_ini, "embedded", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(suite_load_file(&b, "configs/default.ini", err, sizeof err), 0, "%s", err);
+    memset(a.source, 0, sizeof a.source);
+    memset(b.source, 0, sizeof b.source);
+    cr_expect(memcmp(&a, &b, sizeof a) == 0, "configs/default.ini and the embedded suite differ");
+    for (const char *f = "configs/llama.ini"; f; f = strcmp(f, "configs/llama.ini") == 0 ? "configs/ci.ini" : NULL) {
+        suite_defaults(&b);
+        cr_expect_eq(suite_load_file(&b, f, err, sizeof err), 0, "%s", err);
+    }
+}
+
+Test(config, errors_name_file_and_line)
+{
+    struct nb_suite s;
+    char err[400];
+    const char *cases[][2] = {
+        {"[run]\nhidden = 768\nreps = many\n", "t.ini:3: reps: want 1 to 100000, not 'many'"},
+        {"[run]\ncolour = blue\n", "t.ini:2: unknown key 'colour' in [run]"},
+        {"[nosuch]\nx = 1\n", "t.ini:2: unknown section [nosuch] or key 'x'"},
+        {"[run]\nthis is not ini\n", "t.ini:2: not INI syntax"},
+        {"[run]\neps = -1\n", "t.ini:2: eps:"},
+        {"[accuracy]\ndist = cauchy\n", "t.ini:2: dist: unknown distribution 'cauchy'"},
+        {"[run]\nhidden = 0\n", "t.ini:2: hidden:"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        suite_defaults(&s);
+        cr_expect_eq(suite_load_string(&s, cases[i][0], "t.ini", err, sizeof err), 2, "case %zu", i);
+        cr_expect_neq(strstr(err, cases[i][1]), NULL, "case %zu: got '%s'", i, err);
+    }
+    suite_defaults(&s);
+    cr_expect_eq(suite_load_file(&s, "/nonexistent/x.ini", err, sizeof err), 2);
+    cr_expect_neq(strstr(err, "/nonexistent/x.ini: cannot read"), NULL, "%s", err);
+}
+
+/* SPEC.md section 7: these columns, in this order, are a stable interface. */
+Test(schema, golden_headers)
+{
+    const char *perf = "variant,norm,algorithm,isa,dtype,rows,n,eps,threads,cache,tier,reps,min_ns,median_ns,"
+                       "mean_ns,stddev_ns,mad_ns,cv,ns_per_row,bytes,bandwidth_gbs,ceiling_gbs,roofline_share,"
+                       "speedup_vs_naive";
+    const char *samples = "variant,rows,n,eps,threads,cache,rep,calls,ns_per_call";
+    const char *acc = "variant,norm,dtype,rows,n,eps,dist,scale,rows_checked,max_ulp,mean_ulp,max_rel,rms_rel,nmse,"
+                      "exact_share,nan,pos_inf,neg_inf,false_zero";
+    const char *const *lists[] = {perf_columns, samples_columns, accuracy_columns};
+    const char *golden[] = {perf, samples, acc};
+    for (int l = 0; l < 3; l++) {
+        char joined[1024] = "";
+        for (size_t i = 0; lists[l][i]; i++) {
+            if (i)
+                strcat(joined, ",");
+            strcat(joined, lists[l][i]);
+        }
+        cr_expect_str_eq(joined, golden[l]);
+    }
+}
