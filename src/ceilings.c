@@ -65,3 +65,33 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
     c->read_gbs = ceiling_run(avx512 ? ceiling_read_avx512 : ceiling_read_scalar, floats, (double)floats * 4, cfg);
     c->measured = 1;
 }
+
+double ceiling_cold_check(size_t bytes, const struct measure_config *cfg)
+{
+    const int avx512 = (cpu_detect()->features & NB_CPU_AVX512F) != 0;
+    nb_kernel_fn read = avx512 ? ceiling_read_avx512 : ceiling_read_scalar;
+    size_t floats = bytes / 4;
+    float *x = topology_alloc(floats * 4), y[16];
+    double ratio = NAN;
+    if (x) {
+        for (size_t i = 0; i < floats; i++)
+            x[i] = 1.0f;
+        struct nb_args a = {.rows = 1, .n = floats, .x = x, .y = y};
+        struct measure_config c = *cfg;
+        c.counters = NULL;
+        c.threads = 1;
+        c.nspans = 1;
+        c.spans[0] = (struct flush_span){x, floats * 4};
+        c.cold = 0;
+        struct measurement hot, cold;
+        int rh = measure_kernel(read, &a, 4, &c, &hot);
+        c.cold = 1;
+        int rc = measure_kernel(read, &a, 4, &c, &cold);
+        if (rh == 0 && rc == 0)
+            ratio = cold.time.median / hot.time.median;
+        measurement_free(&hot);
+        measurement_free(&cold);
+    }
+    topology_free(x, floats * 4);
+    return ratio;
+}

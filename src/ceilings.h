@@ -23,4 +23,9 @@ struct ceiling {
 void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tier tier,
                      const struct measure_config *cfg);
 
+/* Cold must really be cold: the time of reading `bytes` after the cold
+ * mode's flush over the time of reading them hot (median of reps each). A
+ * ratio well above 1 shows the flush reaches memory. NaN on failure. */
+double ceiling_cold_check(size_t bytes, const struct measure_config *cfg);
+
 #endif

@@ -74,5 +74,8 @@ int cmd_topology(int argc, char **argv)
         printf("  %-5s %10zu %10.1f %-7s %12.1f %10.1f\n", tier_name((enum nb_tier)tier), c.bytes, c.copy_gbs,
                c.copy_by, c.copy_nt_gbs, c.read_gbs);
     }
+    double ratio = ceiling_cold_check(16 << 10, &mc);
+    printf("cold check: reading 16 KiB after the cold mode's flush takes %.1fx as long as hot%s\n", ratio,
+           ratio > 2 ? " (cold is cold)" : " (the flush may not reach memory: cold figures are suspect)");
     return NB_EXIT_OK;
 }

@@ -20,10 +20,10 @@ const char nb_default_suite_ini[] =
     "rows = auto\n"
     "eps = 1e-6\n"
     "reps = 10\n"
-    "min_time = 0.01\n"
+    "min_time = 0.02\n"
     "warmup = 0.02\n"
     "threads = 1\n"
-    "cpu = 0\n"
+    "cpu = auto\n"
     "cache = hot\n"
     "events = PAPI_TOT_CYC,PAPI_TOT_INS,PAPI_L1_DCM,PAPI_L2_DCM\n"
     "\n"
@@ -44,9 +44,10 @@ void suite_defaults(struct nb_suite *s)
     s->eps[0] = 1e-6;
     s->neps = 1;
     s->reps = 10;
-    s->min_time_s = 0.01;
+    s->min_time_s = 0.02;
     s->warmup_s = 0.02;
     s->threads = 1;
+    s->cpu = -1;
     snprintf(s->events, sizeof s->events, "PAPI_TOT_CYC,PAPI_TOT_INS,PAPI_L1_DCM,PAPI_L2_DCM");
     s->p = 6.25;
     s->accuracy_rows = 4;
@@ -161,9 +162,12 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
                 BAD("threads: want 1 to 1024, not '%s'", value);
             s->threads = z;
         } else if (strcmp(key, "cpu") == 0) {
-            if (parse_size(value, &z) || z > 65535)
-                BAD("cpu: want a CPU index, not '%s'", value);
-            s->cpu = (int)z;
+            if (strcmp(value, "auto") == 0)
+                s->cpu = -1;
+            else if (parse_size(value, &z) || z > 65535)
+                BAD("cpu: want a CPU index or auto, not '%s'", value);
+            else
+                s->cpu = (int)z;
         } else if (strcmp(key, "cache") == 0) {
             if (strcmp(value, "hot") && strcmp(value, "cold"))
                 BAD("cache: want hot or cold, not '%s'", value);

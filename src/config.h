@@ -22,7 +22,7 @@ struct nb_suite {
     size_t reps;
     double min_time_s, warmup_s;
     size_t threads;
-    int cpu;
+    int cpu;                     /* first PU; -1 = auto: the last PU, away from CPU 0's housekeeping */
     int cold;                    /* cache = cold */
     char events[256];
     double p;                    /* prmsnorm percentage */

@@ -244,8 +244,9 @@ static void compute_speedups(struct perf_row *rows, size_t count)
     }
 }
 
-int run_suite(const struct nb_suite *s, const char *out_dir, char *dir_used, size_t dir_len)
+int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, size_t dir_len)
 {
+    struct nb_suite suite_copy = *s_in, *s = &suite_copy;
     char err[1200];
     int rc = 0;
     /* variants */
@@ -289,6 +290,8 @@ int run_suite(const struct nb_suite *s, const char *out_dir, char *dir_used, siz
     struct nb_topology topo;
     if (topology_load(&topo, err, sizeof err) != 0)
         fprintf(stderr, "warning: %s\n", err);
+    if (s->cpu < 0) /* auto: interrupts and housekeeping favour CPU 0 */
+        s->cpu = topo.pus > 0 ? topo.pus - 1 : 0;
     if (topo.pus > 0 && s->cpu >= topo.pus) {
         nb_error("run", "there is no CPU %d (this machine has CPUs 0 to %d)", s->cpu, topo.pus - 1);
         counters_teardown(&ctr);
@@ -378,6 +381,9 @@ int run_suite(const struct nb_suite *s, const char *out_dir, char *dir_used, siz
                     ceil_[t].copy_nt_gbs, ceil_[t].read_gbs);
         }
 
+    double cold_ratio = s->cold ? ceiling_cold_check(16 << 10, &mc) : NAN;
+    if (s->cold && !(cold_ratio > 2))
+        fprintf(stderr, "warning: cold check: a flushed 16 KiB read is only %.1fx slower than hot: cold figures are suspect\n", cold_ratio);
     print_table_header();
     struct ref_cache cache = {0};
     size_t done = 0;
@@ -515,6 +521,8 @@ int run_suite(const struct nb_suite *s, const char *out_dir, char *dir_used, siz
             snprintf(key, sizeof key, "ceiling_%s_bytes", tier_name((enum nb_tier)t));
             meta_add(&meta, key, "%zu", ceil_[t].bytes);
         }
+    if (s->cold)
+        meta_add(&meta, "cold_check", "reading 16 KiB after the flush takes %.1fx as long as hot", cold_ratio);
     const char *status = stop_signal ? "interrupted" : rc ? "failed" : "complete";
     meta_add(&meta, "status", "%s", status);
     meta_add(&meta, "rows_measured", "%zu of %zu", done, njobs);
