@@ -49,7 +49,18 @@ double accuracy_ulp_error(double y, double exact, double rounded, enum nb_dtype 
 
 void accuracy_add(struct accuracy_summary *s, double y, double exact, double rounded, enum nb_dtype dt)
 {
+    accuracy_add_scaled(s, y, exact, rounded, fabs(exact), dt);
+}
+
+void accuracy_add_scaled(struct accuracy_summary *s, double y, double exact, double rounded, double scale,
+                         enum nb_dtype dt)
+{
     double ulp = accuracy_ulp_error(y, exact, rounded, dt);
+    double terms = ulp;
+    if (isfinite(ulp) && isfinite(exact) && scale > fabs(exact))
+        terms = fabs(y - exact) / accuracy_ulp(scale, dt);
+    if (terms > s->max_ulp_terms || isnan(terms))
+        s->max_ulp_terms = terms;
     s->count++;
     if (ulp > s->max_ulp || isnan(ulp))
         s->max_ulp = ulp;
@@ -60,6 +71,8 @@ void accuracy_add(struct accuracy_summary *s, double y, double exact, double rou
         (y > 0 ? s->pos_inf++ : s->neg_inf++);
     if (y == 0.0 && rounded != 0.0 && isfinite(rounded))
         s->false_zero++;
+    if (!isfinite(y) && isfinite(rounded))
+        s->false_nonfinite++;
     if (y == rounded || (isnan(y) && isnan(rounded)))
         s->correctly_rounded++;
     if (isfinite(exact)) {

@@ -26,11 +26,21 @@ struct accuracy_summary {
     size_t correctly_rounded;     /* y equals the correctly rounded value */
     size_t nan, pos_inf, neg_inf; /* non-finite outputs */
     size_t false_zero;            /* y == 0 where the rounded reference is finite, non-zero */
+    size_t false_nonfinite;       /* y NaN or infinite where the rounded reference is finite */
+    double max_ulp_terms;         /* ULPs at the magnitude of the terms summed (see accuracy_add_scaled) */
 };
 
 /* Adds one output: y (the kernel's, as stored), exact (the double nearest
  * the exact result) and rounded (the correctly rounded result). */
 void accuracy_add(struct accuracy_summary *s, double y, double exact, double rounded, enum nb_dtype dt);
+
+/* As accuracy_add, and also the error in ULPs taken at max(|exact|, scale):
+ * for outputs that are sums of terms that can cancel (layernorm's
+ * (x - mu) r g + b, gemma's 1 + g), scale is the magnitude of the terms, and
+ * this measure speaks of the kernel's rounding rather than the cancellation
+ * every kernel inherits. accuracy_add uses scale = |exact|. */
+void accuracy_add_scaled(struct accuracy_summary *s, double y, double exact, double rounded, double scale,
+                         enum nb_dtype dt);
 
 double accuracy_mean_ulp(const struct accuracy_summary *s);
 double accuracy_rms_rel(const struct accuracy_summary *s);

@@ -57,7 +57,15 @@ void suite_defaults(struct nb_suite *s)
     s->dist.channels = 4;
     s->dist.value = 1;
     s->seed = 42;
+    s->scales[0] = 1;
+    s->nscales = 1;
+    s->dists[0] = NB_DIST_NORMAL;
+    s->ndists = 1;
+    s->offsets[0] = 0;
+    s->noffsets = 1;
+    s->sweep_rows = 4;
 }
+
 
 static int parse_size(const char *v, size_t *out)
 {
@@ -86,6 +94,45 @@ static int parse_num(const char *v, double *out)
     if (end == v || *end || errno == ERANGE || !isfinite(x))
         return -1;
     *out = x;
+    return 0;
+}
+
+/* "2^-24..2^16" (every power of two between), or a list of numbers, each
+ * decimal or 2^k. */
+static int parse_scales(const char *v, double *out, size_t *count)
+{
+    int a, b;
+    char tail;
+    if (sscanf(v, " 2^%d..2^%d %c", &a, &b, &tail) == 2) {
+        if (a > b || b - a >= 64 || a < -1000 || b > 1000)
+            return -1;
+        size_t k = 0;
+        for (int e = a; e <= b; e++)
+            out[k++] = ldexp(1.0, e);
+        *count = k;
+        return 0;
+    }
+    char buf[512];
+    size_t k = 0;
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        int e;
+        double d;
+        if (k == 64)
+            return -1;
+        if (sscanf(t, "2^%d %c", &e, &tail) == 1 && e > -1100 && e < 1100)
+            d = ldexp(1.0, e);
+        else if (parse_num(t, &d))
+            return -1;
+        if (!(d > 0))
+            return -1;
+        out[k++] = d;
+    }
+    if (!k)
+        return -1;
+    *count = k;
     return 0;
 }
 
@@ -181,6 +228,39 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
         } else {
             BAD("unknown key '%s' in [run]", key);
         }
+    } else if (strcmp(section, "sweep") == 0) {
+        if (strcmp(key, "scales") == 0) {
+            if (parse_scales(value, s->scales, &s->nscales))
+                BAD("scales: want 2^a..2^b or positive numbers (decimal or 2^k), comma separated, not '%s'", value);
+        } else if (strcmp(key, "dists") == 0) {
+            char buf[256];
+            size_t k = 0;
+            snprintf(buf, sizeof buf, "%s", value);
+            for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+                if (k == NB_DIST_COUNT || dist_parse(t, &s->dists[k]))
+                    BAD("dists: unknown distribution '%s' (normal, uniform, offset, outlier, zeros, constant)", t);
+                k++;
+            }
+            if (!k)
+                BAD("dists: empty");
+            s->ndists = k;
+        } else if (strcmp(key, "offsets") == 0) {
+            char buf[512];
+            size_t k = 0;
+            snprintf(buf, sizeof buf, "%s", value);
+            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (k == NB_MAX_LIST || parse_num(t, &d))
+                    BAD("offsets: want numbers, comma separated, not '%s'", value);
+                s->offsets[k++] = d;
+            }
+            s->noffsets = k;
+        } else if (strcmp(key, "rows") == 0) {
+            if (parse_size(value, &z) || z < 1 || z > 4096)
+                BAD("rows: want 1 to 4096, not '%s'", value);
+            s->sweep_rows = z;
+        } else {
+            BAD("unknown key '%s' in [sweep]", key);
+        }
     } else if (strcmp(section, "accuracy") == 0) {
         if (strcmp(key, "rows") == 0) {
             if (parse_size(value, &z) || z > (size_t)1 << 20)
@@ -236,7 +316,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     if (ctx->msg[0])
         return 0; /* keep the first error */
     if (!name) { /* a section header alone */
-        if (strcmp(section, "suite") && strcmp(section, "run") && strcmp(section, "accuracy")) {
+        if (strcmp(section, "suite") && strcmp(section, "run") && strcmp(section, "accuracy") &&
+            strcmp(section, "sweep")) {
             snprintf(ctx->msg, sizeof ctx->msg, "unknown section [%s]", section);
             return 0;
         }

@@ -31,6 +31,14 @@ struct nb_suite {
     struct nb_distribution dist;
     uint64_t seed;
     char source[512];            /* the file, or "embedded default" */
+    /* sweep grids ([sweep] section) */
+    double scales[64];
+    size_t nscales;
+    enum nb_dist dists[NB_DIST_COUNT];
+    size_t ndists;
+    double offsets[NB_MAX_LIST];
+    size_t noffsets;
+    size_t sweep_rows;
 };
 
 /* The built-in default suite, also shipped as configs/default.ini. */

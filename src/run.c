@@ -19,6 +19,7 @@
 #include "reference.h"
 #include "registry.h"
 #include "results.h"
+#include "study.h"
 #include "timer.h"
 #include "topology.h"
 
@@ -88,79 +89,25 @@ static size_t mem_available(void)
     return kb * 1024;
 }
 
-/* ---- accuracy on sampled rows, the reference shared across variants ---- */
-
-struct ref_cache {
-    enum nb_norm norm;
-    enum nb_dtype dt;
-    size_t n, rows;
-    double eps;
-    void *y;
-    double *exact;
-    void *residual_after;
-    int valid;
-};
+/* ---- accuracy on sampled rows: the first rows of the same seeded data,
+ * so the reference is shared across tiers and variants ---- */
 
 static void accuracy_for(const struct nb_variant *v, const struct job *j, const struct nb_suite *s,
                          struct ref_cache *cache, struct accuracy_row *out)
 {
-    const size_t n = j->n, es = nb_dtype_size(v->dtype);
     size_t k = s->full ? j->rows : (s->accuracy_rows < j->rows ? s->accuracy_rows : j->rows);
     memset(out, 0, sizeof *out);
     out->v = v;
     out->rows = j->rows;
-    out->n = n;
+    out->n = j->n;
     out->eps = j->eps;
     out->dist = s->dist;
     out->rows_checked = k;
     if (k == 0)
         return;
-    size_t total = k * n;
-    void *x = malloc(total * es), *y = malloc(total * es), *g = malloc(n * es), *b = malloc(n * es);
-    void *res = malloc(total * es), *res0 = malloc(total * es);
-    size_t wb = registry_workspace_bytes(v, k, n);
-    void *work = wb ? aligned_alloc(64, (wb + 63) / 64 * 64) : NULL;
-    if (!x || !y || !g || !b || !res || !res0 || (wb && !work))
-        goto done;
-    datagen_fill(x, k, n, v->dtype, &s->dist, s->seed);
-    datagen_gain(g, n, v->dtype, v->norm == NB_GEMMARMSNORM, s->seed);
-    datagen_bias(b, n, v->dtype, s->seed);
-    struct nb_distribution rd = {.kind = NB_DIST_NORMAL, .scale = s->dist.scale};
-    datagen_fill(res0, k, n, v->dtype, &rd, s->seed + 1);
-    if (!(cache->valid && cache->norm == v->norm && cache->dt == v->dtype && cache->n == n && cache->rows == k &&
-          cache->eps == j->eps)) {
-        free(cache->y);
-        free(cache->exact);
-        cache->y = malloc(total * es);
-        cache->exact = malloc(total * sizeof *cache->exact);
-        cache->valid = 0;
-        if (!cache->y || !cache->exact)
-            goto done;
-        memcpy(res, res0, total * es);
-        struct nb_args ra = {.rows = k, .n = n, .x = x, .y = cache->y, .g = g, .b = b, .residual = res,
-                             .eps = j->eps, .p = s->p};
-        reference_compute(v->norm, v->dtype, &ra, cache->y, cache->exact);
-        cache->norm = v->norm;
-        cache->dt = v->dtype;
-        cache->n = n;
-        cache->rows = k;
-        cache->eps = j->eps;
-        cache->valid = 1;
-    }
-    memcpy(res, res0, total * es);
-    struct nb_args a = {.rows = k, .n = n, .x = x, .y = y, .g = g, .b = b, .residual = res, .eps = j->eps,
-                        .p = s->p, .work = work};
-    v->fn(&a);
-    for (size_t i = 0; i < total; i++)
-        accuracy_add(&out->s, nb_load(y, i, v->dtype), cache->exact[i], nb_load(cache->y, i, v->dtype), v->dtype);
-done:
-    free(x);
-    free(y);
-    free(g);
-    free(b);
-    free(res);
-    free(res0);
-    free(work);
+    struct study_cell cell = {.rows = k, .n = j->n, .eps = j->eps, .p = s->p, .dist = s->dist, .seed = s->seed};
+    if (study_measure(v, &cell, cache, &out->s) != 0)
+        out->rows_checked = 0;
 }
 
 /* ---- the run ---- */
@@ -500,8 +447,9 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     }
     if (progress)
         fprintf(stderr, "\r\033[K");
-    free(cache.y);
-    free(cache.exact);
+    if (cache.ref_values)
+        fprintf(stderr, "accuracy: %zu reference values in %.2f s (%.0f per second)\n", cache.ref_values,
+                cache.ref_seconds, (double)cache.ref_values / cache.ref_seconds);
     compute_speedups(perf, done);
 
     /* files: data first, meta last with the run's status */
@@ -524,6 +472,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     if (s->cold)
         meta_add(&meta, "cold_check", "reading 16 KiB after the flush takes %.1fx as long as hot", cold_ratio);
     const char *status = stop_signal ? "interrupted" : rc ? "failed" : "complete";
+    meta_add(&meta, "reference_values", "%zu in %.3f s", cache.ref_values, cache.ref_seconds);
+    ref_cache_free(&cache);
     meta_add(&meta, "status", "%s", status);
     meta_add(&meta, "rows_measured", "%zu of %zu", done, njobs);
     char path[4200];

@@ -1,0 +1,64 @@
+#!/bin/sh
+# End-to-end: a small sweep whose CSV is checked, and sweep's bad input.
+# Prints "sweep: N passed, N failed".
+bin=${NB_BIN:-build/normbench}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+cat >"$tmp/small.ini" <<'INI'
+[suite]
+name = small
+[run]
+kernels = rmsnorm/fused/scalar/f16-*,rmsnorm/fused/scalar/f32
+hidden = 256
+eps = 1e-8,1e-6
+[sweep]
+scales = 2^-14,1,2^6
+dists = normal,zeros
+rows = 2
+INI
+"$bin" sweep --config "$tmp/small.ini" --out "$tmp/out" 2>"$tmp/err" && ok || bad "small sweep: $(cat "$tmp/err")"
+[ -s "$tmp/out/summary.md" ] && ok || bad "no summary.md"
+python3 - "$tmp/out/sweep.csv" <<'PY' && ok || bad "sweep.csv content"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+# 3 variants x (2 dists x 3 scales x 2 eps)
+assert len(rows) == 3 * 2 * 3 * 2, len(rows)
+cell = lambda v, dist, scale, eps: next(r for r in rows if r["variant"] == v and r["dist"] == dist and float(r["scale"]) == scale and float(r["eps"]) == eps)
+z = cell("rmsnorm/fused/scalar/f16-nat", "zeros", 1, 1e-8)
+assert z["nan"] == "256" * 1 or int(z["nan"]) == 512 and z["within_bound"] == "no", z
+assert cell("rmsnorm/fused/scalar/f16-up", "zeros", 1, 1e-8)["within_bound"] == "yes"
+big = cell("rmsnorm/fused/scalar/f16-nat", "normal", 64, 1e-6)
+assert int(big["false_zero"]) + int(big["false_nonfinite"]) > 0, big
+assert cell("rmsnorm/fused/scalar/f32", "normal", 64, 1e-6)["within_bound"] == "yes"
+for r in rows:
+    assert r["rows_checked"] == "2" and r["n"] == "256"
+PY
+grep -q 'first wrong NaN' "$tmp/out/summary.md" && ok || bad "summary lacks its table"
+
+expect() {
+    want=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/o" 2>"$tmp/e"
+    got=$?
+    if [ "$got" != "$want" ]; then bad "$* exited $got, want $want: $(head -c 300 "$tmp/e")"
+    elif ! grep -qF -- "$pattern" "$tmp/e"; then bad "$*: stderr lacks '$pattern': $(head -c 300 "$tmp/e")"
+    else ok; fi
+}
+printf '[run]\nkernels = rmsnorm/*/*/*\nhidden = 8192,65536\n[sweep]\nscales = 2^-30..2^30\nrows = 64\n' >"$tmp/huge.ini"
+expect 2 "the grid is too large" "$bin" sweep --config "$tmp/huge.ini" --out "$tmp/huge"
+[ ! -e "$tmp/huge" ] && ok || bad "a refused sweep created its directory"
+printf '[sweep]\ndists = normal,cauchy\n' >"$tmp/dist.ini"
+expect 2 "dist.ini:2: dists: unknown distribution 'cauchy'" "$bin" sweep --config "$tmp/dist.ini"
+printf '[run]\nkernels = nothing/*\n' >"$tmp/none.ini"
+expect 2 "no variant matches 'nothing/*'" "$bin" sweep --config "$tmp/none.ini"
+printf '[sweep]\nscales = 2^5..2^1\n' >"$tmp/range.ini"
+expect 2 "range.ini:2: scales:" "$bin" sweep --config "$tmp/range.ini"
+expect 2 "--config F is required" "$bin" sweep
+
+echo "sweep: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
