@@ -108,7 +108,7 @@ static int write_sweep_csv(const char *path, const struct sweep_row *rows, size_
 
 static void fmt_g(char *out, size_t len, double v)
 {
-    if (v != 0 && (fabs(v) < 1e-3 || fabs(v) >= 1e5) && v == ldexp(1.0, ilogb(v)))
+    if (v != 0 && isfinite(v) && fabs(v) == ldexp(1.0, ilogb(v)) && abs(ilogb(v)) >= 4)
         snprintf(out, len, "2^%d", ilogb(v));
     else
         snprintf(out, len, "%g", v);

@@ -134,4 +134,18 @@ Test(accuracy, summary_counts)
     cr_expect_eq(s.neg_inf, 1);
     cr_expect_eq(s.false_zero, 1);
     cr_expect_eq(s.correctly_rounded, 1);
+    cr_expect_eq(s.false_nonfinite, 2);
+    cr_expect(isinf(s.max_rel), "a NaN output against a finite reference");
+    struct accuracy_summary r = {0};
+    accuracy_add(&r, 1.5, 1.0, 1.5, NB_F32);   /* rel 0.5 */
+    accuracy_add(&r, 2.0, 2.0, 2.0, NB_F32);   /* rel 0 */
+    accuracy_add(&r, 0.0, 0.0, 0.0, NB_F32);   /* both zero: rel 0 */
+    cr_expect_eq(r.max_rel, 0.5);
+    cr_expect_float_eq(accuracy_rms_rel(&r), sqrt(0.25 / 3), 1e-15);
+    cr_expect_float_eq(accuracy_nmse(&r), 0.25 / 5.0, 1e-15);
+    /* terms-scaled ULPs: the error at a larger scale is smaller */
+    struct accuracy_summary t = {0};
+    accuracy_add_scaled(&t, 0x1p-20 + 0x1p-40, 0x1p-20, 0x1p-20, 1.0, NB_F32);
+    cr_expect_eq(t.max_ulp, 0x1p-40 / 0x1p-43);
+    cr_expect_eq(t.max_ulp_terms, 0x1p-40 / 0x1p-23);
 }
