@@ -17,6 +17,7 @@ int cmd_run(int argc, char **argv);
 int cmd_topology(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Diagnostics go to stderr as "normbench CMD: message". */
 void nb_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -23,6 +23,7 @@ static const struct command {
     {"topology", cmd_topology, "caches, timers, counters and measured ceilings of this machine"},
     {"report", cmd_report, "report.md and plots from a run directory"},
     {"sweep", cmd_sweep, "accuracy studies: overflow, eps and cancellation grids"},
+    {"compare", cmd_compare, "CI gate between two runs: U test, accuracy, instructions"},
     {"list", cmd_list, "variants, availability and why not"},
     {"eval", cmd_eval, "run one variant on CSV tensors; error against the MPFR reference"},
 };

@@ -1,0 +1,92 @@
+#include "gate.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "stats.h"
+
+struct ranked {
+    double v;
+    int side;
+};
+
+static int cmp_ranked(const void *x, const void *y)
+{
+    double a = ((const struct ranked *)x)->v, b = ((const struct ranked *)y)->v;
+    return (a > b) - (a < b);
+}
+
+double mann_whitney_p(const double *a, size_t na, const double *b, size_t nb)
+{
+    size_t n = na + nb;
+    if (na == 0 || nb == 0)
+        return NAN;
+    struct ranked *r = malloc(n * sizeof *r);
+    if (!r)
+        return NAN;
+    for (size_t i = 0; i < na; i++)
+        r[i] = (struct ranked){a[i], 0};
+    for (size_t i = 0; i < nb; i++)
+        r[na + i] = (struct ranked){b[i], 1};
+    qsort(r, n, sizeof *r, cmp_ranked);
+    double rank_sum_a = 0, tie_term = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && r[j].v == r[i].v)
+            j++;
+        double avg = (double)(i + j + 1) / 2.0; /* ranks i+1 .. j */
+        double t = (double)(j - i);
+        tie_term += t * t * t - t;
+        for (size_t k = i; k < j; k++)
+            if (r[k].side == 0)
+                rank_sum_a += avg;
+        i = j;
+    }
+    free(r);
+    double u = rank_sum_a - (double)na * (double)(na + 1) / 2.0;
+    double mu = (double)na * (double)nb / 2.0;
+    double var = (double)na * (double)nb / 12.0 * (((double)n + 1) - tie_term / ((double)n * (double)(n - 1)));
+    if (var <= 0)
+        return 1.0; /* every value equal */
+    double z = (fabs(u - mu) - 0.5) / sqrt(var);
+    if (z < 0)
+        z = 0;
+    return erfc(z / sqrt(2.0));
+}
+
+void gate_compare(const double *base, size_t nbase, const double *cur, size_t ncur, const struct gate_params *p,
+                  struct gate_result *out)
+{
+    struct stats sb, sn;
+    stats_compute(base, nbase, &sb);
+    stats_compute(cur, ncur, &sn);
+    out->base_median = sb.median;
+    out->new_median = sn.median;
+    out->change = sn.median / sb.median - 1;
+    out->base_cv = sb.cv;
+    out->new_cv = sn.cv;
+    out->p_value = NAN;
+    out->why = "";
+    if (nbase < p->min_samples || ncur < p->min_samples) {
+        out->verdict = VERDICT_NOISY;
+        out->why = "too few repetitions";
+        return;
+    }
+    double cv = fmax(sb.cv, sn.cv);
+    if (cv > p->cv_cap && fabs(out->change) < 3 * cv) {
+        out->verdict = VERDICT_NOISY;
+        out->why = "spread above the CV cap and comparable to the change";
+        return;
+    }
+    out->p_value = mann_whitney_p(base, nbase, cur, ncur);
+    if (fabs(out->change) <= p->threshold || !(out->p_value < p->alpha))
+        out->verdict = VERDICT_SAME;
+    else
+        out->verdict = out->change > 0 ? VERDICT_SLOWER : VERDICT_FASTER;
+}
+
+const char *verdict_name(enum verdict v)
+{
+    static const char *const names[] = {"same", "faster", "slower", "noisy"};
+    return names[v];
+}
