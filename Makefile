@@ -45,7 +45,7 @@ TEST_BIN = $(patsubst tests/%.c,build/tests$(SUFFIX)/%,$(TEST_SRC))
 
 DEPS_STAMP = build/.deps-ok
 
-.PHONY: all deps run check check-sanitize check-valgrind install clean
+.PHONY: all deps run check check-sanitize check-valgrind baseline ci-gate install clean
 all: $(BIN)
 
 # Installs the Debian packages only when a probe fails.
@@ -87,6 +87,16 @@ check-sanitize:
 # themselves: valgrind's CPU has none).
 check-valgrind: $(BIN) $(TEST_BIN)
 	NB_VALGRIND=1 sh tests/run-all.sh "$(SUFFIX)"
+
+# The instruction-count baseline CI gates on (scripts/ci-gate.sh). Refresh
+# it on purpose, when a change is meant to alter what the kernels execute,
+# and commit results/baselines/ci/ with that change.
+baseline: $(BIN)
+	rm -rf results/baselines/ci
+	./$(BIN) run --config configs/ci.ini --count instructions --no-report --out results/baselines/ci
+
+ci-gate: $(BIN)
+	sh scripts/ci-gate.sh
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -53,6 +53,18 @@ static int load_run(const char *path, struct run_data *r, const char *metric_col
                      strcmp(need[i], "instructions_per_call") == 0 ? " (run with --count instructions)" : "");
             return 2;
         }
+    if (r->perf.nrows == 0) {
+        snprintf(err, errlen, "%s: no measurements (a header only)", perf);
+        return 2;
+    }
+    int mc = csv_table_col(&r->perf, metric_col), any = 0;
+    for (size_t i = 0; i < r->perf.nrows && !any; i++)
+        any = isfinite(csv_table_num(&r->perf, i, mc));
+    if (!any) {
+        snprintf(err, errlen, "%s: no value in column '%s'%s", perf, metric_col,
+                 strcmp(metric_col, "instructions_per_call") == 0 ? " (run with --count instructions)" : "");
+        return 2;
+    }
     snprintf(p2, sizeof p2, "%s/samples.csv", r->dir);
     r->have_samples = csv_table_read(p2, &r->samples, err, errlen) == 0;
     snprintf(p2, sizeof p2, "%s/accuracy.csv", r->dir);
@@ -60,6 +72,16 @@ static int load_run(const char *path, struct run_data *r, const char *metric_col
     snprintf(p2, sizeof p2, "%s/meta.csv", r->dir);
     r->have_meta = csv_table_read(p2, &r->meta, err, errlen) == 0;
     err[0] = '\0';
+    if (r->have_meta) {
+        const char *status = NULL;
+        for (size_t i = 0; i < r->meta.nrows; i++)
+            if (!strcmp(csv_table_get(&r->meta, i, 0), "status"))
+                status = csv_table_get(&r->meta, i, 1);
+        if (status && strcmp(status, "complete")) {
+            snprintf(err, errlen, "%s: the run is not complete (status %s)", r->dir, status);
+            return 2;
+        }
+    }
     return 0;
 }
 
@@ -268,7 +290,7 @@ int cmd_compare(int argc, char **argv)
         gp.threshold = instructions ? 0.01 : 0.05;
     const char *metric_col = instructions ? "instructions_per_call" : "median_ns";
     struct run_data base, cur;
-    char err[600];
+    char err[9000];
     int rc = load_run(argv[optind], &base, metric_col, err, sizeof err);
     if (rc) {
         nb_error("compare", "%s", err);
@@ -283,7 +305,7 @@ int cmd_compare(int argc, char **argv)
     /* provenance */
     const char *prov[] = {"cpu_model", "compiler", "normbench_version", "papi_events"};
     int cpu_differs = 0;
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < 4 && base.have_meta && cur.have_meta; k++) {
         const char *a = meta_value(&base, prov[k]), *b = meta_value(&cur, prov[k]);
         if (strcmp(a, b)) {
             fprintf(stderr, "note: the runs differ in %s: '%s' against '%s'\n", prov[k], a, b);

@@ -7,19 +7,25 @@
 #include "commands.h"
 #include "config.h"
 #include "run.h"
+#include "counters.h"
+#include "instr_count.h"
 
 static const char run_usage[] =
     "usage: normbench run [--config F] [--kernels GLOB,..] [--hidden N,..] [--rows N,..|auto]\n"
     "                     [--dtype D,..] [--eps E,..] [--reps N] [--min-time S] [--threads N]\n"
     "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
     "                     [--full] [--p P] [--out DIR] [--no-report]\n"
+    "                     [--count instructions]\n"
     "\n"
     "Measures every variant matching the globs at each hidden size, rows (auto:\n"
     "one row count per cache tier) and eps, and writes perf.csv, samples.csv,\n"
     "accuracy.csv and meta.csv to DIR (default results/<run-id>/, with\n"
     "results/latest pointing at it), then report.md and plots/ (normbench\n"
     "report). Options override the config file, which defaults to the\n"
-    "embedded default suite (configs/default.ini).\n";
+    "embedded default suite (configs/default.ini). --count instructions adds\n"
+    "instructions per kernel call: PAPI_TOT_INS where the machine counts it,\n"
+    "else the run re-executes under valgrind's callgrind and counts the kernel\n"
+    "calls only (no timing then; AVX-512 variants cannot run there).\n";
 
 int cmd_run_suite(int argc, char **argv, int is_default)
 {
@@ -32,7 +38,7 @@ int cmd_run_suite(int argc, char **argv, int is_default)
         {"cache", required_argument, 0, 'H'},   {"events", required_argument, 0, 'E'},
         {"accuracy-rows", required_argument, 0, 'a'}, {"full", no_argument, 0, 'f'},
         {"p", required_argument, 0, 'p'},       {"out", required_argument, 0, 'o'},
-        {"no-report", no_argument, 0, 'N'},
+        {"no-report", no_argument, 0, 'N'},     {"count", required_argument, 0, 'I'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
     };
     /* where an option goes in the suite: section and key */
@@ -45,7 +51,7 @@ int cmd_run_suite(int argc, char **argv, int is_default)
     const char *config = NULL, *out = NULL;
     struct { int opt; const char *value; } overrides[64];
     size_t noverrides = 0;
-    int full = 0, report = 1;
+    int full = 0, report = 1, count = 0;
     optind = 1;
     opterr = 0;
     int c;
@@ -55,6 +61,13 @@ int cmd_run_suite(int argc, char **argv, int is_default)
         case 'o': out = optarg; break;
         case 'f': full = 1; break;
         case 'N': report = 0; break;
+        case 'I':
+            if (strcmp(optarg, "instructions")) {
+                nb_error("run", "--count wants 'instructions', not '%s'", optarg);
+                return NB_EXIT_USAGE;
+            }
+            count = 1;
+            break;
         case 'h': fputs(run_usage, stdout); return NB_EXIT_OK;
         case ':': nb_error("run", "option '%s' needs a value", argv[optind - 1]); return NB_EXIT_USAGE;
         case '?': nb_error("run", "unknown option '%s'", argv[optind - 1]); return NB_EXIT_USAGE;
@@ -89,6 +102,19 @@ int cmd_run_suite(int argc, char **argv, int is_default)
             }
     if (full)
         suite.full = 1;
+    if (count) {
+        suite.count_instructions = 1;
+        if (!instr_count_under_valgrind()) {
+            /* PAPI where the machine counts instructions, else callgrind */
+            struct counters probe;
+            int papi = counters_setup(&probe, "PAPI_TOT_INS", err, sizeof err) == 0 && probe.available[0];
+            counters_teardown(&probe);
+            if (papi)
+                snprintf(suite.events, sizeof suite.events, "PAPI_TOT_INS");
+            else
+                return instr_count_reexec(argc, argv);
+        }
+    }
     (void)is_default;
     run_install_signal_handlers();
     char dir[4096] = "";

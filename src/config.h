@@ -39,6 +39,7 @@ struct nb_suite {
     double offsets[NB_MAX_LIST];
     size_t noffsets;
     size_t sweep_rows;
+    int count_instructions;      /* run --count instructions */
 };
 
 /* The built-in default suite, also shipped as configs/default.ini. */

@@ -14,7 +14,7 @@ const char *const perf_columns[] = {
     "ceiling_gbs", "roofline_share", "speedup_vs_naive", NULL};
 /* after the per-event columns and counters_note: */
 static const char *const perf_tail_columns[] = {"calls_per_rep", "tsc_cycles_per_element",
-                                                "speedup_rms_vs_layernorm", NULL};
+                                                "speedup_rms_vs_layernorm", "instructions_per_call", NULL};
 const char *const samples_columns[] = {"variant", "rows", "n", "eps", "threads", "cache", "rep", "calls",
                                        "ns_per_call", NULL};
 const char *const accuracy_columns[] = {"variant", "norm", "dtype", "rows", "n", "eps", "dist", "scale",
@@ -114,6 +114,7 @@ int write_perf_csv(const char *path, const struct perf_row *rows, size_t count, 
         csv_out_fieldf(&o, "%zu", r->calls);
         field_double(&o, r->tsc_per_elem);
         field_double(&o, r->speedup_rms_vs_ln);
+        field_double(&o, r->instructions_per_call);
         csv_out_end_row(&o);
     }
     return csv_out_commit(&o, err, errlen);

@@ -20,6 +20,7 @@
 #include "registry.h"
 #include "results.h"
 #include "study.h"
+#include "instr_count.h"
 #include "timer.h"
 #include "topology.h"
 
@@ -208,7 +209,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         matched++;
         const char *why = registry_unavailable(v);
         if (why) {
-            fprintf(stderr, "skipped %s: %s\n", v->name, why);
+            fprintf(stderr, "skipped %s: %s%s\n", v->name, why,
+                    s->count_instructions && cpu_detect()->under_valgrind ? " (not counted: gated by time only)" : "");
             continue;
         }
         vars[nvar++] = v;
@@ -319,8 +321,9 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         .npus = topo.pus, .counters = s->threads == 1 ? &ctr : NULL, .interrupted = interrupted,
     };
     /* ceilings, for the tiers this run measures */
+    const int callgrind = s->count_instructions && instr_count_under_valgrind();
     struct ceiling ceil_[NB_TIER_COUNT] = {0};
-    for (int t = 0; t < NB_TIER_COUNT && !interrupted(); t++)
+    for (int t = 0; t < NB_TIER_COUNT && !interrupted() && !callgrind; t++)
         if (tiers_used[t]) {
             ceiling_measure(&ceil_[t], &topo, (enum nb_tier)t, &mc);
             fprintf(stderr, "ceiling %-4s (%zu KiB): copy %.1f GB/s (%s), copy (non-temporal) %.1f GB/s, read %.1f GB/s\n",
@@ -374,7 +377,38 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                 if (spans[k] && sizes[k])
                     c.spans[c.nspans++] = (struct flush_span){spans[k], sizes[k]};
             struct measurement m;
-            int mrc = measure_kernel(v->fn, &a, es, &c, &m);
+            int mrc;
+            if (callgrind) { /* count, do not time: times under valgrind mean nothing */
+                memset(&m, 0, sizeof m);
+                char why[300] = "";
+                double ins = instr_count_callgrind(v->fn, &a, 3, why, sizeof why);
+                struct perf_row *r = &perf[done];
+                memset(r, 0, sizeof *r);
+                r->v = v;
+                r->rows = j->rows;
+                r->n = j->n;
+                r->threads = s->threads;
+                r->eps = j->eps;
+                r->cold = s->cold;
+                r->tier = j->tier;
+                r->bytes = traffic_bytes(v, j->rows, j->n);
+                r->time.min = r->time.median = r->time.mean = r->time.stddev = r->time.mad = r->time.cv = NAN;
+                r->bandwidth_gbs = r->ceiling_gbs = r->roofline_share = r->tsc_per_elem = NAN;
+                for (size_t e = 0; e < NB_MAX_EVENTS; e++)
+                    r->events_per_call[e] = NAN;
+                r->instructions_per_call = ins;
+                snprintf(r->note, sizeof r->note, "%s", isnan(ins) ? why : "instructions counted by callgrind; not timed");
+                accuracy_for(v, j, s, &cache, &acc[done]);
+                printf("%-34s %-4s %6zu %7zu %14.0f instructions per call\n", v->name, tier_name(j->tier), j->n, j->rows, ins);
+                fflush(stdout);
+                done++;
+                mrc = -1;
+            } else {
+                mrc = measure_kernel(v->fn, &a, es, &c, &m);
+            }
+            if (mrc == -1) {
+                /* counted above */
+            } else
             if (mrc == 3) {
                 rc = NB_EXIT_ENV;
             } else if (m.reps > 0) {
@@ -398,6 +432,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                 r->roofline_share = r->bandwidth_gbs / r->ceiling_gbs;
                 /* m.tsc_per_call is not needed after this: sort it in place */
                 r->tsc_per_elem = stats_median_inplace(m.tsc_per_call, m.reps) / (double)total;
+                r->instructions_per_call = NAN;
                 for (size_t e = 0; e < NB_MAX_EVENTS; e++)
                     r->events_per_call[e] = NAN;
                 if (mc.counters) {
@@ -410,6 +445,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                         for (size_t k = 0; k < m.reps; k++)
                             per[k] = (double)m.events[k * ctr.count + e] / (double)m.calls;
                         r->events_per_call[e] = stats_median_inplace(per, m.reps);
+                        if (s->count_instructions && !strcmp(ctr.names[e], "PAPI_TOT_INS"))
+                            r->instructions_per_call = r->events_per_call[e];
                         free(per);
                     }
                     counters_note(&ctr, r->note, sizeof r->note);
@@ -429,7 +466,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                 print_table_row(r, &acc[done]);
                 done++;
             }
-            measurement_free(&m);
+            if (mrc != -1)
+                measurement_free(&m);
         }
         topology_free(x, total * es);
         topology_free(y, total * es);
@@ -472,6 +510,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     if (s->cold)
         meta_add(&meta, "cold_check", "reading 16 KiB after the flush takes %.1fx as long as hot", cold_ratio);
     const char *status = stop_signal ? "interrupted" : rc ? "failed" : "complete";
+    if (s->count_instructions)
+        meta_add(&meta, "instructions", "%s", callgrind ? "callgrind (valgrind), kernel calls only" : "PAPI_TOT_INS");
     meta_add(&meta, "reference_values", "%zu in %.3f s", cache.ref_values, cache.ref_seconds);
     ref_cache_free(&cache);
     meta_add(&meta, "status", "%s", status);

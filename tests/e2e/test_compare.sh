@@ -1,0 +1,101 @@
+#!/bin/sh
+# End-to-end: compare on real runs (A/A, a planted slowdown), accuracy and
+# instruction regressions, bad baselines, and the Google Benchmark JSON.
+# Prints "compare: N passed, N failed". No timing is asserted: the verdicts
+# come from runs measured here, but the planted case differs by the
+# difference between a naive and an AVX2 kernel (over 5x).
+bin=${NB_BIN:-build/normbench}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+run() {
+    "$bin" run --kernels 'rmsnorm/naive/scalar/f32,rmsnorm/fused/avx2/f32,layernorm/twopass/scalar/f32' \
+        --hidden 256,512,1024 --rows 16 --reps 10 --min-time 0.002 --no-report --out "$1" >/dev/null 2>&1
+}
+run "$tmp/a" && run "$tmp/b" && ok || bad "runs failed"
+
+"$bin" compare "$tmp/a" "$tmp/b" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 0 ] && ok || bad "A/A exited $rc: $(grep -i regression "$tmp/out")"
+grep -q '9 rows matched' "$tmp/out" && ok || bad "A/A: $(tail -1 "$tmp/out")"
+
+python3 scripts/plant-slowdown.py "$tmp/b" "$tmp/planted" rmsnorm/fused/avx2/f32 rmsnorm/naive/scalar/f32
+"$bin" compare "$tmp/a" "$tmp/planted" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 1 ] && ok || bad "planted slowdown exited $rc"
+[ "$(grep -c '^rmsnorm/fused/avx2/f32 .*regression' "$tmp/out")" = 3 ] && ok || bad "planted rows: $(grep avx2 "$tmp/out")"
+"$bin" compare --format md "$tmp/a" "$tmp/planted" >"$tmp/md" 2>/dev/null
+grep -q '^| variant | rows | n |' "$tmp/md" && grep -q 'geometric mean change' "$tmp/md" && ok || bad "markdown output"
+
+# accuracy: a larger max ULP than the baseline's, and new NaN outputs
+cp -r "$tmp/b" "$tmp/acc"
+python3 - "$tmp/acc/accuracy.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+rows[0]["max_ulp"] = str(float(rows[0]["max_ulp"]) + 3)
+rows[1]["nan"] = "5"
+w = csv.DictWriter(open(sys.argv[1], "w", newline=""), fieldnames=rows[0].keys(), lineterminator="\n")
+w.writeheader(); w.writerows(rows)
+PY
+"$bin" compare "$tmp/a" "$tmp/acc" >"$tmp/out" 2>/dev/null
+[ $? = 1 ] && grep -q 'accuracy regression: max ULP' "$tmp/out" && grep -q 'new non-finite' "$tmp/out" && ok ||
+    bad "accuracy regression not caught: $(tail -2 "$tmp/out")"
+
+# instruction counts: identical across two runs; an increase fails the gate
+if command -v valgrind >/dev/null; then
+    for k in 1 2; do
+        "$bin" run --kernels 'rmsnorm/fused/scalar/f32,rmsnorm/fused/avx2/f32' --hidden 128 --rows 4 \
+            --count instructions --no-report --out "$tmp/i$k" >/dev/null 2>&1
+    done
+    python3 - "$tmp/i1/perf.csv" "$tmp/i2/perf.csv" <<'PY' && ok || bad "instruction counts differ between runs"
+import csv, sys
+a, b = ([r["instructions_per_call"] for r in csv.DictReader(open(p))] for p in sys.argv[1:3])
+assert a == b and all(float(x) > 0 for x in a), (a, b)
+PY
+    cp -r "$tmp/i1" "$tmp/ibase"
+    python3 - "$tmp/ibase/perf.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+rows[0]["instructions_per_call"] = str(float(rows[0]["instructions_per_call"]) * 0.9)
+w = csv.DictWriter(open(sys.argv[1], "w", newline=""), fieldnames=rows[0].keys(), lineterminator="\n")
+w.writeheader(); w.writerows(rows)
+PY
+    "$bin" compare --metric instructions "$tmp/ibase" "$tmp/i2" >"$tmp/out" 2>/dev/null
+    [ $? = 1 ] && grep -q 'slower (regression)' "$tmp/out" && ok || bad "instruction increase not caught"
+    "$bin" compare --metric instructions "$tmp/i1" "$tmp/i2" >/dev/null 2>&1 && ok || bad "identical counts flagged"
+fi
+
+# bad baselines: exit 2 with the file named
+expect() {
+    want=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/o" 2>"$tmp/e"
+    got=$?
+    if [ "$got" != "$want" ]; then bad "$* exited $got, want $want: $(head -c 300 "$tmp/e")"
+    elif ! grep -qF -- "$pattern" "$tmp/e"; then bad "$*: stderr lacks '$pattern': $(head -c 300 "$tmp/e")"
+    else ok; fi
+}
+mkdir "$tmp/trunc" && head -n 3 "$tmp/a/perf.csv" >"$tmp/trunc/perf.csv" && sed -n 4p "$tmp/a/perf.csv" | head -c 60 >>"$tmp/trunc/perf.csv"
+expect 2 "trunc/perf.csv:4: " "$bin" compare "$tmp/trunc" "$tmp/b"
+mkdir "$tmp/head" && head -n 1 "$tmp/a/perf.csv" >"$tmp/head/perf.csv"
+expect 2 "no measurements" "$bin" compare "$tmp/head" "$tmp/b"
+cp -r "$tmp/a" "$tmp/interrupted" && sed -i 's/^status,complete$/status,interrupted/' "$tmp/interrupted/meta.csv"
+expect 2 "not complete (status interrupted)" "$bin" compare "$tmp/interrupted" "$tmp/b"
+mkdir "$tmp/nocol" && printf 'variant,n\nx,1\n' >"$tmp/nocol/perf.csv"
+expect 2 "no column 'rows'" "$bin" compare "$tmp/nocol" "$tmp/b"
+expect 2 "no such run" "$bin" compare "$tmp/missing" "$tmp/b"
+expect 2 "(run with --count instructions)" "$bin" compare --metric instructions "$tmp/a" "$tmp/b"
+"$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 2 --reps 5 --min-time 0.001 --no-report --out "$tmp/other" >/dev/null 2>&1
+expect 2 "no row in common" "$bin" compare "$tmp/a" "$tmp/other"
+cp -r "$tmp/b" "$tmp/cpu" && sed -i 's/^cpu_model,.*/cpu_model,Some Other CPU/' "$tmp/cpu/meta.csv"
+expect 2 "different CPU models" "$bin" compare "$tmp/a" "$tmp/cpu"
+"$bin" compare --force "$tmp/a" "$tmp/cpu" >/dev/null 2>"$tmp/e"
+grep -q "differ in cpu_model" "$tmp/e" && ok || bad "--force: provenance not reported"
+expect 2 "want two runs" "$bin" compare "$tmp/a"
+expect 2 "--metric wants" "$bin" compare --metric speed "$tmp/a" "$tmp/b"
+
+echo "compare: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
