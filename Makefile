@@ -12,7 +12,7 @@ CFLAGS ?= -O2 -g
 NB_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -ffp-contract=off -fno-math-errno \
             -MMD -MP -Isrc -Ikernels
 NB_CFLAGS_SHORT = -std=gnu11 -ffp-contract=off -fno-math-errno
-PKGS = mpfr hwloc papi inih
+PKGS = mpfr hwloc papi inih json-c
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS = $(PKG_LIBS) -lgmp -lcsv -lm -lpthread

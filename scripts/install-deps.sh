@@ -11,6 +11,7 @@ libhwloc-dev hwloc
 libcsv-dev
 libinih-dev
 libcriterion-dev
+libjson-c-dev
 gnuplot-nox
 valgrind"
 

@@ -15,7 +15,7 @@ static const char run_usage[] =
     "                     [--dtype D,..] [--eps E,..] [--reps N] [--min-time S] [--threads N]\n"
     "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
     "                     [--full] [--p P] [--out DIR] [--no-report]\n"
-    "                     [--count instructions]\n"
+    "                     [--count instructions] [--json FILE]\n"
     "\n"
     "Measures every variant matching the globs at each hidden size, rows (auto:\n"
     "one row count per cache tier) and eps, and writes perf.csv, samples.csv,\n"
@@ -25,7 +25,8 @@ static const char run_usage[] =
     "embedded default suite (configs/default.ini). --count instructions adds\n"
     "instructions per kernel call: PAPI_TOT_INS where the machine counts it,\n"
     "else the run re-executes under valgrind's callgrind and counts the kernel\n"
-    "calls only (no timing then; AVX-512 variants cannot run there).\n";
+    "calls only (no timing then; AVX-512 variants cannot run there).\n"
+    "--json FILE also writes the run in Google Benchmark's JSON format.\n";
 
 int cmd_run_suite(int argc, char **argv, int is_default)
 {
@@ -39,6 +40,7 @@ int cmd_run_suite(int argc, char **argv, int is_default)
         {"accuracy-rows", required_argument, 0, 'a'}, {"full", no_argument, 0, 'f'},
         {"p", required_argument, 0, 'p'},       {"out", required_argument, 0, 'o'},
         {"no-report", no_argument, 0, 'N'},     {"count", required_argument, 0, 'I'},
+        {"json", required_argument, 0, 'J'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
     };
     /* where an option goes in the suite: section and key */
@@ -52,6 +54,7 @@ int cmd_run_suite(int argc, char **argv, int is_default)
     struct { int opt; const char *value; } overrides[64];
     size_t noverrides = 0;
     int full = 0, report = 1, count = 0;
+    const char *json = NULL;
     optind = 1;
     opterr = 0;
     int c;
@@ -61,6 +64,7 @@ int cmd_run_suite(int argc, char **argv, int is_default)
         case 'o': out = optarg; break;
         case 'f': full = 1; break;
         case 'N': report = 0; break;
+        case 'J': json = optarg; break;
         case 'I':
             if (strcmp(optarg, "instructions")) {
                 nb_error("run", "--count wants 'instructions', not '%s'", optarg);
@@ -102,6 +106,8 @@ int cmd_run_suite(int argc, char **argv, int is_default)
             }
     if (full)
         suite.full = 1;
+    if (json)
+        snprintf(suite.json_path, sizeof suite.json_path, "%s", json);
     if (count) {
         suite.count_instructions = 1;
         if (!instr_count_under_valgrind()) {

@@ -40,6 +40,7 @@ struct nb_suite {
     size_t noffsets;
     size_t sweep_rows;
     int count_instructions;      /* run --count instructions */
+    char json_path[1024];        /* run --json FILE: Google Benchmark's format */
 };
 
 /* The built-in default suite, also shipped as configs/default.ini. */

@@ -20,6 +20,7 @@
 #include "registry.h"
 #include "results.h"
 #include "study.h"
+#include "gbench_json.h"
 #include "instr_count.h"
 #include "timer.h"
 #include "topology.h"
@@ -127,15 +128,15 @@ static int make_run_dir(char *out, size_t len, const char *requested, const char
         struct tm tmv;
         gmtime_r(&now, &tmv);
         strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tmv);
-        snprintf(out, len, "results/%s-%s", stamp, suite_name);
+        snprintf(out, len, "results/%s-%.64s", stamp, suite_name);
         for (int k = 2; access(out, F_OK) == 0 && k < 100; k++)
-            snprintf(out, len, "results/%s-%s-%d", stamp, suite_name, k);
+            snprintf(out, len, "results/%s-%.64s-%d", stamp, suite_name, k);
     }
     if (mkdir(out, 0777) != 0 && errno != EEXIST) {
         nb_error("run", "cannot create the output directory '%s': %s", out, strerror(errno));
         return 3;
     }
-    char probe[4200];
+    char probe[8300];
     snprintf(probe, sizeof probe, "%s/.write-test", out);
     FILE *fp = fopen(probe, "w");
     if (!fp) {
@@ -531,6 +532,13 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     if (!wrc && (wrc = write_meta_csv(path, meta.e, meta.count, err, sizeof err)))
         nb_error("run", "%s", err);
     meta_free(&meta);
+    if (!wrc && s->json_path[0]) {
+        char exe[4096];
+        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[len > 0 ? len : 0] = '\0';
+        if ((wrc = write_gbench_json(s->json_path, perf, done, &topo, &ti, exe, err, sizeof err)))
+            nb_error("run", "%s", err);
+    }
     if (wrc)
         rc = NB_EXIT_ENV;
     if (!rc && !out_dir) {

@@ -97,5 +97,42 @@ grep -q "differ in cpu_model" "$tmp/e" && ok || bad "--force: provenance not rep
 expect 2 "want two runs" "$bin" compare "$tmp/a"
 expect 2 "--metric wants" "$bin" compare --metric speed "$tmp/a" "$tmp/b"
 
+# Google Benchmark's JSON: the schema compare.py and dashboards read
+"$bin" run --kernels 'rmsnorm/fused/scalar/f32,layernorm/twopass/scalar/f32' --hidden 64,128 --rows 4 --reps 6 \
+    --min-time 0.001 --no-report --out "$tmp/j" --json "$tmp/j.json" >/dev/null 2>&1 && ok || bad "run --json"
+python3 - "$tmp/j.json" "$tmp/j/perf.csv" <<'PY' && ok || bad "JSON schema"
+import csv, json, sys
+d = json.load(open(sys.argv[1]))
+perf = list(csv.DictReader(open(sys.argv[2])))
+c = d["context"]
+for k, t in (("date", str), ("host_name", str), ("executable", str), ("num_cpus", int), ("mhz_per_cpu", int),
+             ("cpu_scaling_enabled", bool), ("caches", list), ("library_build_type", str), ("json_schema_version", int)):
+    assert isinstance(c[k], t), (k, c[k])
+assert c["json_schema_version"] == 1
+for cache in c["caches"]:
+    assert set(cache) == {"type", "level", "size", "num_sharing"}, cache
+b = d["benchmarks"]
+its = [x for x in b if x["run_type"] == "iteration"]
+aggs = [x for x in b if x["run_type"] == "aggregate"]
+assert len(its) == 6 * len(perf) and len(aggs) == 4 * len(perf), (len(its), len(aggs), len(perf))
+for x in its:
+    for k, t in (("name", str), ("family_index", int), ("per_family_instance_index", int), ("run_name", str),
+                 ("repetitions", int), ("repetition_index", int), ("threads", int), ("iterations", int),
+                 ("real_time", float), ("cpu_time", float), ("time_unit", str), ("bytes_per_second", float)):
+        assert isinstance(x[k], t), (k, x)
+    assert x["time_unit"] == "ns" and x["name"] == x["run_name"] and x["repetitions"] == 6
+for x in aggs:
+    assert x["aggregate_name"] in ("mean", "median", "stddev", "cv")
+    assert x["aggregate_unit"] == ("percentage" if x["aggregate_name"] == "cv" else "time")
+    assert x["name"] == x["run_name"] + "_" + x["aggregate_name"]
+# the medians agree with perf.csv, under the documented name mapping
+for r in perf:
+    name = f'{r["variant"]}/rows:{r["rows"]}/n:{r["n"]}/eps:{r["eps"]}/threads:{r["threads"]}/cache:{r["cache"]}'
+    med = next(x for x in aggs if x["run_name"] == name and x["aggregate_name"] == "median")
+    assert abs(med["real_time"] - float(r["median_ns"])) <= 1e-9 * med["real_time"], name
+families = {x["name"].split("/rows:")[0]: x["family_index"] for x in its}
+assert sorted(families.values()) == list(range(len(families))), families
+PY
+
 echo "compare: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
