@@ -1,20 +1,16 @@
 /* normbench report DIR: report.md (and plots/) from a run's CSV files. */
-#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np */
 #include <errno.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "plot.h"
 #include "csv_io.h"
 #include "csv_table.h"
-
-extern char **environ;
 
 struct run_files {
     struct csv_table perf, acc, meta;
@@ -46,26 +42,6 @@ static void fmt(char *out, size_t len, double v, const char *spec)
         snprintf(out, len, spec, v);
 }
 
-static int spawn_gnuplot(const char *plots_dir, const char *script, char *why, size_t whylen)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addchdir_np(&fa, plots_dir);
-    char *argv[] = {"gnuplot", (char *)script, NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        snprintf(why, whylen, "gnuplot could not be started: %s", strerror(rc));
-        return -1;
-    }
-    int status;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(why, whylen, "gnuplot failed on %s", script);
-        return -1;
-    }
-    return 0;
-}
 
 /* Writes plots/bw-NORM-DTYPE.{dat,gp} and speedup-NORM-DTYPE.{dat,gp} and
  * runs gnuplot on them. Returns the number of SVGs drawn. */
@@ -137,7 +113,7 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
     int drawn = 0;
     char script[200];
     snprintf(script, sizeof script, "bw-%s.gp", base);
-    if (spawn_gnuplot(plots, script, why, whylen) == 0)
+    if (plot_run_gnuplot(plots, script, why, whylen) == 0)
         drawn++;
     /* speedup over naive per tier, each tier at its largest n */
     double nmax[4] = {0, 0, 0, 0};
@@ -185,7 +161,7 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
             base, norm, dtype, base);
     fclose(gp);
     snprintf(script, sizeof script, "speedup-%s.gp", base);
-    if (spawn_gnuplot(plots, script, why, whylen) == 0)
+    if (plot_run_gnuplot(plots, script, why, whylen) == 0)
         drawn++;
     return drawn;
 }

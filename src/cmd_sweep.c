@@ -1,25 +1,21 @@
 /* normbench sweep --config F: accuracy over grids of distribution x offset x
  * scale x eps x n for each variant, with sweep.csv, summary.md and plots. */
-#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "plot.h"
 #include "config.h"
 #include "csv_io.h"
 #include "results.h"
 #include "study.h"
-
-extern char **environ;
 
 /* Reference values a sweep may compute: about a minute of MPFR here. */
 #define SWEEP_MAX_REF_VALUES ((size_t)40000000)
@@ -166,20 +162,6 @@ static void summarise_line(FILE *md, const struct sweep_row *rows, size_t count,
     fprintf(md, " %.3g |\n", worst);
 }
 
-static int spawn_gnuplot(const char *dir, const char *script)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addchdir_np(&fa, dir);
-    char *argv[] = {"gnuplot", (char *)script, NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    int status;
-    if (rc != 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return -1;
-    return 0;
-}
 
 /* One plot per (dist, n, eps): max ULP against the swept axis, a line per
  * variant, non-finite or zero outputs marked at the top. */
@@ -241,9 +223,9 @@ static int plot_lines(const char *dir, const struct sweep_row *rows, size_t coun
                 seen[k]->name);
     fprintf(gp, "\n");
     fclose(gp);
-    char script[80];
+    char script[80], why[200];
     snprintf(script, sizeof script, "%s.gp", name);
-    return spawn_gnuplot(plots, script);
+    return plot_run_gnuplot(plots, script, why, sizeof why);
 }
 
 int cmd_sweep(int argc, char **argv)

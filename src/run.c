@@ -148,6 +148,25 @@ static int make_run_dir(char *out, size_t len, const char *requested, const char
     return 0;
 }
 
+/* A result row for job j, every measurement still n/a. */
+static void perf_row_init(struct perf_row *r, const struct job *j, const struct nb_suite *s)
+{
+    memset(r, 0, sizeof *r);
+    r->v = j->v;
+    r->rows = j->rows;
+    r->n = j->n;
+    r->threads = s->threads;
+    r->eps = j->eps;
+    r->cold = s->cold;
+    r->tier = j->tier;
+    r->bytes = traffic_bytes(j->v, j->rows, j->n);
+    r->time.min = r->time.median = r->time.mean = r->time.stddev = r->time.mad = r->time.cv = NAN;
+    r->bandwidth_gbs = r->ceiling_gbs = r->roofline_share = r->tsc_per_elem = NAN;
+    r->speedup_vs_naive = r->speedup_rms_vs_ln = r->instructions_per_call = NAN;
+    for (size_t e = 0; e < NB_MAX_EVENTS; e++)
+        r->events_per_call[e] = NAN;
+}
+
 static void print_table_header(void)
 {
     printf("%-34s %-4s %6s %7s %11s %8s %6s %8s %8s\n", "variant", "tier", "n", "rows", "median_us", "GB/s",
@@ -384,19 +403,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                 char why[300] = "";
                 double ins = instr_count_callgrind(v->fn, &a, 3, why, sizeof why);
                 struct perf_row *r = &perf[done];
-                memset(r, 0, sizeof *r);
-                r->v = v;
-                r->rows = j->rows;
-                r->n = j->n;
-                r->threads = s->threads;
-                r->eps = j->eps;
-                r->cold = s->cold;
-                r->tier = j->tier;
-                r->bytes = traffic_bytes(v, j->rows, j->n);
-                r->time.min = r->time.median = r->time.mean = r->time.stddev = r->time.mad = r->time.cv = NAN;
-                r->bandwidth_gbs = r->ceiling_gbs = r->roofline_share = r->tsc_per_elem = NAN;
-                for (size_t e = 0; e < NB_MAX_EVENTS; e++)
-                    r->events_per_call[e] = NAN;
+                perf_row_init(r, j, s);
                 r->instructions_per_call = ins;
                 snprintf(r->note, sizeof r->note, "%s", isnan(ins) ? why : "instructions counted by callgrind; not timed");
                 accuracy_for(v, j, s, &cache, &acc[done]);
@@ -414,17 +421,10 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                 rc = NB_EXIT_ENV;
             } else if (m.reps > 0) {
                 struct perf_row *r = &perf[done];
-                r->v = v;
-                r->rows = j->rows;
-                r->n = j->n;
-                r->threads = s->threads;
-                r->eps = j->eps;
-                r->cold = s->cold;
-                r->tier = j->tier;
+                perf_row_init(r, j, s);
                 r->reps = m.reps;
                 r->calls = m.calls;
                 r->time = m.time;
-                r->bytes = traffic_bytes(v, j->rows, j->n);
                 r->bandwidth_gbs = r->bytes / r->time.median;
                 r->ceiling_gbs = ceil_[j->tier].copy_gbs;
                 if (j->tier == NB_TIER_DRAM && isfinite(ceil_[j->tier].copy_nt_gbs) &&
@@ -433,9 +433,6 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                 r->roofline_share = r->bandwidth_gbs / r->ceiling_gbs;
                 /* m.tsc_per_call is not needed after this: sort it in place */
                 r->tsc_per_elem = stats_median_inplace(m.tsc_per_call, m.reps) / (double)total;
-                r->instructions_per_call = NAN;
-                for (size_t e = 0; e < NB_MAX_EVENTS; e++)
-                    r->events_per_call[e] = NAN;
                 if (mc.counters) {
                     for (size_t e = 0; e < ctr.count; e++) {
                         if (!ctr.available[e])

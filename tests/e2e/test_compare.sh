@@ -7,10 +7,7 @@
 bin=${NB_BIN:-build/normbench}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 run() {
     "$bin" run --kernels 'rmsnorm/naive/scalar/f32,rmsnorm/fused/avx2/f32,layernorm/twopass/scalar/f32' \
         --hidden 256,512,1024 --rows 16 --reps 10 --min-time 0.002 --no-report --out "$1" >/dev/null 2>&1
@@ -69,15 +66,6 @@ PY
 fi
 
 # bad baselines: exit 2 with the file named
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    "$@" >"$tmp/o" 2>"$tmp/e"
-    got=$?
-    if [ "$got" != "$want" ]; then bad "$* exited $got, want $want: $(head -c 300 "$tmp/e")"
-    elif ! grep -qF -- "$pattern" "$tmp/e"; then bad "$*: stderr lacks '$pattern': $(head -c 300 "$tmp/e")"
-    else ok; fi
-}
 mkdir "$tmp/trunc" && head -n 3 "$tmp/a/perf.csv" >"$tmp/trunc/perf.csv" && sed -n 4p "$tmp/a/perf.csv" | head -c 60 >>"$tmp/trunc/perf.csv"
 expect 2 "trunc/perf.csv:4: " "$bin" compare "$tmp/trunc" "$tmp/b"
 mkdir "$tmp/head" && head -n 1 "$tmp/a/perf.csv" >"$tmp/head/perf.csv"
@@ -134,5 +122,4 @@ families = {x["name"].split("/rows:")[0]: x["family_index"] for x in its}
 assert sorted(families.values()) == list(range(len(families))), families
 PY
 
-echo "compare: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish compare

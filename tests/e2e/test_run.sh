@@ -4,10 +4,7 @@
 bin=${NB_BIN:-build/normbench}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # a tiny run, into a directory whose name has a space
 out="$tmp/run one"
@@ -63,15 +60,6 @@ mkdir "$tmp/broken" && printf 'variant,n\nx,1\n' >"$tmp/broken/perf.csv" && prin
 [ $? = 2 ] && grep -q "no column 'norm'" "$tmp/err" && ok || bad "report on a broken perf.csv: $(cat "$tmp/err")"
 
 # bad input: exit 2 or 3 with one line, before anything is measured
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" != "$want" ]; then bad "$* exited $got, want $want: $(head -c 300 "$tmp/err")"
-    elif [ -n "$pattern" ] && ! grep -qF -- "$pattern" "$tmp/err"; then bad "$*: stderr lacks '$pattern': $(head -c 300 "$tmp/err")"
-    else ok; fi
-}
 printf '[run]\nhidden = 768\nrows = lots\n' >"$tmp/bad.ini"
 expect 2 "bad.ini:3: rows: want 'auto'" "$bin" run --config "$tmp/bad.ini"
 expect 2 "unknown PAPI event 'PAPI_NOPE'" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 1 --events PAPI_NOPE
@@ -84,5 +72,4 @@ expect 2 "hidden: want sizes" "$bin" run --hidden 0
 expect 0 "" "$bin" topology --no-ceilings
 grep -q 'perf::TASK-CLOCK   counts here' "$tmp/out" && ok || bad "topology does not show the software event counting"
 
-echo "run: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish run

@@ -4,10 +4,7 @@
 bin=${NB_BIN:-build/normbench}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 cat >"$tmp/small.ini" <<'INI'
 [suite]
@@ -21,9 +18,9 @@ scales = 2^-14,1,2^6
 dists = normal,zeros
 rows = 2
 INI
-"$bin" sweep --config "$tmp/small.ini" --out "$tmp/out" 2>"$tmp/err" && ok || bad "small sweep: $(cat "$tmp/err")"
-[ -s "$tmp/out/summary.md" ] && ok || bad "no summary.md"
-python3 - "$tmp/out/sweep.csv" <<'PY' && ok || bad "sweep.csv content"
+"$bin" sweep --config "$tmp/small.ini" --out "$tmp/sweep" 2>"$tmp/err" && ok || bad "small sweep: $(cat "$tmp/err")"
+[ -s "$tmp/sweep/summary.md" ] && ok || bad "no summary.md"
+python3 - "$tmp/sweep/sweep.csv" <<'PY' && ok || bad "sweep.csv content"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 # 3 variants x (2 dists x 3 scales x 2 eps)
@@ -38,17 +35,8 @@ assert cell("rmsnorm/fused/scalar/f32", "normal", 64, 1e-6)["within_bound"] == "
 for r in rows:
     assert r["rows_checked"] == "2" and r["n"] == "256"
 PY
-grep -q 'first wrong NaN' "$tmp/out/summary.md" && ok || bad "summary lacks its table"
+grep -q 'first wrong NaN' "$tmp/sweep/summary.md" && ok || bad "summary lacks its table"
 
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    "$@" >"$tmp/o" 2>"$tmp/e"
-    got=$?
-    if [ "$got" != "$want" ]; then bad "$* exited $got, want $want: $(head -c 300 "$tmp/e")"
-    elif ! grep -qF -- "$pattern" "$tmp/e"; then bad "$*: stderr lacks '$pattern': $(head -c 300 "$tmp/e")"
-    else ok; fi
-}
 printf '[run]\nkernels = rmsnorm/*/*/*\nhidden = 8192,65536\n[sweep]\nscales = 2^-30..2^30\nrows = 64\n' >"$tmp/huge.ini"
 expect 2 "the grid is too large" "$bin" sweep --config "$tmp/huge.ini" --out "$tmp/huge"
 [ ! -e "$tmp/huge" ] && ok || bad "a refused sweep created its directory"
@@ -60,5 +48,4 @@ printf '[sweep]\nscales = 2^5..2^1\n' >"$tmp/range.ini"
 expect 2 "range.ini:2: scales:" "$bin" sweep --config "$tmp/range.ini"
 expect 2 "--config F is required" "$bin" sweep
 
-echo "sweep: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish sweep

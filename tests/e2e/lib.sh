@@ -1,0 +1,24 @@
+# Shared by the end-to-end scripts: counters, and `expect STATUS PATTERN
+# COMMAND...`, which checks a command's exit status and that stderr holds
+# PATTERN (a fixed string; empty: anything). Each script sets bin and tmp.
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+expect() {
+    want=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" != "$want" ]; then
+        bad "$* exited $got, want $want: $(head -c 300 "$tmp/err")"
+    elif [ -n "$pattern" ] && ! grep -qF -- "$pattern" "$tmp/err"; then
+        bad "$*: stderr lacks '$pattern': $(head -c 300 "$tmp/err")"
+    else
+        ok
+    fi
+}
+finish() {
+    echo "$1: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
