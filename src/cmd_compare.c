@@ -20,7 +20,18 @@ struct run_data {
 static const char *const key_cols[] = {"variant", "rows", "n", "eps", "threads", "cache"};
 #define NKEY 6
 
-static int load_run(const char *path, struct run_data *r, const char *metric_col, char *err, size_t errlen)
+static void free_run(struct run_data *r)
+{
+    csv_table_free(&r->perf);
+    if (r->have_samples)
+        csv_table_free(&r->samples);
+    if (r->have_acc)
+        csv_table_free(&r->acc);
+    if (r->have_meta)
+        csv_table_free(&r->meta);
+}
+
+static int load_run_inner(const char *path, struct run_data *r, const char *metric_col, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     struct stat st;
@@ -85,15 +96,13 @@ static int load_run(const char *path, struct run_data *r, const char *metric_col
     return 0;
 }
 
-static void free_run(struct run_data *r)
+
+static int load_run(const char *path, struct run_data *r, const char *metric_col, char *err, size_t errlen)
 {
-    csv_table_free(&r->perf);
-    if (r->have_samples)
-        csv_table_free(&r->samples);
-    if (r->have_acc)
-        csv_table_free(&r->acc);
-    if (r->have_meta)
-        csv_table_free(&r->meta);
+    int rc = load_run_inner(path, r, metric_col, err, errlen);
+    if (rc)
+        free_run(r); /* whatever was read before the error */
+    return rc;
 }
 
 static void row_key(const struct csv_table *t, size_t row, char *out, size_t len)
@@ -269,7 +278,7 @@ int cmd_compare(int argc, char **argv)
                    "the slack (0.5); or non-finite outputs the baseline did not have. Rows with\n"
                    "fewer than 5 repetitions or a CV above the cap (0.10) are 'noisy', never a\n"
                    "regression. Runs on a shared machine drift as a whole and row by row:\n"
-                   "with 8 or more rows, a time regression must also stand out from the\n"
+                   "with 20 or more rows in a tier, a time regression must also stand out from the\n"
                    "run-to-run spread of all rows (its log change above the median by more\n"
                    "than --drift-z, default 3, robust standard deviations; 0 turns this off).\n"
                    "Exit 0 no regression, 1 regression, 2 bad usage or input.\n");
@@ -355,7 +364,7 @@ int cmd_compare(int argc, char **argv)
                     break;
                 }
             }
-            if (k < 8)
+            if (k < 20) /* too few rows for a robust spread: no drift filter */
                 continue;
             drift_mid[t] = stats_median_inplace(lr, k);
             for (size_t i = 0; i < k; i++)
