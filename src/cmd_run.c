@@ -28,7 +28,7 @@ static const char run_usage[] =
     "calls only (no timing then; AVX-512 variants cannot run there).\n"
     "--json FILE also writes the run in Google Benchmark's JSON format.\n";
 
-int cmd_run_suite(int argc, char **argv, int is_default)
+int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'},  {"kernels", required_argument, 0, 'k'},
@@ -121,7 +121,6 @@ int cmd_run_suite(int argc, char **argv, int is_default)
                 return instr_count_reexec(argc, argv);
         }
     }
-    (void)is_default;
     run_install_signal_handlers();
     char dir[4096] = "";
     rc = run_suite(&suite, out, dir, sizeof dir);
@@ -130,9 +129,4 @@ int cmd_run_suite(int argc, char **argv, int is_default)
         rc = cmd_report(2, report_argv);
     }
     return rc;
-}
-
-int cmd_run(int argc, char **argv)
-{
-    return cmd_run_suite(argc, argv, 0);
 }
