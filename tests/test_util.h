@@ -1,4 +1,7 @@
-/* Shared test helpers: a seeded generator and problem set-up. */
+/* Shared test helpers: a seeded generator and problem set-up. The tests
+ * keep a generator of their own (Box-Muller with libm), apart from
+ * src/datagen.c's, so that the kernel tests' data does not move when the
+ * tool's generator changes. */
 #ifndef NB_TEST_UTIL_H
 #define NB_TEST_UTIL_H
 

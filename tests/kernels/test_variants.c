@@ -20,31 +20,48 @@ static const size_t sizes[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,  12, 
  * terms, as error bounds of sums are: (|x| + |mu|) r |g| + |b| for
  * layernorm, max(|y|, |y / (1 + g)|) for gemma. The bound then speaks of the
  * kernel's rounding, not of the conditioning every kernel inherits. */
-static double term_scale(const struct nb_variant *v, const struct problem *p, size_t i, double exact)
+/* Per-row mean and 1/sqrt(var + eps) of the inputs, in double: the
+ * magnitudes term_scale needs, computed once per row. */
+struct row_stats {
+    double *mu, *r;
+};
+
+static struct row_stats row_stats_of(const struct problem *p, double eps)
+{
+    struct row_stats st = {calloc(p->rows, sizeof(double)), calloc(p->rows, sizeof(double))};
+    cr_assert(st.mu && st.r);
+    for (size_t row = 0; row < p->rows; row++) {
+        double mu = 0, var = 0;
+        for (size_t j = 0; j < p->n; j++)
+            mu += nb_load(p->x, row * p->n + j, p->dt);
+        mu /= (double)p->n;
+        for (size_t j = 0; j < p->n; j++) {
+            double d = nb_load(p->x, row * p->n + j, p->dt) - mu;
+            var += d * d;
+        }
+        st.mu[row] = mu;
+        st.r[row] = 1.0 / sqrt(var / (double)p->n + eps);
+    }
+    return st;
+}
+
+static double term_scale(const struct nb_variant *v, const struct problem *p, const struct row_stats *st,
+                         size_t i, double exact)
 {
     size_t row = i / p->n, col = i % p->n;
     if (v->norm == NB_GEMMARMSNORM)
         return fmax(fabs(exact), fabs(exact / (1.0 + nb_load(p->g, col, p->dt))));
-    double mu = 0, var = 0;
-    for (size_t j = 0; j < p->n; j++)
-        mu += nb_load(p->x, row * p->n + j, p->dt);
-    mu /= (double)p->n;
-    for (size_t j = 0; j < p->n; j++) {
-        double d = nb_load(p->x, row * p->n + j, p->dt) - mu;
-        var += d * d;
-    }
-    double r = 1.0 / sqrt(var / (double)p->n + 1e-6);
-    return (fabs(nb_load(p->x, i, p->dt)) + fabs(mu)) * r * fabs(nb_load(p->g, col, p->dt)) +
+    return (fabs(nb_load(p->x, i, p->dt)) + fabs(st->mu[row])) * st->r[row] * fabs(nb_load(p->g, col, p->dt)) +
            fabs(nb_load(p->b, col, p->dt));
 }
 
-static double bounded_error(const struct nb_variant *v, const struct problem *p, size_t i, double y,
-                            double exact, double rounded)
+static double bounded_error(const struct nb_variant *v, const struct problem *p, const struct row_stats *st,
+                            size_t i, double y, double exact, double rounded)
 {
     double e = accuracy_ulp_error(y, exact, rounded, p->dt);
     if (!isfinite(e) || !isfinite(exact) || (v->norm != NB_LAYERNORM && v->norm != NB_GEMMARMSNORM))
         return e;
-    return fabs(y - exact) / accuracy_ulp(fmax(fabs(exact), term_scale(v, p, i, exact)), p->dt);
+    return fabs(y - exact) / accuracy_ulp(fmax(fabs(exact), term_scale(v, p, st, i, exact)), p->dt);
 }
 
 struct case_result {
@@ -64,9 +81,10 @@ static struct case_result check_variant(const struct nb_variant *v, struct probl
     struct nb_args a = problem_args(p, y, res, eps);
     v->fn(&a);
     struct case_result cr = {0, 0};
+    struct row_stats st = row_stats_of(p, eps);
     for (size_t i = 0; i < total; i++) {
         double yi = nb_load(y, i, p->dt), ri = nb_load(y_ref, i, p->dt);
-        double e = bounded_error(v, p, i, yi, exact[i], ri);
+        double e = bounded_error(v, p, &st, i, yi, exact[i], ri);
         if (e > cr.max_err || isnan(e)) {
             cr.max_err = e;
             cr.worst_i = i;
@@ -74,6 +92,8 @@ static struct case_result check_variant(const struct nb_variant *v, struct probl
     }
     if (norm_uses_residual(v->norm))
         cr_expect(memcmp(res, res_ref, total * es) == 0, "%s n=%zu: residual written back differs", v->name, p->n);
+    free(st.mu);
+    free(st.r);
     free(yblock);
     free(rblock);
     return cr;
