@@ -5,10 +5,13 @@
 #include "../kernels/ceiling.h"
 #include "cpu_features.h"
 
-static double ceiling_run(nb_kernel_fn fn, size_t floats, double bytes_per_call, const struct measure_config *cfg)
+/* Median ns per call of fn copying or reading `floats` values, on fresh
+ * buffers near the bound thread; cold flushes them before each call. NaN if
+ * the buffers cannot be had. */
+static double ceiling_median_ns(nb_kernel_fn fn, size_t floats, const struct measure_config *cfg, int cold)
 {
     float *x = topology_alloc(floats * 4), *y = topology_alloc(floats * 4);
-    double gbs = NAN;
+    double ns = NAN;
     if (x && y) {
         for (size_t i = 0; i < floats; i++) {
             x[i] = (float)(i % 1024) * 0.5f;
@@ -19,17 +22,23 @@ static double ceiling_run(nb_kernel_fn fn, size_t floats, double bytes_per_call,
         c.counters = NULL;
         c.threads = 1;
         c.work_stride = 0;
+        c.cold = cold;
         c.nspans = 2;
         c.spans[0] = (struct flush_span){x, floats * 4};
         c.spans[1] = (struct flush_span){y, floats * 4};
         struct measurement m;
         if (measure_kernel(fn, &a, 4, &c, &m) == 0)
-            gbs = bytes_per_call / m.time.median;
+            ns = m.time.median;
         measurement_free(&m);
     }
     topology_free(x, floats * 4);
     topology_free(y, floats * 4);
-    return gbs;
+    return ns;
+}
+
+static double ceiling_run(nb_kernel_fn fn, size_t floats, double bytes_per_call, const struct measure_config *cfg)
+{
+    return bytes_per_call / ceiling_median_ns(fn, floats, cfg, cfg->cold);
 }
 
 void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tier tier,
@@ -68,30 +77,6 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
 
 double ceiling_cold_check(size_t bytes, const struct measure_config *cfg)
 {
-    const int avx512 = (cpu_detect()->features & NB_CPU_AVX512F) != 0;
-    nb_kernel_fn read = avx512 ? ceiling_read_avx512 : ceiling_read_scalar;
-    size_t floats = bytes / 4;
-    float *x = topology_alloc(floats * 4), y[16];
-    double ratio = NAN;
-    if (x) {
-        for (size_t i = 0; i < floats; i++)
-            x[i] = 1.0f;
-        struct nb_args a = {.rows = 1, .n = floats, .x = x, .y = y};
-        struct measure_config c = *cfg;
-        c.counters = NULL;
-        c.threads = 1;
-        c.nspans = 1;
-        c.spans[0] = (struct flush_span){x, floats * 4};
-        c.cold = 0;
-        struct measurement hot, cold;
-        int rh = measure_kernel(read, &a, 4, &c, &hot);
-        c.cold = 1;
-        int rc = measure_kernel(read, &a, 4, &c, &cold);
-        if (rh == 0 && rc == 0)
-            ratio = cold.time.median / hot.time.median;
-        measurement_free(&hot);
-        measurement_free(&cold);
-    }
-    topology_free(x, floats * 4);
-    return ratio;
+    nb_kernel_fn read = (cpu_detect()->features & NB_CPU_AVX512F) ? ceiling_read_avx512 : ceiling_read_scalar;
+    return ceiling_median_ns(read, bytes / 4, cfg, 1) / ceiling_median_ns(read, bytes / 4, cfg, 0);
 }

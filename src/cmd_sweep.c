@@ -14,6 +14,7 @@
 #include "plot.h"
 #include "config.h"
 #include "csv_io.h"
+#include "reference.h"
 #include "results.h"
 #include "study.h"
 
@@ -428,8 +429,12 @@ write:;
         }
         if (plot_failed)
             fprintf(md, "Note: gnuplot could not draw some plots; sweep.csv holds every figure.\n\n");
-        fprintf(md, "Reference: %zu values in %.2f s (%.0f values per second, MPFR at %d bits).\n", cache.ref_values,
-                cache.ref_seconds, cache.ref_seconds > 0 ? (double)cache.ref_values / cache.ref_seconds : 0.0, 256);
+        if (cache.ref_seconds > 0)
+            fprintf(md, "Reference: %zu values in %.2f s (%.0f values per second, MPFR at %d bits).\n",
+                    cache.ref_values, cache.ref_seconds, (double)cache.ref_values / cache.ref_seconds,
+                    NB_REF_DEFAULT_PREC);
+        else
+            fprintf(md, "Reference: n/a (no reference values were computed).\n");
         int bad = ferror(md);
         if (fclose(md) != 0 || bad || rename(tmp, path) != 0) {
             nb_error("sweep", "cannot write %s", path);
@@ -437,8 +442,10 @@ write:;
             rc = NB_EXIT_ENV;
         }
     }
-    fprintf(stderr, "%s: %zu results in %s; reference %.0f values/s\n", rc ? "failed" : "complete", done, dir,
-            cache.ref_seconds > 0 ? (double)cache.ref_values / cache.ref_seconds : 0.0);
+    char speed[64] = "n/a";
+    if (cache.ref_seconds > 0)
+        snprintf(speed, sizeof speed, "%.0f values/s", (double)cache.ref_values / cache.ref_seconds);
+    fprintf(stderr, "%s: %zu results in %s; reference %s\n", rc ? "failed" : "complete", done, dir, speed);
     ref_cache_free(&cache);
     free(rows);
     return rc;

@@ -1,4 +1,5 @@
 /* normbench topology: what this machine offers a measurement. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,11 +72,17 @@ int cmd_topology(int argc, char **argv)
             continue;
         struct ceiling c;
         ceiling_measure(&c, &t, (enum nb_tier)tier, &mc);
-        printf("  %-5s %10zu %10.1f %-7s %12.1f %10.1f\n", tier_name((enum nb_tier)tier), c.bytes, c.copy_gbs,
-               c.copy_by, c.copy_nt_gbs, c.read_gbs);
+        char nt[32] = "n/a";
+        if (isfinite(c.copy_nt_gbs))
+            snprintf(nt, sizeof nt, "%.1f", c.copy_nt_gbs);
+        printf("  %-5s %10zu %10.1f %-7s %12s %10.1f\n", tier_name((enum nb_tier)tier), c.bytes, c.copy_gbs,
+               c.copy_by, nt, c.read_gbs);
     }
     double ratio = ceiling_cold_check(16 << 10, &mc);
-    printf("cold check: reading 16 KiB after the cold mode's flush takes %.1fx as long as hot%s\n", ratio,
-           ratio > 2 ? " (cold is cold)" : " (the flush may not reach memory: cold figures are suspect)");
+    if (isnan(ratio))
+        printf("cold check: n/a (the measurement failed)\n");
+    else
+        printf("cold check: reading 16 KiB after the cold mode's flush takes %.1fx as long as hot%s\n", ratio,
+               ratio > 2 ? " (cold is cold)" : " (the flush may not reach memory: cold figures are suspect)");
     return NB_EXIT_OK;
 }

@@ -6,13 +6,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "version.h"
 
-#ifndef NB_VERSION
-#define NB_VERSION "0.1.0"
-#endif
-#ifndef NB_GIT_REV
-#define NB_GIT_REV "unknown"
-#endif
 
 static const struct command {
     const char *name;

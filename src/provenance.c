@@ -9,16 +9,8 @@
 #include <unistd.h>
 
 #include "cpu_features.h"
+#include "version.h"
 
-#ifndef NB_VERSION
-#define NB_VERSION "0.1.0"
-#endif
-#ifndef NB_GIT_REV
-#define NB_GIT_REV "unknown"
-#endif
-#ifndef NB_BUILD_FLAGS
-#define NB_BUILD_FLAGS "unknown"
-#endif
 
 void meta_add(struct meta_list *m, const char *key, const char *fmt, ...)
 {

@@ -186,30 +186,35 @@ static void print_table_row(const struct perf_row *r, const struct accuracy_row 
     fflush(stdout);
 }
 
-static void compute_speedups(struct perf_row *rows, size_t count)
+/* Row i's speedups against the rows measured so far (rows[0..count)). */
+static void compute_speedups_of(struct perf_row *rows, size_t count, size_t i)
 {
-    for (size_t i = 0; i < count; i++) {
-        struct perf_row *r = &rows[i];
-        r->speedup_vs_naive = NAN;
-        r->speedup_rms_vs_ln = NAN;
-        for (size_t k = 0; k < count; k++) {
-            const struct perf_row *o = &rows[k];
-            if (o->n != r->n || o->rows != r->rows || o->eps != r->eps || o->threads != r->threads ||
-                o->cold != r->cold || o->v->dtype != r->v->dtype || o->v->mode != r->v->mode)
-                continue;
-            if (o->v->norm == r->v->norm && strcmp(o->v->algorithm, "naive") == 0)
-                r->speedup_vs_naive = o->time.median / r->time.median;
-            /* RMSNorm against LayerNorm of the same algorithm and ISA: fused
-             * RMSNorm is set against twopass LayerNorm, the fused one both
-             * frameworks ship */
-            if (r->v->norm == NB_RMSNORM && o->v->norm == NB_LAYERNORM && o->v->isa == r->v->isa) {
-                int same = strcmp(o->v->algorithm, r->v->algorithm) == 0 ||
-                           (strcmp(r->v->algorithm, "fused") == 0 && strcmp(o->v->algorithm, "twopass") == 0);
-                if (same)
-                    r->speedup_rms_vs_ln = o->time.median / r->time.median;
-            }
+    struct perf_row *r = &rows[i];
+    r->speedup_vs_naive = NAN;
+    r->speedup_rms_vs_ln = NAN;
+    for (size_t k = 0; k < count; k++) {
+        const struct perf_row *o = &rows[k];
+        if (o->n != r->n || o->rows != r->rows || o->eps != r->eps || o->threads != r->threads ||
+            o->cold != r->cold || o->v->dtype != r->v->dtype || o->v->mode != r->v->mode)
+            continue;
+        if (o->v->norm == r->v->norm && strcmp(o->v->algorithm, "naive") == 0)
+            r->speedup_vs_naive = o->time.median / r->time.median;
+        /* RMSNorm against LayerNorm of the same algorithm and ISA: fused
+         * RMSNorm is set against twopass LayerNorm, the fused one both
+         * frameworks ship */
+        if (r->v->norm == NB_RMSNORM && o->v->norm == NB_LAYERNORM && o->v->isa == r->v->isa) {
+            int same = strcmp(o->v->algorithm, r->v->algorithm) == 0 ||
+                       (strcmp(r->v->algorithm, "fused") == 0 && strcmp(o->v->algorithm, "twopass") == 0);
+            if (same)
+                r->speedup_rms_vs_ln = o->time.median / r->time.median;
         }
     }
+}
+
+static void compute_speedups(struct perf_row *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        compute_speedups_of(rows, count, i);
 }
 
 int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, size_t dir_len)
@@ -458,7 +463,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                 r->nsamples = m.reps;
                 m.ns_per_call = NULL;
                 accuracy_for(v, j, s, &cache, &acc[done]);
-                compute_speedups(perf, done + 1); /* naive variants run first */
+                compute_speedups_of(perf, done + 1, done); /* for the console: naive variants run first */
                 if (progress)
                     fprintf(stderr, "\r\033[K");
                 print_table_row(r, &acc[done]);
