@@ -43,9 +43,18 @@ BIN = build/normbench$(SUFFIX)
 TEST_SRC = $(wildcard tests/src/test_*.c tests/kernels/test_*.c)
 TEST_BIN = $(patsubst tests/%.c,build/tests$(SUFFIX)/%,$(TEST_SRC))
 
+# Fuzz targets (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/):
+# `make fuzz` runs each under libFuzzer for FUZZ_TIME seconds; `make check`
+# replays each corpus through the same target built without libFuzzer.
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BIN = $(patsubst %,build/tests$(SUFFIX)/fuzz/replay_%,$(FUZZ_TARGETS))
+FUZZ_TIME ?= 600
+FUZZ_CC ?= clang-14
+FUZZ_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
 DEPS_STAMP = build/.deps-ok
 
-.PHONY: all deps run check check-sanitize check-valgrind baseline ci-gate install clean
+.PHONY: all deps run check check-sanitize check-valgrind fuzz fuzz-build baseline ci-gate install clean
 all: $(BIN)
 
 # Installs the Debian packages only when a probe fails.
@@ -70,13 +79,32 @@ build/tests$(SUFFIX)/%: tests/%.c $(LIB_OBJ) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) $< $(LIB_OBJ) $(LIBS) -lcriterion -o $@
 
+build/tests$(SUFFIX)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJ) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -Itests/fuzz -D_GNU_SOURCE $^ $(LIBS) -o $@
+
+build/fuzz$(SUFFIX)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -Itests/fuzz -D_GNU_SOURCE -fsanitize=fuzzer $^ $(LIBS) -o $@
+
 # The embedded default suite (configs/default.ini): results/<run-id>/ with
 # perf.csv, samples.csv, accuracy.csv, meta.csv, report.md and plots/.
 run: $(BIN)
 	./$(BIN)
 
-check: $(BIN) $(TEST_BIN)
+check: $(BIN) $(TEST_BIN) $(REPLAY_BIN)
 	sh tests/run-all.sh "$(SUFFIX)"
+
+# libFuzzer on every target for FUZZ_TIME seconds each (default 600), with
+# ASan and UBSan; findings land in build/fuzz-out/NAME/. Needs clang-14 and
+# its runtime (install-deps.sh --fuzz installs them).
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null && [ -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] \
+	 || sh scripts/install-deps.sh --fuzz
+	$(MAKE) fuzz-build SUFFIX=-fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link"
+	sh scripts/fuzz.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+fuzz-build: $(patsubst %,build/fuzz$(SUFFIX)/fuzz_%,$(FUZZ_TARGETS))
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer, in
 # its own build tree.

@@ -14,6 +14,10 @@ libcriterion-dev
 libjson-c-dev
 gnuplot-nox
 valgrind"
+# `make fuzz` only: libFuzzer comes with clang's runtime
+if [ "${1:-}" = --fuzz ]; then
+    PACKAGES="$PACKAGES clang-14 libclang-rt-14-dev"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -8,6 +8,8 @@
 
 #include "commands.h"
 
+int nb_parse_only;
+
 void nb_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

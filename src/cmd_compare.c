@@ -240,7 +240,7 @@ int cmd_compare(int argc, char **argv)
     double slack = 0.5, drift_z = 3.0;
     int instructions = 0, force = 0;
     struct out_fmt fmt = {0};
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -295,6 +295,8 @@ int cmd_compare(int argc, char **argv)
         nb_error("compare", "want two runs: normbench compare BASE NEW");
         return NB_EXIT_USAGE;
     }
+    if (nb_parse_only)
+        return NB_EXIT_OK;
     if (isnan(gp.threshold))
         gp.threshold = instructions ? 0.01 : 0.05;
     const char *metric_col = instructions ? "instructions_per_call" : "median_ns";

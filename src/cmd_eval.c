@@ -67,7 +67,7 @@ int cmd_eval(int argc, char **argv)
     const char *out_path = NULL, *eps_text = NULL;
     double p = 6.25;
     size_t prec = 256;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -135,6 +135,8 @@ int cmd_eval(int argc, char **argv)
         nb_error("eval", "%s needs a residual: --residual R.csv", v->name);
         return NB_EXIT_USAGE;
     }
+    if (nb_parse_only)
+        return NB_EXIT_OK;
 
     const enum nb_dtype dt = v->dtype;
     struct eval_inputs in = {0};

@@ -27,6 +27,8 @@ int cmd_list(int argc, char **argv)
         }
         globs = argv[i];
     }
+    if (nb_parse_only)
+        return NB_EXIT_OK;
     size_t shown = 0, runnable = 0;
     printf("%-36s %-13s %-9s %-7s %-6s %-6s %s\n", "variant", "norm", "algorithm", "isa", "dtype",
            "mode", "available");

@@ -233,6 +233,8 @@ int cmd_report(int argc, char **argv)
         nb_error("report", "which run? normbench report DIR (results/latest is the last one)");
         return NB_EXIT_USAGE;
     }
+    if (nb_parse_only)
+        return NB_EXIT_OK;
     struct run_files r;
     memset(&r, 0, sizeof r);
     char path[4200], err[600];

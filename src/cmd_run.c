@@ -55,7 +55,7 @@ int cmd_run(int argc, char **argv)
     size_t noverrides = 0;
     int full = 0, report = 1, count = 0;
     const char *json = NULL;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -108,6 +108,8 @@ int cmd_run(int argc, char **argv)
         suite.full = 1;
     if (json)
         snprintf(suite.json_path, sizeof suite.json_path, "%s", json);
+    if (nb_parse_only)
+        return NB_EXIT_OK;
     if (count) {
         suite.count_instructions = 1;
         if (!instr_count_under_valgrind()) {

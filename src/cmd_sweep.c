@@ -236,7 +236,7 @@ int cmd_sweep(int argc, char **argv)
         {"no-plots", no_argument, 0, 'P'},     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *config = NULL, *out = NULL;
     int plots = 1;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -269,6 +269,8 @@ int cmd_sweep(int argc, char **argv)
         nb_error("sweep", "%s", err);
         return rc;
     }
+    if (nb_parse_only)
+        return NB_EXIT_OK;
     /* variants, grouped by (norm, dtype) so the reference is shared */
     const struct nb_variant *vars[256];
     size_t nvar = 0, matched = 0;

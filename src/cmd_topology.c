@@ -28,6 +28,8 @@ int cmd_topology(int argc, char **argv)
         nb_error("topology", "unknown option '%s'", argv[i]);
         return NB_EXIT_USAGE;
     }
+    if (nb_parse_only)
+        return NB_EXIT_OK;
     char err[1024];
     struct nb_topology t;
     if (topology_load(&t, err, sizeof err) != 0)

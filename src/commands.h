@@ -3,6 +3,8 @@
 #ifndef NB_COMMANDS_H
 #define NB_COMMANDS_H
 
+#include <stddef.h>
+
 /* Exit statuses (SPEC.md section 9). */
 enum {
     NB_EXIT_OK = 0,
@@ -10,6 +12,13 @@ enum {
     NB_EXIT_USAGE = 2,    /* bad usage or bad input */
     NB_EXIT_ENV = 3,      /* out of memory, cannot write, no timer */
 };
+
+/* The whole command line, argv[0] included: what main() calls. */
+int normbench_main(int argc, char **argv);
+
+/* When set, each command parses and checks its arguments (and its config),
+ * then returns 0 instead of doing the work: the command-line fuzzer's mode. */
+extern int nb_parse_only;
 
 int cmd_list(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "input_file.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -341,7 +342,13 @@ int suite_load_file(struct nb_suite *s, const char *path, char *err, size_t errl
 {
     struct parse_ctx ctx = {.s = s};
     snprintf(s->source, sizeof s->source, "%s", path);
-    return finish(ini_parse(path, on_entry, &ctx), &ctx, path, err, errlen);
+    /* a suite is a few hundred bytes; a megabyte is not a config */
+    FILE *fp = input_file_open(path, 1 << 20, err, errlen);
+    if (!fp)
+        return 2;
+    int rc = finish(ini_parse_file(fp, on_entry, &ctx), &ctx, path, err, errlen);
+    fclose(fp);
+    return rc;
 }
 
 int suite_load_string(struct nb_suite *s, const char *text, const char *name, char *err, size_t errlen)

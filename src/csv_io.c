@@ -1,4 +1,5 @@
 #include "csv_io.h"
+#include "input_file.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -53,11 +54,9 @@ static void on_row(int term, void *data)
 
 int csv_read_file(const char *path, const struct csv_reader_calls *calls, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    FILE *fp = input_file_open(path, 0, err, errlen);
+    if (!fp)
         return 2;
-    }
     struct csv_parser parser;
     if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
         fclose(fp);

@@ -23,6 +23,23 @@ for t in build/tests$suffix/src/test_* build/tests$suffix/kernels/test_*; do
         failures="$failures $t"
     fi
 done
+# every fuzz corpus (seeds and past findings) through its target
+for t in build/tests$suffix/fuzz/replay_*; do
+    [ -x "$t" ] || continue
+    name=${t##*/replay_}
+    echo "== $t"
+    if [ "${NB_VALGRIND:-0}" = 1 ]; then
+        set -- valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$t"
+    else
+        set -- "$t"
+    fi
+    if "$@" "tests/fuzz/corpus/$name"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures="$failures $t"
+    fi
+done
 for t in tests/e2e/test_*.sh; do
     echo "== $t"
     if NB_BIN="build/normbench$suffix" sh "$t"; then

@@ -183,7 +183,14 @@ Test(config, errors_name_file_and_line)
     }
     suite_defaults(&s);
     cr_expect_eq(suite_load_file(&s, "/nonexistent/x.ini", err, sizeof err), 2);
-    cr_expect_neq(strstr(err, "/nonexistent/x.ini: cannot read"), NULL, "%s", err);
+    cr_expect_neq(strstr(err, "/nonexistent/x.ini: No such file"), NULL, "%s", err);
+    /* endless or blocking inputs are refused before reading */
+    const char *not_files[] = {"/dev/zero", "/tmp", "/dev/null"};
+    for (size_t i = 0; i < 3; i++) {
+        suite_defaults(&s);
+        cr_expect_eq(suite_load_file(&s, not_files[i], err, sizeof err), 2, "%s", not_files[i]);
+        cr_expect_neq(strstr(err, "not a regular file"), NULL, "%s: %s", not_files[i], err);
+    }
 }
 
 /* SPEC.md section 7: these columns, in this order, are a stable interface. */
