@@ -92,7 +92,14 @@ build/fuzz$(SUFFIX)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
 run: $(BIN)
 	./$(BIN)
 
-check: $(BIN) $(TEST_BIN) $(REPLAY_BIN)
+# LD_PRELOAD fault injection for tests/e2e/test_faults.sh: built without
+# the sanitizers, since it only forwards calls.
+FAULT_SHIM = build/tests$(SUFFIX)/fault_shim.so
+$(FAULT_SHIM): tests/e2e/fault_shim.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -shared -fPIC $(PKG_CFLAGS) $< -o $@ -ldl
+
+check: $(BIN) $(TEST_BIN) $(REPLAY_BIN) $(FAULT_SHIM)
 	sh tests/run-all.sh "$(SUFFIX)"
 
 # libFuzzer on every target for FUZZ_TIME seconds each (default 600), with

@@ -332,7 +332,7 @@ int cmd_sweep(int argc, char **argv)
         strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tmv);
         snprintf(dir, sizeof dir, "results/%s-sweep-%s", stamp, s.name);
     }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    if (make_dir_parents(dir) != 0) {
         nb_error("sweep", "cannot create the output directory '%s': %s", dir, strerror(errno));
         free(rows);
         return NB_EXIT_ENV;

@@ -38,4 +38,7 @@ int glob_list_match(const char *globs, const char *name);
 int parse_double_option(const char *text, double *out);
 int parse_size_option(const char *text, size_t *out);
 
+/* mkdir -p: 0, or -1 with errno set. */
+int make_dir_parents(const char *path);
+
 #endif

@@ -8,6 +8,18 @@
 static int library_state; /* 0 not tried, 1 ready, -1 failed */
 static char library_error[160];
 
+/* PAPI's words for an error; PAPI_strerror gives NULL when the library
+ * never initialised, and a NULL must not reach printf. */
+static const char *papi_error_text(int rc)
+{
+    static char unknown[48];
+    const char *text = PAPI_strerror(rc);
+    if (text)
+        return text;
+    snprintf(unknown, sizeof unknown, "PAPI error %d", rc);
+    return unknown;
+}
+
 static unsigned long thread_id(void)
 {
     return (unsigned long)pthread_self();
@@ -19,7 +31,7 @@ int counters_library_init(char *err, size_t errlen)
         int rc = PAPI_library_init(PAPI_VER_CURRENT);
         if (rc != PAPI_VER_CURRENT) {
             snprintf(library_error, sizeof library_error, "PAPI_library_init: %s",
-                     rc > 0 ? "version mismatch" : PAPI_strerror(rc));
+                     rc > 0 ? "version mismatch" : papi_error_text(rc));
             library_state = -1;
         } else {
             PAPI_thread_init(thread_id);
@@ -57,7 +69,7 @@ int counters_setup(struct counters *c, const char *names, char *err, size_t errl
     int rc = PAPI_create_eventset(&c->event_set);
     if (rc != PAPI_OK) {
         for (size_t i = 0; i < c->count; i++)
-            snprintf(c->why[i], sizeof c->why[i], "PAPI_create_eventset: %s", PAPI_strerror(rc));
+            snprintf(c->why[i], sizeof c->why[i], "PAPI_create_eventset: %s", papi_error_text(rc));
         c->ready = 0;
         return 0;
     }
@@ -70,12 +82,12 @@ int counters_setup(struct counters *c, const char *names, char *err, size_t errl
             char avail[1024];
             counters_list_available(avail, sizeof avail);
             snprintf(err, errlen, "unknown PAPI event '%s' (%s); events this machine can count: %s%s",
-                     c->names[i], PAPI_strerror(rc), avail, ", perf::TASK-CLOCK, ...");
+                     c->names[i], papi_error_text(rc), avail, ", perf::TASK-CLOCK, ...");
             return 2;
         }
         rc = PAPI_add_event(c->event_set, code);
         if (rc != PAPI_OK) {
-            snprintf(c->why[i], sizeof c->why[i], "%s", PAPI_strerror(rc));
+            snprintf(c->why[i], sizeof c->why[i], "%s", papi_error_text(rc));
             continue;
         }
         c->available[i] = 1;
@@ -94,7 +106,7 @@ int counters_start(struct counters *c)
         for (size_t k = 0; k < c->active; k++) {
             int i = c->active_index[k];
             c->available[i] = 0;
-            snprintf(c->why[i], sizeof c->why[i], "PAPI_start: %s", PAPI_strerror(rc));
+            snprintf(c->why[i], sizeof c->why[i], "PAPI_start: %s", papi_error_text(rc));
         }
         c->active = 0;
         return -1;

@@ -72,8 +72,11 @@ void gate_compare(const double *base, size_t nbase, const double *cur, size_t nc
         out->why = "too few repetitions";
         return;
     }
-    double cv = fmax(sb.cv, sn.cv);
-    if (cv > p->cv_cap && fabs(out->change) < 3 * cv) {
+    /* the spread that decides "noisy" is robust (1.4826 MAD / median, the
+     * CV for normal samples): one preempted repetition on a shared machine
+     * inflates the CV of a row that is otherwise tight */
+    double cv = fmax(1.4826 * sb.mad / sb.median, 1.4826 * sn.mad / sn.median);
+    if (!(cv <= p->cv_cap) && !(fabs(out->change) >= 3 * cv)) {
         out->verdict = VERDICT_NOISY;
         out->why = "spread above the CV cap and comparable to the change";
         return;

@@ -9,7 +9,7 @@ enum verdict { VERDICT_SAME, VERDICT_FASTER, VERDICT_SLOWER, VERDICT_NOISY };
 struct gate_params {
     double threshold;   /* relative change that matters (0.05) */
     double alpha;       /* significance of the U test (0.05) */
-    double cv_cap;      /* a side with a CV above this is too noisy to tell a change under 3 CVs (0.10) */
+    double cv_cap;      /* a side whose robust CV (1.4826 MAD / median) is above this is too noisy to tell a change under 3 of them (0.10) */
     size_t min_samples; /* fewer repetitions than this on a side: noisy (5) */
 };
 

@@ -132,7 +132,7 @@ static int make_run_dir(char *out, size_t len, const char *requested, const char
         for (int k = 2; access(out, F_OK) == 0 && k < 100; k++)
             snprintf(out, len, "results/%s-%.64s-%d", stamp, suite_name, k);
     }
-    if (mkdir(out, 0777) != 0 && errno != EEXIST) {
+    if (make_dir_parents(out) != 0) {
         nb_error("run", "cannot create the output directory '%s': %s", out, strerror(errno));
         return 3;
     }
@@ -146,6 +146,17 @@ static int make_run_dir(char *out, size_t len, const char *requested, const char
     fclose(fp);
     unlink(probe);
     return 0;
+}
+
+/* Takes back a run's data files when their meta.csv cannot vouch for them. */
+static void remove_data_files(const char *dir)
+{
+    static const char *const names[] = {"perf.csv", "samples.csv", "accuracy.csv"};
+    char path[4200];
+    for (size_t f = 0; f < 3; f++) {
+        snprintf(path, sizeof path, "%.4000s/%s", dir, names[f]);
+        unlink(path);
+    }
 }
 
 /* A result row for job j, every measurement still n/a. */
@@ -262,8 +273,11 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         fprintf(stderr, "warning: %s: running without counters\n", ctr.init_error);
     /* topology and pinning */
     struct nb_topology topo;
-    if (topology_load(&topo, err, sizeof err) != 0)
+    char hwloc_state[300] = "loaded", binding[300];
+    if (topology_load(&topo, err, sizeof err) != 0) {
         fprintf(stderr, "warning: %s\n", err);
+        snprintf(hwloc_state, sizeof hwloc_state, "failed: %.250s", err);
+    }
     if (s->cpu < 0) /* auto: interrupts and housekeeping favour CPU 0 */
         s->cpu = topo.pus > 0 ? topo.pus - 1 : 0;
     if (topo.pus > 0 && s->cpu >= topo.pus) {
@@ -272,8 +286,11 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         free(vars);
         return NB_EXIT_USAGE;
     }
-    if (topology_bind_thread(s->cpu, err, sizeof err) != 0)
+    snprintf(binding, sizeof binding, "measuring thread pinned to CPU %d", s->cpu);
+    if (topology_bind_thread(s->cpu, err, sizeof err) != 0) {
         fprintf(stderr, "warning: %s: the run is not pinned\n", err);
+        snprintf(binding, sizeof binding, "not pinned: %.250s", err);
+    }
     provenance_warn(&topo);
     struct timer_info ti;
     timer_calibrate(&ti);
@@ -510,6 +527,9 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
             snprintf(key, sizeof key, "ceiling_%s_bytes", tier_name((enum nb_tier)t));
             meta_add(&meta, key, "%zu", ceil_[t].bytes);
         }
+    meta_add(&meta, "hwloc", "%s", hwloc_state);
+    meta_add(&meta, "binding", "%s", binding);
+    meta_add(&meta, "papi_library", "%s", ctr.init_error[0] ? ctr.init_error : "initialised");
     if (s->cold)
         meta_add(&meta, "cold_check", "reading 16 KiB after the flush takes %.1fx as long as hot", cold_ratio);
     const char *status = stop_signal ? "interrupted" : rc ? "failed" : "complete";
@@ -517,8 +537,6 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         meta_add(&meta, "instructions", "%s", callgrind ? "callgrind (valgrind), kernel calls only" : "PAPI_TOT_INS");
     meta_add(&meta, "reference_values", "%zu in %.3f s", cache.ref_values, cache.ref_seconds);
     ref_cache_free(&cache);
-    meta_add(&meta, "status", "%s", status);
-    meta_add(&meta, "rows_measured", "%zu of %zu", done, njobs);
     char path[4200];
     int wrc = 0;
     snprintf(path, sizeof path, "%s/perf.csv", dir);
@@ -530,10 +548,6 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     snprintf(path, sizeof path, "%s/accuracy.csv", dir);
     if (!wrc && (wrc = write_accuracy_csv(path, acc, done, err, sizeof err)))
         nb_error("run", "%s", err);
-    snprintf(path, sizeof path, "%s/meta.csv", dir);
-    if (!wrc && (wrc = write_meta_csv(path, meta.e, meta.count, err, sizeof err)))
-        nb_error("run", "%s", err);
-    meta_free(&meta);
     if (!wrc && s->json_path[0]) {
         char exe[4096];
         ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -541,9 +555,27 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         if ((wrc = write_gbench_json(s->json_path, perf, done, &topo, &ti, exe, err, sizeof err)))
             nb_error("run", "%s", err);
     }
-    if (wrc)
+    if (wrc) {
+        /* data files without a complete meta.csv must not look like a run:
+         * take back what was written, then say in meta.csv (if the disk
+         * still lets us) why there is nothing */
+        remove_data_files(dir);
+        status = "failed";
+        meta_add(&meta, "error", "%s", err);
         rc = NB_EXIT_ENV;
-    if (!rc && !out_dir) {
+    }
+    /* meta.csv last: its status says whether the files before it are whole */
+    meta_add(&meta, "status", "%s", status);
+    meta_add(&meta, "rows_measured", "%zu of %zu", done, njobs);
+    snprintf(path, sizeof path, "%s/meta.csv", dir);
+    if (write_meta_csv(path, meta.e, meta.count, err, sizeof err)) {
+        nb_error("run", "%s", err);
+        rc = NB_EXIT_ENV;
+        remove_data_files(dir); /* whole perhaps, but nothing says so */
+    }
+    meta_free(&meta);
+    /* results/latest names the last complete run only */
+    if (!rc && !stop_signal && !out_dir) {
         unlink("results/latest");
         if (symlink(dir + strlen("results/"), "results/latest") != 0)
             fprintf(stderr, "warning: cannot point results/latest at %s: %s\n", dir, strerror(errno));

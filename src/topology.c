@@ -1,9 +1,11 @@
 #include "topology.h"
 
+#include <errno.h>
 #include <hwloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static hwloc_topology_t topo;
 static int topo_loaded;
@@ -36,8 +38,24 @@ int topology_load(struct nb_topology *t, char *err, size_t errlen)
     memset(t, 0, sizeof *t);
     read_cpu_model(t->cpu_model, sizeof t->cpu_model);
     if (!topo_loaded) {
-        if (hwloc_topology_init(&topo) != 0 || hwloc_topology_load(topo) != 0) {
-            snprintf(err, errlen, "hwloc could not load the topology");
+        int inited = hwloc_topology_init(&topo) == 0;
+        if (!inited || hwloc_topology_load(topo) != 0) {
+            int why = errno;
+            if (inited)
+                hwloc_topology_destroy(topo);
+            errno = why;
+            /* go on with what the C library knows, so tiers still mean
+             * something; the run is unpinned and says so */
+            snprintf(err, errlen, "hwloc could not load the topology (%s): cache sizes from sysconf, no pinning",
+                     strerror(errno));
+            long pus = sysconf(_SC_NPROCESSORS_ONLN);
+            t->pus = t->cores = pus > 0 ? (int)pus : 1;
+            t->numa_nodes = 1;
+            const int names[3] = {_SC_LEVEL1_DCACHE_SIZE, _SC_LEVEL2_CACHE_SIZE, _SC_LEVEL3_CACHE_SIZE};
+            for (int l = 0; l < 3; l++) {
+                long bytes = sysconf(names[l]);
+                t->cache_bytes[l] = bytes > 0 ? (size_t)bytes : 0;
+            }
             return -1;
         }
         topo_loaded = 1;
@@ -70,7 +88,7 @@ int topology_bind_thread(int cpu, char *err, size_t errlen)
     }
     if (hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) != 0 &&
         hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD) != 0) {
-        snprintf(err, errlen, "hwloc cannot bind to CPU %d", cpu);
+        snprintf(err, errlen, "hwloc cannot bind to CPU %d: %s", cpu, strerror(errno));
         return -1;
     }
     return 0;

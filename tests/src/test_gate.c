@@ -50,6 +50,21 @@ Test(gate, ten_percent_slower_with_huge_noise_is_noisy)
     cr_expect_eq(g.verdict, VERDICT_NOISY, "%s", verdict_name(g.verdict));
 }
 
+/* One preempted repetition per side (10x the others) must not hide a
+ * fourfold slowdown: the spread that decides is robust to it. */
+Test(gate, an_outlier_does_not_hide_a_large_slowdown)
+{
+    double a[12], b[12];
+    draw(a, 12, 100, 0.01, 5);
+    draw(b, 12, 400, 0.01, 6);
+    a[3] = 1000;
+    b[7] = 4000;
+    struct gate_result g;
+    gate_compare(a, 12, b, 12, &params, &g);
+    cr_expect_gt(g.base_cv, 0.5, "the plain CV is large here (%g)", g.base_cv);
+    cr_expect_eq(g.verdict, VERDICT_SLOWER, "%s", verdict_name(g.verdict));
+}
+
 Test(gate, too_few_repetitions_is_noisy)
 {
     double a[3] = {100, 101, 99}, b[3] = {200, 201, 199};

@@ -1,0 +1,151 @@
+#!/bin/sh
+# End-to-end: faults during a run. Signals, a full disk, memory, PAPI and
+# hwloc failing (injected with tests/e2e/fault_shim.c through LD_PRELOAD:
+# the faults come from the libraries, normbench has no test hooks), and no
+# writes outside the output directory whatever the paths look like.
+# Prints "faults: N passed, N failed".
+bin=$(cd "$(dirname "${NB_BIN:-build/normbench}")" && pwd)/$(basename "${NB_BIN:-build/normbench}")
+shim=$(pwd)/${NB_SHIM:-build/tests/fault_shim.so}
+tmp=$(mktemp -d)
+trap 'umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+case "$bin" in *-san) sanitized=1 ;; *) sanitized=0 ;; esac
+# the ASan runtime wants to come first; the shim only forwards calls
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+tiny="--kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 4 --reps 3 --min-time 0.001 --no-report"
+meta() { # DIR KEY: a value of DIR/meta.csv
+    python3 -c 'import csv, sys
+for row in csv.reader(open(sys.argv[1] + "/meta.csv")):
+    if row[0] == sys.argv[2]: print(row[1])' "$1" "$2" 2>/dev/null
+}
+
+# ---- SIGINT and SIGTERM: rows kept, status interrupted, 130 / 143, and
+# results/latest still names the last complete run ----
+mkdir "$tmp/cwd"
+cd "$tmp/cwd" || exit 1
+interrupt() { # SIGNAL: start a long run, wait for its first row, signal it
+    : >"$tmp/table"
+    "$bin" run --kernels 'rmsnorm/*/scalar/f32' --hidden 64,128,256,512 --rows 4 --reps 10 --min-time 0.05 \
+        --no-report >"$tmp/table" 2>"$tmp/err" &
+    pid=$!
+    i=0
+    while [ $i -lt 600 ] && ! grep -q '^rmsnorm/' "$tmp/table"; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -"$1" $pid
+    wait $pid
+}
+interrupt INT
+rc=$?
+[ $rc = 130 ] && ok || bad "SIGINT: exit $rc, want 130: $(tail -2 "$tmp/err")"
+dir=$(ls -d results/*-default | head -1)
+[ "$(meta "$dir" status)" = interrupted ] && ok || bad "SIGINT: meta.csv status '$(meta "$dir" status)'"
+measured=$(meta "$dir" rows_measured | cut -d' ' -f1)
+total=$(meta "$dir" rows_measured | cut -d' ' -f3)
+rows=$(($(wc -l <"$dir/perf.csv") - 1))
+[ "$measured" -ge 1 ] && [ "$measured" -lt "$total" ] && [ "$rows" = "$measured" ] && ok ||
+    bad "SIGINT: $rows rows in perf.csv, meta says '$(meta "$dir" rows_measured)'"
+ls "$dir" | grep -q '\.tmp' && bad "SIGINT: a temporary file was left" || ok
+[ -e results/latest ] && bad "SIGINT: results/latest points at an interrupted run" || ok
+expect 2 "not complete (status interrupted)" "$bin" compare "$dir" "$dir"
+"$bin" run $tiny >/dev/null 2>&1 && ok || bad "a run after the interrupted one failed"
+complete=$(readlink results/latest)
+[ -n "$complete" ] && [ "$(meta "results/$complete" status)" = complete ] && ok || bad "results/latest after a complete run: '$complete'"
+interrupt TERM
+rc=$?
+[ $rc = 143 ] && ok || bad "SIGTERM: exit $rc, want 143"
+[ "$(readlink results/latest)" = "$complete" ] && ok || bad "SIGTERM: results/latest moved to $(readlink results/latest)"
+[ "$(ls -d results/*-default* | wc -l)" = 3 ] && ok || bad "three runs should have three directories: $(ls results)"
+cd - >/dev/null || exit 1
+
+# ---- a full disk: a file size limit (EFBIG), and a real full tmpfs where
+# this machine lets us mount one ----
+(ulimit -f 2; "$bin" run $tiny --out "$tmp/efbig" >/dev/null 2>"$tmp/err")
+rc=$?
+[ $rc = 3 ] && grep -q 'cannot write: File too large' "$tmp/err" && ok || bad "file size limit: exit $rc: $(cat "$tmp/err")"
+[ -e "$tmp/efbig/perf.csv" ] && bad "file size limit: perf.csv left behind" || ok
+[ ! -e "$tmp/efbig/meta.csv" ] || [ "$(meta "$tmp/efbig" status)" = failed ] && ok || bad "file size limit: meta.csv says '$(meta "$tmp/efbig" status)'"
+mkdir "$tmp/small"
+if mount -t tmpfs -o size=64k tmpfs "$tmp/small" 2>/dev/null; then
+    # leave about 2 KiB: the run directory fits, its files do not
+    dd if=/dev/zero of="$tmp/small/fill" bs=1k count=62 2>/dev/null
+    "$bin" run $tiny --out "$tmp/small/run" >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ $rc = 3 ] && grep -q 'No space left on device' "$tmp/err" && ok || bad "full tmpfs: exit $rc: $(cat "$tmp/err")"
+    [ -e "$tmp/small/run/perf.csv" ] && bad "full tmpfs: perf.csv left behind" || ok
+    ls "$tmp/small/run" 2>/dev/null | grep -q '\.tmp' && bad "full tmpfs: a temporary file was left" || ok
+    umount "$tmp/small"
+else
+    echo "note: cannot mount a tmpfs here; the file size limit stands in for a full disk"
+fi
+
+# ---- memory: refused before allocating with the amount, or an allocation
+# that fails anyway (an address-space limit) reported ----
+expect 3 "GiB are available: refusing before allocating" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 67108864 --rows 1000000 --out "$tmp/huge"
+if [ $sanitized = 0 ]; then # ASan reserves terabytes of shadow: no address-space limit there
+    (ulimit -v 1000000; "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 4096 --rows 100000 --reps 3 \
+        --no-report --out "$tmp/oom" >/dev/null 2>"$tmp/err")
+    rc=$?
+    [ $rc = 3 ] && grep -q 'out of memory allocating 3125.0 MiB' "$tmp/err" && ok || bad "failed allocation: exit $rc: $(cat "$tmp/err")"
+    [ "$(meta "$tmp/oom" status)" = failed ] && ok || bad "failed allocation: status '$(meta "$tmp/oom" status)'"
+fi
+
+# ---- PAPI and hwloc failing: a warning, a run without that piece, and
+# meta.csv says so ----
+fault_run() { # FAULT DIR
+    NB_FAULT=$1 LD_PRELOAD=$shim "$bin" run $tiny --events perf::TASK-CLOCK --out "$2" >"$tmp/out" 2>"$tmp/err"
+}
+fault_run papi_init "$tmp/f1" && ok || bad "PAPI init failure: exit $?: $(cat "$tmp/err")"
+grep -q 'warning: PAPI_library_init' "$tmp/err" && ok || bad "PAPI init failure: no warning"
+meta "$tmp/f1" papi_library | grep -q '^PAPI_library_init' && ok || bad "PAPI init failure not in meta.csv"
+python3 - "$tmp/f1/perf.csv" <<'PY' && ok || bad "PAPI init failure: the counter column is not empty with a note"
+import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))[0]
+assert r["perf_task_clock_per_call"] == "" and "PAPI_library_init" in r["counters_note"], r
+assert float(r["median_ns"]) > 0
+PY
+fault_run papi_start "$tmp/f2" && ok || bad "PAPI_start failure: exit $?"
+python3 - "$tmp/f2/perf.csv" <<'PY' && ok || bad "PAPI_start failure: the counter column is not empty with a note"
+import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))[0]
+assert r["perf_task_clock_per_call"] == "" and "PAPI_start" in r["counters_note"], r
+PY
+fault_run hwloc_bind "$tmp/f3" && ok || bad "hwloc bind failure: exit $?"
+grep -q 'the run is not pinned' "$tmp/err" && ok || bad "hwloc bind failure: no warning"
+meta "$tmp/f3" binding | grep -q '^not pinned: hwloc cannot bind' && ok || bad "hwloc bind failure not in meta.csv"
+fault_run hwloc_load "$tmp/f4" && ok || bad "hwloc load failure: exit $?"
+meta "$tmp/f4" hwloc | grep -q '^failed: hwloc could not load' && ok || bad "hwloc load failure not in meta.csv"
+[ "$(meta "$tmp/f4" l1d_bytes)" -gt 0 ] && ok || bad "hwloc load failure: no cache sizes from sysconf"
+# the pool's threads: --threads 2 with binding refused
+NB_FAULT=hwloc_bind LD_PRELOAD=$shim "$bin" run $tiny --threads 2 --out "$tmp/f5" >/dev/null 2>&1 && ok || bad "threads without binding: exit $?"
+grep -q 'could not be bound' "$tmp/f5/perf.csv" && ok || bad "threads without binding: no note in perf.csv"
+
+# ---- no writes outside the output directory; odd names work; no shell ----
+odd="o u t 'q' \"d\" \$(touch pwned) ;x"
+mkdir -p "$tmp/box/cwd" "$tmp/box/in $odd"
+cp configs/eps-sensitivity.ini "$tmp/box/in $odd/study.ini"
+sed -i 's/^hidden = .*/hidden = 64/; s/^rows = .*/rows = 2/' "$tmp/box/in $odd/study.ini"
+printf '1,2,3\n-1,0.5,2\n' >"$tmp/box/in $odd/x.csv"
+printf '1,1,1\n' >"$tmp/box/in $odd/g.csv"
+touch "$tmp/box/stamp"
+sleep 1
+(
+    cd "$tmp/box/cwd" || exit 1
+    "$bin" run --kernels 'rmsnorm/fused/scalar/f32,layernorm/twopass/scalar/f32' --hidden 64 --rows 4 --reps 3 \
+        --min-time 0.001 --out "$tmp/box/$odd/run" >/dev/null 2>"$tmp/err1" || echo "run failed: $(cat "$tmp/err1")"
+    "$bin" sweep --config "$tmp/box/in $odd/study.ini" --out "$tmp/box/$odd/sweep" >/dev/null 2>"$tmp/err2" ||
+        echo "sweep failed: $(cat "$tmp/err2")"
+    "$bin" eval --kernel rmsnorm/fused/scalar/f32 --x "$tmp/box/in $odd/x.csv" --g "$tmp/box/in $odd/g.csv" \
+        --eps 1e-6 --out "$tmp/box/$odd/y.csv" >/dev/null 2>"$tmp/err3" || echo "eval failed: $(cat "$tmp/err3")"
+    "$bin" compare "$tmp/box/$odd/run" "$tmp/box/$odd/run" >/dev/null 2>&1
+    "$bin" report "$tmp/box/$odd/run" >/dev/null 2>&1 || echo "report failed"
+) >"$tmp/box-log"
+[ -s "$tmp/box-log" ] && bad "odd paths: $(cat "$tmp/box-log")" || ok
+[ -s "$tmp/box/$odd/run/report.md" ] && ls "$tmp/box/$odd/run/plots/"*.svg >/dev/null 2>&1 && ok ||
+    bad "odd paths: no report or plots in the run directory"
+outside=$(cd "$tmp/box" && find . -mindepth 1 -newer stamp ! -path "./$odd" ! -path "./$odd/*" ! -name stamp -print)
+[ -z "$outside" ] && ok || bad "written outside the output directories: $outside"
+find "$tmp" -name pwned | grep -q . && bad "a shell ran text from a path" || ok
+
+finish faults
