@@ -15,7 +15,7 @@ NB_CFLAGS_SHORT = -std=gnu11 -ffp-contract=off -fno-math-errno
 PKGS = mpfr hwloc papi inih json-c
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIBS = $(PKG_LIBS) -lgmp -lcsv -lm -lpthread
+LIBS = $(PKG_LIBS) -lgmp -lcsv -lm -lpthread $(if $(HAVE_ONEDNN),-ldnnl -lgomp)
 PREFIX ?= /usr/local
 VERSION = 0.1.0
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -26,10 +26,13 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 FLAGS_scalar =
 FLAGS_avx2 = -mavx2 -mfma -mf16c
 FLAGS_avx512 = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
+# ext: external libraries, compiled always, calling them only when present
+HAVE_ONEDNN = $(shell [ -f /usr/include/dnnl.h ] && echo yes)
+FLAGS_ext = $(if $(HAVE_ONEDNN),-DNB_HAVE_ONEDNN)
 isa_of = $(lastword $(subst _, ,$(basename $(notdir $(1)))))
 
 ARCH := $(shell uname -m)
-KERNEL_SRC = $(wildcard kernels/*_scalar.c)
+KERNEL_SRC = $(wildcard kernels/*_scalar.c kernels/*_ext.c)
 ifeq ($(ARCH),x86_64)
 KERNEL_SRC += $(wildcard kernels/*_avx2.c kernels/*_avx512.c)
 else
@@ -100,6 +103,8 @@ $(FAULT_SHIM): tests/e2e/fault_shim.c | $(DEPS_STAMP)
 	$(CC) -O1 -g -shared -fPIC $(PKG_CFLAGS) $< -o $@ -ldl
 
 check: $(BIN) $(TEST_BIN) $(REPLAY_BIN) $(FAULT_SHIM)
+	@# the build must also work without oneDNN: its file compiles to the stubs
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -Isrc -Ikernels -fsyntax-only kernels/layernorm_ext.c
 	sh tests/run-all.sh "$(SUFFIX)"
 
 # libFuzzer on every target for FUZZ_TIME seconds each (default 600), with

@@ -12,6 +12,7 @@ libcsv-dev
 libinih-dev
 libcriterion-dev
 libjson-c-dev
+libdnnl-dev
 gnuplot-nox
 valgrind"
 # `make fuzz` only: libFuzzer comes with clang's runtime

@@ -11,6 +11,7 @@
 #include "plot.h"
 #include "csv_io.h"
 #include "csv_table.h"
+#include "report_best.h"
 
 struct run_files {
     struct csv_table perf, acc, meta;
@@ -300,6 +301,7 @@ int cmd_report(int argc, char **argv)
     }
     fprintf(md, "\n");
     rms_vs_ln_section(md, &r, col);
+    report_best_section(md, &r.perf);
 
     /* per norm and dtype: best variant per tier and n, then all rows */
     const struct csv_table *p = &r.perf;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../kernels/ext.h"
 #include "../kernels/kernels.h"
 #include "cpu_features.h"
 
@@ -15,7 +16,7 @@ enum {
 };
 enum {
     nb_isa_scalar = NB_ISA_SCALAR, nb_isa_avx2 = NB_ISA_AVX2,
-    nb_isa_avx512 = NB_ISA_AVX512, nb_isa_mpfr = NB_ISA_MPFR,
+    nb_isa_avx512 = NB_ISA_AVX512, nb_isa_mpfr = NB_ISA_MPFR, nb_isa_ext = NB_ISA_EXT,
 };
 enum {
     nb_dtype_f32 = NB_F32, nb_dtype_bf16 = NB_BF16, nb_dtype_f16 = NB_F16,
@@ -39,12 +40,14 @@ enum {
 #endif
 #define NB_FN_scalar(f) f
 #define NB_FN_mpfr(f) f
+#define NB_FN_ext(f) f
 
 static const unsigned isa_needs[NB_ISA_COUNT] = {
     [NB_ISA_SCALAR] = 0,
     [NB_ISA_AVX2] = NB_CPU_AVX2 | NB_CPU_FMA | NB_CPU_F16C,
     [NB_ISA_AVX512] = NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_FMA | NB_CPU_F16C,
     [NB_ISA_MPFR] = 0,
+    [NB_ISA_EXT] = 0,
 };
 
 /* f32 ref is exact mode too: the isa decides, not the dtype token */
@@ -121,6 +124,8 @@ const char *registry_unavailable(const struct nb_variant *v)
     const struct nb_cpu *cpu = cpu_detect();
     if (!v->fn)
         return "not built: this build has no code for the isa";
+    if (v->isa == NB_ISA_EXT)
+        return nb_onednn_unavailable(v->dtype);
     unsigned missing = v->needs & ~cpu->features;
     if (!missing)
         return NULL;
@@ -154,7 +159,7 @@ const char *norm_name(enum nb_norm norm) { return norm_names[norm]; }
 
 const char *isa_name(enum nb_isa isa)
 {
-    static const char *const names_[NB_ISA_COUNT] = {"scalar", "avx2", "avx512", "mpfr"};
+    static const char *const names_[NB_ISA_COUNT] = {"scalar", "avx2", "avx512", "mpfr", "ext"};
     return names_[isa];
 }
 

@@ -8,7 +8,8 @@
 
 #define NB_REPORTED (-1.0)
 
-enum nb_isa { NB_ISA_SCALAR, NB_ISA_AVX2, NB_ISA_AVX512, NB_ISA_MPFR, NB_ISA_COUNT };
+/* ext: an external library (kernels/NAME_ext.c), such as oneDNN */
+enum nb_isa { NB_ISA_SCALAR, NB_ISA_AVX2, NB_ISA_AVX512, NB_ISA_MPFR, NB_ISA_EXT, NB_ISA_COUNT };
 
 struct nb_variant {
     const char *name;        /* norm/algorithm/isa/dtype */

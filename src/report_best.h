@@ -1,0 +1,12 @@
+/* report.md's summary of the best variant per norm, dtype, tier and hidden
+ * size, with its speedup over oneDNN where the run measured oneDNN. */
+#ifndef NB_REPORT_BEST_H
+#define NB_REPORT_BEST_H
+
+#include <stdio.h>
+
+#include "csv_table.h"
+
+void report_best_section(FILE *md, const struct csv_table *perf);
+
+#endif
