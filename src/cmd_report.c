@@ -44,8 +44,10 @@ static void fmt(char *out, size_t len, double v, const char *spec)
 }
 
 
-/* Writes plots/bw-NORM-DTYPE.{dat,gp} and speedup-NORM-DTYPE.{dat,gp} and
- * runs gnuplot on them. Returns the number of SVGs drawn. */
+/* Writes plots/bw-NORM-DTYPE (bandwidth against footprint), bwn-NORM-DTYPE
+ * (against hidden size, per tier) and speedup-NORM-DTYPE, .dat and .gp
+ * each, and runs gnuplot on them. Returns which SVGs were drawn: bits 1, 4
+ * and 2 in that order. */
 static int draw_plots(const struct run_files *r, const int *col, const char *dir, const char *norm,
                       const char *dtype, char *why, size_t whylen)
 {
@@ -115,7 +117,65 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
     char script[200];
     snprintf(script, sizeof script, "bw-%s.gp", base);
     if (plot_run_gnuplot(plots, script, why, whylen) == 0)
-        drawn++;
+        drawn |= 1;
+    /* bandwidth against hidden size: one panel per tier, the tier's copy
+     * ceiling drawn across it */
+    snprintf(path, sizeof path, "%s/bwn-%s.dat", plots, base);
+    dat = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/bwn-%s.gp", plots, base);
+    gp = dat ? fopen(path, "w") : NULL;
+    if (gp) {
+        fprintf(gp, "set terminal svg size 1100,800 dynamic\nset output 'bwn-%s.svg'\n"
+                    "set multiplot layout 2,2 title '%s %s: bandwidth against hidden size'\n"
+                    "set logscale x 2\nset xlabel 'hidden size n'\nset ylabel 'GB/s'\nset grid\n"
+                    "set key bottom right font ',8' noenhanced\n", base, norm, dtype);
+        size_t block = 0;
+        for (int t = 0; t < 4; t++) {
+            char key[64];
+            snprintf(key, sizeof key, "ceiling_%s_copy_gbs", tiers[t]);
+            double ceiling = atof(meta_get(r, key));
+            double nlo = INFINITY, nhi = 0; /* one hidden size alone: widen the axis around it */
+            for (size_t i = 0; i < p->nrows; i++)
+                if (!strcmp(csv_table_get(p, i, col[P_NORM]), norm) && !strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype) &&
+                    !strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t])) {
+                    nlo = fmin(nlo, csv_table_num(p, i, col[P_N]));
+                    nhi = fmax(nhi, csv_table_num(p, i, col[P_N]));
+                }
+            int panel = 0;
+            for (size_t k = 0; k < nseen; k++) {
+                int points = 0;
+                for (size_t i = 0; i < p->nrows; i++)
+                    if (!strcmp(csv_table_get(p, i, col[P_VARIANT]), seen[k]) &&
+                        !strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t]) && !isnan(csv_table_num(p, i, col[P_GBS]))) {
+                        fprintf(dat, "%g %g\n", csv_table_num(p, i, col[P_N]), csv_table_num(p, i, col[P_GBS]));
+                        points++;
+                    }
+                if (!points)
+                    continue;
+                fprintf(dat, "\n\n");
+                if (!panel++) {
+                    fprintf(gp, "set title '%s'\nset yrange [0:*]\nset xrange [%g:%g]\nplot ", tiers[t], nlo / 1.5,
+                            nhi * 1.5);
+                    if (ceiling > 0)
+                        fprintf(gp, "%g with lines lw 2 dt 2 lc 'black' title 'copy ceiling', ", ceiling);
+                } else {
+                    fprintf(gp, ", ");
+                }
+                fprintf(gp, "'bwn-%s.dat' index %zu using 1:2 with linespoints title '%s'", base, block++, seen[k]);
+            }
+            if (panel)
+                fprintf(gp, "\n");
+        }
+        fprintf(gp, "unset multiplot\n");
+    }
+    if (dat)
+        fclose(dat);
+    if (gp) {
+        fclose(gp);
+        snprintf(script, sizeof script, "bwn-%s.gp", base);
+        if (plot_run_gnuplot(plots, script, why, whylen) == 0)
+            drawn |= 4;
+    }
     /* speedup over naive per tier, each tier at its largest n */
     double nmax[4] = {0, 0, 0, 0};
     int any = 0;
@@ -163,7 +223,7 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
     fclose(gp);
     snprintf(script, sizeof script, "speedup-%s.gp", base);
     if (plot_run_gnuplot(plots, script, why, whylen) == 0)
-        drawn++;
+        drawn |= 2;
     return drawn;
 }
 
@@ -325,9 +385,11 @@ int cmd_report(int argc, char **argv)
         if (plots) {
             char why[300] = "";
             int drawn = draw_plots(&r, col, dir, norm, dtype, why, sizeof why);
-            if (drawn >= 1)
-                fprintf(md, "![bandwidth](plots/bw-%s-%s.svg)\n", norm, dtype);
-            if (drawn == 2)
+            if (drawn & 4)
+                fprintf(md, "![bandwidth against hidden size](plots/bwn-%s-%s.svg)\n", norm, dtype);
+            if (drawn & 1)
+                fprintf(md, "![bandwidth against footprint](plots/bw-%s-%s.svg)\n", norm, dtype);
+            if (drawn & 2)
                 fprintf(md, "![speedup](plots/speedup-%s-%s.svg)\n", norm, dtype);
             fprintf(md, "\n");
             if (why[0])
