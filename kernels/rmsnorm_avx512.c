@@ -47,6 +47,67 @@ NB_INLINE void rms_avx512(const struct nb_args *a, enum nb_dtype dt, enum rms_ki
     }
 }
 
+/* Software-pipelined rows: while row r is normalised (x from L1, y
+ * stored), row r + 1's sum of squares is accumulated, so each iteration
+ * brings one new x line from L2 or beyond, as a copy does, instead of a
+ * statistics pass that waits on L2 followed by a normalise pass. The sums
+ * are formed in exactly the order NB_ACCUMULATE16 uses, so the outputs are
+ * bit for bit those of the fused variant. nt: y written with non-temporal
+ * stores (f32 only), for tensors larger than the caches, where a normal
+ * store first reads the line it overwrites. */
+NB_INLINE void normalise16(void *y, const void *x, const void *g, size_t i, __m512 rs, __mmask16 m,
+                           enum nb_dtype dt, int nt)
+{
+    __m512 v = _mm512_mul_ps(_mm512_mul_ps(load16(x, i, m, dt), rs), load16(g, i, m, dt));
+    if (nt && m == 0xffff && ((uintptr_t)((float *)y + i) & 63) == 0)
+        _mm512_stream_ps((float *)y + i, v);
+    else
+        store16(y, i, v, m, dt);
+}
+
+NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, int nt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    const float eps = (float)a->eps;
+    if (a->rows == 0)
+        return;
+    float ss;
+    NB_ACCUMULATE16(ss, a->x, n, dt, add_square);
+    for (size_t r = 0; r < a->rows; r++) {
+        const void *x = (const char *)a->x + r * n * es;
+        void *y = (char *)a->y + r * n * es;
+        const __m512 rs = _mm512_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
+        size_t i = 0;
+        if (r + 1 < a->rows) {
+            const void *next = (const char *)x + n * es;
+            __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+            __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+            for (; i + 64 <= n; i += 64) {
+                __m512 v0 = load16(next, i, 0xffff, dt), v1 = load16(next, i + 16, 0xffff, dt);
+                __m512 v2 = load16(next, i + 32, 0xffff, dt), v3 = load16(next, i + 48, 0xffff, dt);
+                acc0 = add_square(acc0, v0);
+                acc1 = add_square(acc1, v1);
+                acc2 = add_square(acc2, v2);
+                acc3 = add_square(acc3, v3);
+                for (size_t q = 0; q < 64; q += 16)
+                    normalise16(y, x, a->g, i + q, rs, 0xffff, dt, nt);
+            }
+            for (size_t j = i; j < n; j += 16)
+                acc0 = add_square(acc0, load16(next, j, tail_mask16(n - j), dt));
+            ss = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+        }
+        for (; i < n; i += 16)
+            normalise16(y, x, a->g, i, rs, tail_mask16(n - i), dt, nt);
+    }
+    if (nt)
+        _mm_sfence(); /* the streamed lines are visible before the call returns */
+}
+
+void rmsnorm_pipelined_avx512_f32(const struct nb_args *a) { rms_pipelined_avx512(a, NB_F32, 0); }
+void rmsnorm_pipelined_avx512_bf16_up(const struct nb_args *a) { rms_pipelined_avx512(a, NB_BF16, 0); }
+void rmsnorm_pipelined_avx512_f16_up(const struct nb_args *a) { rms_pipelined_avx512(a, NB_F16, 0); }
+void rmsnorm_pipelinednt_avx512_f32(const struct nb_args *a) { rms_pipelined_avx512(a, NB_F32, 1); }
+
 #define ENTRY_POINTS(NAME, KIND)                                                              \
     void NAME##_f32(const struct nb_args *a) { rms_avx512(a, NB_F32, KIND); }               \
     void NAME##_bf16_up(const struct nb_args *a) { rms_avx512(a, NB_BF16, KIND); }          \
