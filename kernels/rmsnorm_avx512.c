@@ -108,6 +108,97 @@ void rmsnorm_pipelined_avx512_bf16_up(const struct nb_args *a) { rms_pipelined_a
 void rmsnorm_pipelined_avx512_f16_up(const struct nb_args *a) { rms_pipelined_avx512(a, NB_F16, 0); }
 void rmsnorm_pipelinednt_avx512_f32(const struct nb_args *a) { rms_pipelined_avx512(a, NB_F32, 1); }
 
+/* bf16 without permutes. A 32-bit lane holds two bf16 values: the high
+ * one is an f32 already once the low half is masked off, the low one once
+ * shifted up. So 32 values become two vectors of 16 f32 (odd and even
+ * positions) with one AND and one shift, where widening costs a shuffle
+ * per 16 values on the port that also does the narrowing; and the results
+ * go back, rounded to nearest even, into the same halves with integer
+ * adds, an AND, a shift and an OR. The sums of squares run over even and
+ * odd positions in separate accumulators, one row ahead as in the
+ * pipelined kernel. */
+NB_INLINE __mmask32 tail_mask32(size_t left)
+{
+    return left >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << left) - 1u);
+}
+
+NB_INLINE __m512 bf16_odd(__m512i v)
+{
+    return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0xffff0000u)));
+}
+
+NB_INLINE __m512 bf16_even(__m512i v)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+
+/* f rounded to bf16, in the high half of each lane (low half zero) */
+NB_INLINE __m512i bf16_round_high(__m512 f)
+{
+    __m512i u = _mm512_castps_si512(f);
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+    __mmask16 nan = _mm512_cmp_ps_mask(f, f, _CMP_UNORD_Q);
+    r = _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x00400000)); /* quiet NaN, not rounded */
+    return _mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u));
+}
+
+NB_INLINE void normalise32_bf16(uint16_t *y, const uint16_t *x, const uint16_t *g, size_t i, __m512 rs, __mmask32 m)
+{
+    __m512i xv = _mm512_maskz_loadu_epi16(m, x + i), gv = _mm512_maskz_loadu_epi16(m, g + i);
+    __m512 even = _mm512_mul_ps(_mm512_mul_ps(bf16_even(xv), rs), bf16_even(gv));
+    __m512 odd = _mm512_mul_ps(_mm512_mul_ps(bf16_odd(xv), rs), bf16_odd(gv));
+    __m512i out = _mm512_or_si512(bf16_round_high(odd), _mm512_srli_epi32(bf16_round_high(even), 16));
+    _mm512_mask_storeu_epi16(y + i, m, out);
+}
+
+/* sum of squares of x[0..n), even and odd positions apart, 64 at a time */
+NB_INLINE float bf16_sum_squares(const uint16_t *x, size_t n)
+{
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512i v0 = _mm512_loadu_si512(x + i), v1 = _mm512_loadu_si512(x + i + 32);
+        __m512 e0 = bf16_even(v0), o0 = bf16_odd(v0), e1 = bf16_even(v1), o1 = bf16_odd(v1);
+        acc0 = add_square(acc0, e0);
+        acc1 = add_square(acc1, o0);
+        acc2 = add_square(acc2, e1);
+        acc3 = add_square(acc3, o1);
+    }
+    for (; i < n; i += 32) {
+        __m512i v = _mm512_maskz_loadu_epi16(tail_mask32(n - i), x + i);
+        __m512 e = bf16_even(v), o = bf16_odd(v);
+        acc0 = add_square(acc0, e);
+        acc1 = add_square(acc1, o);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+void rmsnorm_evenodd_avx512_bf16_up(const struct nb_args *a)
+{
+    const size_t n = a->n;
+    const float eps = (float)a->eps;
+    const uint16_t *g = a->g;
+    if (a->rows == 0)
+        return;
+    float ss = bf16_sum_squares(a->x, n);
+    for (size_t r = 0; r < a->rows; r++) {
+        const uint16_t *x = (const uint16_t *)a->x + r * n;
+        uint16_t *y = (uint16_t *)a->y + r * n;
+        const __m512 rs = _mm512_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
+        /* the next row's statistics first, while this row's x is still
+         * in L1 from the previous iteration's pass over it */
+        float next = r + 1 < a->rows ? bf16_sum_squares(x + n, n) : 0.0f;
+        size_t i = 0;
+        for (; i + 32 <= n; i += 32)
+            normalise32_bf16(y, x, g, i, rs, 0xffffffffu);
+        if (i < n)
+            normalise32_bf16(y, x, g, i, rs, tail_mask32(n - i));
+        ss = next;
+    }
+}
+
 #define ENTRY_POINTS(NAME, KIND)                                                              \
     void NAME##_f32(const struct nb_args *a) { rms_avx512(a, NB_F32, KIND); }               \
     void NAME##_bf16_up(const struct nb_args *a) { rms_avx512(a, NB_BF16, KIND); }          \

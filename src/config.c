@@ -16,8 +16,8 @@ const char nb_default_suite_ini[] =
     "name = default\n"
     "\n"
     "[run]\n"
-    "kernels = rmsnorm/naive/*/f32,rmsnorm/fused/*/f32,rmsnorm/pipelined/*/f32,layernorm/*/*/f32,"
-    "rmsnorm/*/*/bf16-up,prmsnorm/fused/*/f32\n"
+    "kernels = rmsnorm/naive/*/f32,rmsnorm/fused/*/f32,rmsnorm/pipelined/*/f32,rmsnorm/*/*/bf16-up,prmsnorm/fused/*/f32\n"
+    "   layernorm/naive/*/f32,layernorm/twopass/*/f32,layernorm/welford/avx512/f32,layernorm/onednn/*/f32\n"
     "hidden = 768,4096,8192\n"
     "rows = auto\n"
     "eps = 1e-6\n"
@@ -310,6 +310,7 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
 struct parse_ctx {
     struct nb_suite *s;
     char msg[300];
+    int kernels_seen; /* a later kernels line (or an indented continuation) extends the list */
 };
 
 static int on_entry(void *user, const char *section, const char *name, const char *value)
@@ -325,6 +326,17 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         }
         return 1;
     }
+    if (!strcmp(section, "run") && !strcmp(name, "kernels")) {
+        /* inih reads at most 199 characters a line: a long list continues
+         * on indented lines, which arrive here as more values of the key */
+        char joined[sizeof ctx->s->kernels];
+        if (ctx->kernels_seen &&
+            snprintf(joined, sizeof joined, "%s,%s", ctx->s->kernels, value) < (int)sizeof joined) {
+            ctx->kernels_seen++;
+            return suite_set(ctx->s, section, name, joined, ctx->msg, sizeof ctx->msg) == 0;
+        }
+        ctx->kernels_seen = 1;
+    }
     return suite_set(ctx->s, section, name, value, ctx->msg, sizeof ctx->msg) == 0;
 }
 
@@ -335,7 +347,8 @@ static int finish(int rc, struct parse_ctx *ctx, const char *name, char *err, si
     if (rc < 0)
         snprintf(err, errlen, "%s: cannot read: %s", name, rc == -1 ? strerror(errno) : "out of memory");
     else
-        snprintf(err, errlen, "%s:%d: %s", name, rc, ctx->msg[0] ? ctx->msg : "not INI syntax");
+        snprintf(err, errlen, "%s:%d: %s", name, rc,
+                 ctx->msg[0] ? ctx->msg : "not INI syntax (lines are at most 199 characters: continue a list on an indented line)");
     return 2;
 }
 

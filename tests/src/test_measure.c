@@ -184,6 +184,16 @@ Test(config, errors_name_file_and_line)
     suite_defaults(&s);
     cr_expect_eq(suite_load_file(&s, "/nonexistent/x.ini", err, sizeof err), 2);
     cr_expect_neq(strstr(err, "/nonexistent/x.ini: No such file"), NULL, "%s", err);
+    /* a line over inih's 199 characters: the hint says how to continue */
+    char longline[400] = "[run]\nkernels = ";
+    memset(longline + strlen(longline), 'a', 250);
+    suite_defaults(&s);
+    cr_expect_eq(suite_load_string(&s, longline, "t.ini", err, sizeof err), 2);
+    cr_expect_neq(strstr(err, "continue a list on an indented line"), NULL, "%s", err);
+    /* continued and repeated kernels lines extend the list */
+    suite_defaults(&s);
+    cr_expect_eq(suite_load_string(&s, "[run]\nkernels = a/*\n  b/*\nkernels = c/*\n", "t.ini", err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(s.kernels, "a/*,b/*,c/*");
     /* endless or blocking inputs are refused before reading */
     const char *not_files[] = {"/dev/zero", "/tmp", "/dev/null"};
     for (size_t i = 0; i < 3; i++) {
