@@ -138,11 +138,26 @@ static void pool_stop(struct pool *p)
     free(p->workers);
 }
 
-static double time_calls(struct pool *p, size_t calls)
+static double time_calls(void *pool, size_t calls)
 {
     int64_t t0 = timer_ns();
-    pool_run(p, calls);
+    pool_run(pool, calls);
     return (double)(timer_ns() - t0);
+}
+
+size_t measure_calibrate(double (*timed)(void *ctx, size_t calls), void *ctx, double target_ns)
+{
+    size_t calls = 1;
+    for (;;) {
+        double t = timed(ctx, calls);
+        if (t >= target_ns || calls >= ((size_t)1 << 40))
+            return calls;
+        /* aim 20% past the target, growing at least 1.5x and at most 100x
+         * a step, so a noisy first reading cannot overshoot wildly */
+        double grow = t > 0 ? 1.2 * target_ns / t : 10.0;
+        size_t next = (size_t)ceil((double)calls * fmin(fmax(grow, 1.5), 100.0));
+        calls = next > calls ? next : calls + 1;
+    }
 }
 
 int measure_kernel(nb_kernel_fn fn, const struct nb_args *args, size_t elem_bytes,
@@ -171,14 +186,7 @@ int measure_kernel(nb_kernel_fn fn, const struct nb_args *args, size_t elem_byte
             pool_run(&pool, 1);
         while (timer_ns() < until);
         /* calibrate: grow the call count until one repetition lasts target */
-        for (;;) {
-            double t = time_calls(&pool, calls);
-            if (t >= target || calls >= ((size_t)1 << 40))
-                break;
-            double grow = t > 0 ? 1.2 * target / t : 10.0;
-            size_t next = (size_t)ceil((double)calls * fmin(fmax(grow, 1.5), 100.0));
-            calls = next > calls ? next : calls + 1;
-        }
+        calls = measure_calibrate(time_calls, &pool, target);
     }
     m->calls = calls;
     int rc = 0;

@@ -49,4 +49,8 @@ void measurement_free(struct measurement *m);
 /* Keeps the outputs observable so that no compiler can drop the work. */
 void measure_consume(const void *p, size_t bytes);
 
+/* The call count for a repetition: grown from 1 until timed(ctx, calls),
+ * the nanoseconds that many calls take, reaches target_ns. */
+size_t measure_calibrate(double (*timed)(void *ctx, size_t calls), void *ctx, double target_ns);
+
 #endif
