@@ -84,11 +84,11 @@ build/tests$(SUFFIX)/%: tests/%.c $(LIB_OBJ) | $(DEPS_STAMP)
 
 build/tests$(SUFFIX)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJ) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -Itests/fuzz -D_GNU_SOURCE $^ $(LIBS) -o $@
+	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -Itests/fuzz -D_GNU_SOURCE $(filter %.c %.o,$^) $(LIBS) -o $@
 
 build/fuzz$(SUFFIX)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -Itests/fuzz -D_GNU_SOURCE -fsanitize=fuzzer $^ $(LIBS) -o $@
+	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -Itests/fuzz -D_GNU_SOURCE -fsanitize=fuzzer $(filter %.c %.o,$^) $(LIBS) -o $@
 
 # The embedded default suite (configs/default.ini): results/<run-id>/ with
 # perf.csv, samples.csv, accuracy.csv, meta.csv, report.md and plots/.
