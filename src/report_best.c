@@ -3,7 +3,11 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const tiers[] = {"L1", "L2", "L3", "DRAM"};
+#include "stats.h"
+#include "topology.h"
+
+#define MAX_SHAPES 256 /* shapes per tier the oneDNN summary takes */
+
 
 enum { C_VARIANT, C_NORM, C_ALG, C_ISA, C_DTYPE, C_TIER, C_N, C_ROWS, C_MEDIAN, C_GBS, C_SHARE, C_NAIVE, C_COUNT };
 static const char *const names[C_COUNT] = {"variant", "norm",    "algorithm",    "isa",           "dtype",
@@ -13,6 +17,13 @@ static const char *const names[C_COUNT] = {"variant", "norm",    "algorithm",   
 static int same(const struct csv_table *p, size_t a, size_t b, int c)
 {
     return !strcmp(csv_table_get(p, a, c), csv_table_get(p, b, c));
+}
+
+/* rows a and b measure the same norm, dtype, tier, n and rows */
+static int same_shape(const struct csv_table *p, size_t a, size_t b, const int *col)
+{
+    return same(p, a, b, col[C_NORM]) && same(p, a, b, col[C_DTYPE]) && same(p, a, b, col[C_TIER]) &&
+           same(p, a, b, col[C_N]) && same(p, a, b, col[C_ROWS]);
 }
 
 static void cell(FILE *md, double v, const char *fmt)
@@ -43,22 +54,22 @@ void report_best_section(FILE *md, const struct csv_table *p)
                     : "");
     fprintf(md, "| norm | dtype | tier | n | best variant | GB/s | share of copy | × naive |%s\n|---|---|---|---|---|---|---|---|%s\n",
             any_ext ? " oneDNN GB/s | × oneDNN |" : "", any_ext ? "---|---|" : "");
+    double ratios[NB_TIER_COUNT][MAX_SHAPES], extra_us[MAX_SHAPES], best_us[MAX_SHAPES];
+    size_t nratio[NB_TIER_COUNT] = {0}, nextra = 0;
     /* a row leads its (norm, dtype, tier, n, rows) group the first time
      * the group is seen */
-    for (int t = 0; t < 4; t++)
+    for (int t = 0; t < NB_TIER_COUNT; t++)
         for (size_t i = 0; i < p->nrows; i++) {
-            if (strcmp(csv_table_get(p, i, col[C_TIER]), tiers[t]))
+            if (strcmp(csv_table_get(p, i, col[C_TIER]), tier_name(t)))
                 continue;
             int first = 1;
             for (size_t k = 0; k < i && first; k++)
-                first = !(same(p, i, k, col[C_NORM]) && same(p, i, k, col[C_DTYPE]) && same(p, i, k, col[C_TIER]) &&
-                          same(p, i, k, col[C_N]) && same(p, i, k, col[C_ROWS]));
+                first = !same_shape(p, i, k, col);
             if (!first)
                 continue;
             long best = -1, ext = -1;
             for (size_t k = i; k < p->nrows; k++) {
-                if (!(same(p, i, k, col[C_NORM]) && same(p, i, k, col[C_DTYPE]) && same(p, i, k, col[C_TIER]) &&
-                      same(p, i, k, col[C_N]) && same(p, i, k, col[C_ROWS])))
+                if (!same_shape(p, i, k, col))
                     continue;
                 double m = csv_table_num(p, k, col[C_MEDIAN]);
                 if (isnan(m))
@@ -72,7 +83,7 @@ void report_best_section(FILE *md, const struct csv_table *p)
                 continue;
             size_t b = (size_t)best;
             fprintf(md, "| %s | %s | %s | %s | %s |", csv_table_get(p, b, col[C_NORM]), csv_table_get(p, b, col[C_DTYPE]),
-                    tiers[t], csv_table_get(p, b, col[C_N]), csv_table_get(p, b, col[C_VARIANT]));
+                    tier_name(t), csv_table_get(p, b, col[C_N]), csv_table_get(p, b, col[C_VARIANT]));
             cell(md, csv_table_num(p, b, col[C_GBS]), "%.1f");
             cell(md, csv_table_num(p, b, col[C_SHARE]), "%.2f");
             cell(md, csv_table_num(p, b, col[C_NAIVE]), "%.1f");
@@ -82,13 +93,29 @@ void report_best_section(FILE *md, const struct csv_table *p)
                                         : NAN;
                 cell(md, eg, "%.1f");
                 cell(md, ratio, "%.2f");
+                if (!isnan(ratio) && nratio[t] < MAX_SHAPES)
+                    ratios[t][nratio[t]++] = ratio;
+                if (!isnan(ratio) && t == NB_TIER_L1 && nextra < MAX_SHAPES) {
+                    extra_us[nextra] = (csv_table_num(p, (size_t)ext, col[C_MEDIAN]) -
+                                        csv_table_num(p, b, col[C_MEDIAN])) / 1000;
+                    best_us[nextra++] = csv_table_num(p, b, col[C_MEDIAN]) / 1000;
+                }
             }
             fputc('\n', md);
         }
     fprintf(md, "\n");
-    if (any_ext)
-        fprintf(md, "oneDNN's time includes what a framework pays per call once its primitive exists (pointing "
-                    "its memory objects at the tensors, converting bf16 gains to f32, one stream execution); "
-                    "creating the primitive is not timed. That fixed cost of a few microseconds dominates in L1, "
-                    "where a row takes well under a microsecond; from L3 on both move the same bytes.\n\n");
+    if (!any_ext)
+        return;
+    fprintf(md, "oneDNN's time includes what a framework pays per call once its primitive exists (pointing its "
+                "memory objects at the tensors, converting bf16 gains to f32, one stream execution); creating the "
+                "primitive is not timed. Median × oneDNN per tier:");
+    for (int t = 0; t < NB_TIER_COUNT; t++)
+        if (nratio[t])
+            fprintf(md, " %s %.2f", tier_name(t), stats_median_inplace(ratios[t], nratio[t]));
+    fprintf(md, ".");
+    if (nextra)
+        fprintf(md, " In L1 a oneDNN call takes %.2f µs more than the best variant's (median), whose whole call "
+                    "takes %.2f µs.",
+                stats_median_inplace(extra_us, nextra), stats_median_inplace(best_us, nextra));
+    fprintf(md, "\n\n");
 }

@@ -521,7 +521,10 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
             snprintf(key, sizeof key, "ceiling_%s_copy_by", tier_name((enum nb_tier)t));
             meta_add(&meta, key, "%s", ceil_[t].copy_by);
             snprintf(key, sizeof key, "ceiling_%s_copy_nt_gbs", tier_name((enum nb_tier)t));
-            meta_add(&meta, key, "%.2f", ceil_[t].copy_nt_gbs);
+            if (isfinite(ceil_[t].copy_nt_gbs))
+                meta_add(&meta, key, "%.2f", ceil_[t].copy_nt_gbs);
+            else
+                meta_add(&meta, key, "n/a (the non-temporal copy needs AVX-512)");
             snprintf(key, sizeof key, "ceiling_%s_read_gbs", tier_name((enum nb_tier)t));
             meta_add(&meta, key, "%.2f", ceil_[t].read_gbs);
             snprintf(key, sizeof key, "ceiling_%s_bytes", tier_name((enum nb_tier)t));
