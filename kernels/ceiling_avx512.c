@@ -2,7 +2,17 @@
 
 #include <immintrin.h>
 
-void ceiling_copy_avx512(const struct nb_args *a)
+static inline __attribute__((always_inline)) void store_ps(float *y, __m512 v, int nt)
+{
+    if (nt)
+        _mm512_stream_ps(y, v);
+    else
+        _mm512_storeu_ps(y, v);
+}
+
+/* nt: streaming stores bypass the cache: no read-for-ownership of y, which
+ * is what DRAM-sized copies are limited by (y must be 64-byte aligned). */
+static inline __attribute__((always_inline)) void copy_avx512(const struct nb_args *a, int nt)
 {
     const float *x = a->x;
     float *y = a->y;
@@ -10,35 +20,27 @@ void ceiling_copy_avx512(const struct nb_args *a)
     for (; i + 64 <= total; i += 64) {
         __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
         __m512 v2 = _mm512_loadu_ps(x + i + 32), v3 = _mm512_loadu_ps(x + i + 48);
-        _mm512_storeu_ps(y + i, v0);
-        _mm512_storeu_ps(y + i + 16, v1);
-        _mm512_storeu_ps(y + i + 32, v2);
-        _mm512_storeu_ps(y + i + 48, v3);
+        store_ps(y + i, v0, nt);
+        store_ps(y + i + 16, v1, nt);
+        store_ps(y + i + 32, v2, nt);
+        store_ps(y + i + 48, v3, nt);
     }
     for (; i < total; i += 16) {
         __mmask16 m = total - i >= 16 ? 0xffff : (__mmask16)((1u << (total - i)) - 1);
         _mm512_mask_storeu_ps(y + i, m, _mm512_maskz_loadu_ps(m, x + i));
     }
+    if (nt)
+        _mm_sfence();
 }
 
-/* Streaming stores bypass the cache: no read-for-ownership of y, which is
- * what DRAM-sized copies are limited by. y must be 64-byte aligned. */
+void ceiling_copy_avx512(const struct nb_args *a)
+{
+    copy_avx512(a, 0);
+}
+
 void ceiling_copy_nt_avx512(const struct nb_args *a)
 {
-    const float *x = a->x;
-    float *y = a->y;
-    size_t total = a->rows * a->n, i = 0;
-    for (; i + 64 <= total; i += 64) {
-        __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
-        __m512 v2 = _mm512_loadu_ps(x + i + 32), v3 = _mm512_loadu_ps(x + i + 48);
-        _mm512_stream_ps(y + i, v0);
-        _mm512_stream_ps(y + i + 16, v1);
-        _mm512_stream_ps(y + i + 32, v2);
-        _mm512_stream_ps(y + i + 48, v3);
-    }
-    for (; i < total; i++)
-        y[i] = x[i];
-    _mm_sfence();
+    copy_avx512(a, 1);
 }
 
 void ceiling_read_avx512(const struct nb_args *a)

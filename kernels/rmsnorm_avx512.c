@@ -59,7 +59,7 @@ NB_INLINE void normalise16(void *y, const void *x, const void *g, size_t i, __m5
                            enum nb_dtype dt, int nt)
 {
     __m512 v = _mm512_mul_ps(_mm512_mul_ps(load16(x, i, m, dt), rs), load16(g, i, m, dt));
-    if (nt && m == 0xffff && ((uintptr_t)((float *)y + i) & 63) == 0)
+    if (nt && m == 0xffff) /* nt only where the row's y is 64-byte aligned */
         _mm512_stream_ps((float *)y + i, v);
     else
         store16(y, i, v, m, dt);
@@ -77,6 +77,9 @@ NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, i
         const void *x = (const char *)a->x + r * n * es;
         void *y = (char *)a->y + r * n * es;
         const __m512 rs = _mm512_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
+        /* i steps by 16 floats, 64 bytes: y + i is aligned for the whole
+         * row or never, so the stream-or-store choice is made once a row */
+        const int row_nt = nt && ((uintptr_t)y & 63) == 0;
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
@@ -90,14 +93,14 @@ NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, i
                 acc2 = add_square(acc2, v2);
                 acc3 = add_square(acc3, v3);
                 for (size_t q = 0; q < 64; q += 16)
-                    normalise16(y, x, a->g, i + q, rs, 0xffff, dt, nt);
+                    normalise16(y, x, a->g, i + q, rs, 0xffff, dt, row_nt);
             }
             for (size_t j = i; j < n; j += 16)
                 acc0 = add_square(acc0, load16(next, j, tail_mask16(n - j), dt));
             ss = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
         }
         for (; i < n; i += 16)
-            normalise16(y, x, a->g, i, rs, tail_mask16(n - i), dt, nt);
+            normalise16(y, x, a->g, i, rs, tail_mask16(n - i), dt, row_nt);
     }
     if (nt)
         _mm_sfence(); /* the streamed lines are visible before the call returns */

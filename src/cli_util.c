@@ -1,6 +1,7 @@
 /* Small helpers every command uses: diagnostics, globs, strict numbers. */
 #include <errno.h>
 #include <fnmatch.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,16 @@ void nb_error(const char *cmd, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int option_error(const char *cmd, int c, char **argv)
+{
+    /* getopt has moved past the offending argument */
+    if (c == ':')
+        nb_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+    else
+        nb_error(cmd, "unknown option '%s'", argv[optind - 1]);
+    return NB_EXIT_USAGE;
 }
 
 int glob_list_match(const char *globs, const char *name)

@@ -284,8 +284,7 @@ int cmd_compare(int argc, char **argv)
                    "than --drift-z, default 3, robust standard deviations; 0 turns this off).\n"
                    "Exit 0 no regression, 1 regression, 2 bad usage or input.\n");
             return NB_EXIT_OK;
-        case ':': nb_error("compare", "option '%s' needs a value", argv[optind - 1]); return NB_EXIT_USAGE;
-        default: nb_error("compare", "unknown option '%s'", argv[optind - 1]); return NB_EXIT_USAGE;
+        default: return option_error("compare", c, argv);
         }
         if (target && (parse_double_option(optarg, target) || *target < 0)) {
             nb_error("compare", "%s wants a number >= 0, not '%s'", argv[optind - 2], optarg);

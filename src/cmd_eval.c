@@ -92,8 +92,7 @@ int cmd_eval(int argc, char **argv)
             }
             break;
         case 'h': fputs(eval_usage, stdout); return NB_EXIT_OK;
-        case ':': nb_error("eval", "option '%s' needs a value", argv[optind - 1]); return NB_EXIT_USAGE;
-        default: nb_error("eval", "unknown option '%s'", argv[optind - 1]); return NB_EXIT_USAGE;
+        default: return option_error("eval", c, argv);
         }
     }
     if (optind < argc) {

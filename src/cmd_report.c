@@ -11,6 +11,7 @@
 #include "plot.h"
 #include "csv_io.h"
 #include "csv_table.h"
+#include "topology.h"
 #include "report_best.h"
 
 struct run_files {
@@ -33,7 +34,6 @@ static const char *const perf_needed[P_COUNT] = {
     "variant", "norm", "algorithm", "isa", "dtype", "rows", "n", "tier", "median_ns", "cv", "bytes",
     "bandwidth_gbs", "ceiling_gbs", "roofline_share", "speedup_vs_naive", "speedup_rms_vs_layernorm"};
 
-static const char *const tiers[] = {"L1", "L2", "L3", "DRAM"};
 
 static void fmt(char *out, size_t len, double v, const char *spec)
 {
@@ -89,14 +89,14 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
     snprintf(path, sizeof path, "%s/ceilings.dat", plots);
     FILE *cd = fopen(path, "w");
     if (cd) {
-        for (int t = 0; t < 4; t++) {
+        for (int t = 0; t < NB_TIER_COUNT; t++) {
             char key[64];
-            snprintf(key, sizeof key, "ceiling_%s_bytes", tiers[t]);
+            snprintf(key, sizeof key, "ceiling_%s_bytes", tier_name(t));
             double bytes = atof(meta_get(r, key));
-            snprintf(key, sizeof key, "ceiling_%s_copy_gbs", tiers[t]);
+            snprintf(key, sizeof key, "ceiling_%s_copy_gbs", tier_name(t));
             double gbs = atof(meta_get(r, key));
             if (bytes > 0 && gbs > 0)
-                fprintf(cd, "%g %g %s\n", bytes, gbs, tiers[t]);
+                fprintf(cd, "%g %g %s\n", bytes, gbs, tier_name(t));
         }
         fclose(cd);
     }
@@ -130,14 +130,14 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
                     "set logscale x 2\nset xlabel 'hidden size n'\nset ylabel 'GB/s'\nset grid\n"
                     "set key bottom right font ',8' noenhanced\n", base, norm, dtype);
         size_t block = 0;
-        for (int t = 0; t < 4; t++) {
+        for (int t = 0; t < NB_TIER_COUNT; t++) {
             char key[64];
-            snprintf(key, sizeof key, "ceiling_%s_copy_gbs", tiers[t]);
+            snprintf(key, sizeof key, "ceiling_%s_copy_gbs", tier_name(t));
             double ceiling = atof(meta_get(r, key));
             double nlo = INFINITY, nhi = 0; /* one hidden size alone: widen the axis around it */
             for (size_t i = 0; i < p->nrows; i++)
                 if (!strcmp(csv_table_get(p, i, col[P_NORM]), norm) && !strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype) &&
-                    !strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t])) {
+                    !strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t))) {
                     nlo = fmin(nlo, csv_table_num(p, i, col[P_N]));
                     nhi = fmax(nhi, csv_table_num(p, i, col[P_N]));
                 }
@@ -146,7 +146,7 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
                 int points = 0;
                 for (size_t i = 0; i < p->nrows; i++)
                     if (!strcmp(csv_table_get(p, i, col[P_VARIANT]), seen[k]) &&
-                        !strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t]) && !isnan(csv_table_num(p, i, col[P_GBS]))) {
+                        !strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t)) && !isnan(csv_table_num(p, i, col[P_GBS]))) {
                         fprintf(dat, "%g %g\n", csv_table_num(p, i, col[P_N]), csv_table_num(p, i, col[P_GBS]));
                         points++;
                     }
@@ -154,7 +154,7 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
                     continue;
                 fprintf(dat, "\n\n");
                 if (!panel++) {
-                    fprintf(gp, "set title '%s'\nset yrange [0:*]\nset xrange [%g:%g]\nplot ", tiers[t], nlo / 1.5,
+                    fprintf(gp, "set title '%s'\nset yrange [0:*]\nset xrange [%g:%g]\nplot ", tier_name(t), nlo / 1.5,
                             nhi * 1.5);
                     if (ceiling > 0)
                         fprintf(gp, "%g with lines lw 2 dt 2 lc 'black' title 'copy ceiling', ", ceiling);
@@ -177,12 +177,12 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
             drawn |= 4;
     }
     /* speedup over naive per tier, each tier at its largest n */
-    double nmax[4] = {0, 0, 0, 0};
+    double nmax[NB_TIER_COUNT] = {0};
     int any = 0;
     for (size_t i = 0; i < p->nrows; i++)
         if (!strcmp(csv_table_get(p, i, col[P_NORM]), norm) && !strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype))
-            for (int t = 0; t < 4; t++)
-                if (!strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t]) && !isnan(csv_table_num(p, i, col[P_NAIVE]))) {
+            for (int t = 0; t < NB_TIER_COUNT; t++)
+                if (!strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t)) && !isnan(csv_table_num(p, i, col[P_NAIVE]))) {
                     nmax[t] = fmax(nmax[t], csv_table_num(p, i, col[P_N]));
                     any = 1;
                 }
@@ -197,11 +197,11 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
     fprintf(dat, "# variant L1 L2 L3 DRAM\n");
     for (size_t k = 0; k < nseen; k++) {
         fprintf(dat, "%s", seen[k]);
-        for (int t = 0; t < 4; t++) {
+        for (int t = 0; t < NB_TIER_COUNT; t++) {
             double sp = NAN;
             for (size_t i = 0; i < p->nrows; i++)
                 if (!strcmp(csv_table_get(p, i, col[P_VARIANT]), seen[k]) &&
-                    !strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t]) && csv_table_num(p, i, col[P_N]) == nmax[t])
+                    !strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t)) && csv_table_num(p, i, col[P_N]) == nmax[t])
                     sp = csv_table_num(p, i, col[P_NAIVE]);
             fprintf(dat, isnan(sp) ? " 1e-9" : " %g", sp); /* 1e-9: below the axis, no bar */
         }
@@ -235,12 +235,12 @@ static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *co
                 "LayerNorm), ISA, dtype, shape: 1.10 means RMSNorm is 10%% faster. The RMSNorm paper reports 7 to "
                 "64%% on GPUs.\n\n| tier | pairs | min | median | max |\n|---|---|---|---|---|\n");
     double med[4] = {NAN, NAN, NAN, NAN};
-    for (int t = 0; t < 4; t++) {
+    for (int t = 0; t < NB_TIER_COUNT; t++) {
         double v[512];
         size_t k = 0;
         for (size_t i = 0; i < p->nrows && k < 512; i++) {
             double s = csv_table_num(p, i, col[P_RMSLN]);
-            if (!isnan(s) && !strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t]))
+            if (!isnan(s) && !strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t)))
                 v[k++] = s;
         }
         if (!k)
@@ -252,12 +252,12 @@ static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *co
                 v[b - 1] = tmp;
             }
         med[t] = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-        fprintf(md, "| %s | %zu | %.2f | %.2f | %.2f |\n", tiers[t], k, v[0], med[t], v[k - 1]);
+        fprintf(md, "| %s | %zu | %.2f | %.2f | %.2f |\n", tier_name(t), k, v[0], med[t], v[k - 1]);
     }
     fprintf(md, "\nWhat this machine shows: ");
-    for (int t = 0; t < 4; t++)
+    for (int t = 0; t < NB_TIER_COUNT; t++)
         if (!isnan(med[t]))
-            fprintf(md, "%s %+.0f%%, ", tiers[t], (med[t] - 1) * 100);
+            fprintf(md, "%s %+.0f%%, ", tier_name(t), (med[t] - 1) * 100);
     fprintf(md, "(median gain of RMSNorm). ");
     if (!isnan(med[0]) && !isnan(med[3]) && med[3] < med[0])
         fprintf(md, "In cache the kernels are limited by instructions, and LayerNorm does more per element (a "
@@ -346,17 +346,17 @@ int cmd_report(int argc, char **argv)
     fprintf(md, "\n## Ceilings measured in this run\n\nCopy (x read, y written; the best of several copy "
                 "implementations), non-temporal copy and read-only reduction, one thread, at each tier's "
                 "footprint.\n\n| tier | footprint | copy GB/s | by | copy-nt GB/s | read GB/s |\n|---|---|---|---|---|---|\n");
-    for (int t = 0; t < 4; t++) {
+    for (int t = 0; t < NB_TIER_COUNT; t++) {
         char key[4][64];
-        snprintf(key[0], 64, "ceiling_%s_bytes", tiers[t]);
+        snprintf(key[0], 64, "ceiling_%s_bytes", tier_name(t));
         if (!strcmp(meta_get(&r, key[0]), "n/a"))
             continue;
-        snprintf(key[1], 64, "ceiling_%s_copy_gbs", tiers[t]);
-        snprintf(key[2], 64, "ceiling_%s_copy_nt_gbs", tiers[t]);
-        snprintf(key[3], 64, "ceiling_%s_read_gbs", tiers[t]);
+        snprintf(key[1], 64, "ceiling_%s_copy_gbs", tier_name(t));
+        snprintf(key[2], 64, "ceiling_%s_copy_nt_gbs", tier_name(t));
+        snprintf(key[3], 64, "ceiling_%s_read_gbs", tier_name(t));
         char by[64];
-        snprintf(by, sizeof by, "ceiling_%s_copy_by", tiers[t]);
-        fprintf(md, "| %s | %s | %s | %s | %s | %s |\n", tiers[t], meta_get(&r, key[0]), meta_get(&r, key[1]),
+        snprintf(by, sizeof by, "ceiling_%s_copy_by", tier_name(t));
+        fprintf(md, "| %s | %s | %s | %s | %s | %s |\n", tier_name(t), meta_get(&r, key[0]), meta_get(&r, key[1]),
                 meta_get(&r, by), meta_get(&r, key[2]), meta_get(&r, key[3]));
     }
     fprintf(md, "\n");
@@ -399,10 +399,10 @@ int cmd_report(int argc, char **argv)
         }
         fprintf(md, "| variant | tier | n | rows | median µs | cv | GB/s | share of copy | × naive |\n"
                     "|---|---|---|---|---|---|---|---|---|\n");
-        for (int t = 0; t < 4; t++)
+        for (int t = 0; t < NB_TIER_COUNT; t++)
             for (size_t i = 0; i < p->nrows; i++) {
                 if (strcmp(csv_table_get(p, i, col[P_NORM]), norm) || strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype) ||
-                    strcmp(csv_table_get(p, i, col[P_TIER]), tiers[t]))
+                    strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t)))
                     continue;
                 char a[32], b[32], c[32], d[32], e[32];
                 fmt(a, sizeof a, csv_table_num(p, i, col[P_MEDIAN]) / 1000, "%.3f");
@@ -411,7 +411,7 @@ int cmd_report(int argc, char **argv)
                 fmt(d, sizeof d, csv_table_num(p, i, col[P_SHARE]), "%.2f");
                 fmt(e, sizeof e, csv_table_num(p, i, col[P_NAIVE]), "%.2f");
                 fprintf(md, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", csv_table_get(p, i, col[P_VARIANT]),
-                        tiers[t], csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]), a, b, c, d, e);
+                        tier_name(t), csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]), a, b, c, d, e);
             }
         fprintf(md, "\n");
     }

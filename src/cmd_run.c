@@ -73,8 +73,8 @@ int cmd_run(int argc, char **argv)
             count = 1;
             break;
         case 'h': fputs(run_usage, stdout); return NB_EXIT_OK;
-        case ':': nb_error("run", "option '%s' needs a value", argv[optind - 1]); return NB_EXIT_USAGE;
-        case '?': nb_error("run", "unknown option '%s'", argv[optind - 1]); return NB_EXIT_USAGE;
+        case ':':
+        case '?': return option_error("run", c, argv);
         default:
             if (noverrides == sizeof overrides / sizeof overrides[0]) {
                 nb_error("run", "too many options");

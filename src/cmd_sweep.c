@@ -252,8 +252,7 @@ int cmd_sweep(int argc, char **argv)
                    "results/<run-id>-sweep-<name>/). Studies: configs/fp16-overflow.ini,\n"
                    "configs/eps-sensitivity.ini, configs/layernorm-cancellation.ini.\n");
             return NB_EXIT_OK;
-        case ':': nb_error("sweep", "option '%s' needs a value", argv[optind - 1]); return NB_EXIT_USAGE;
-        default: nb_error("sweep", "unknown option '%s'", argv[optind - 1]); return NB_EXIT_USAGE;
+        default: return option_error("sweep", c, argv);
         }
     }
     if (optind < argc || !config) {

@@ -31,6 +31,10 @@ int cmd_compare(int argc, char **argv);
 /* Diagnostics go to stderr as "normbench CMD: message". */
 void nb_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The diagnostic for getopt's ':' (missing value) or '?' (unknown
+ * option) c; returns NB_EXIT_USAGE. */
+int option_error(const char *cmd, int c, char **argv);
+
 /* Does name match one of the comma-separated shell globs in globs? */
 int glob_list_match(const char *globs, const char *name);
 
