@@ -1,6 +1,7 @@
 /* LayerNorm with AVX-512 intrinsics, f32 compute (`up` for bf16/f16):
- * twopass (mean, then mean of squared deviations) and welford (16 lanes of
- * running moments merged with Chan's formula). */
+ * twopass (mean, then mean of squared deviations), pipelined (twopass with
+ * the next row's mean taken during this row's normalise pass) and welford
+ * (16 lanes of running moments merged with Chan's formula). */
 #include "kernels.h"
 #include "simd_avx512.h"
 
@@ -9,16 +10,46 @@ NB_INLINE __m512 add_value(__m512 acc, __m512 v)
     return _mm512_add_ps(acc, v);
 }
 
+NB_INLINE void ln_normalise_vec(void *y, const void *x, const struct nb_args *a, size_t i, __m512 mu,
+                                __m512 r, __mmask16 m, enum nb_dtype dt)
+{
+    __m512 t = _mm512_mul_ps(_mm512_sub_ps(load16(x, i, m, dt), mu), r);
+    store16(y, i, _mm512_fmadd_ps(t, load16(a->g, i, m, dt), load16(a->b, i, m, dt)), m, dt);
+}
+
 NB_INLINE void ln_normalise16(const struct nb_args *a, const void *x, void *y, float mean,
                               float rs, enum nb_dtype dt)
 {
     const size_t n = a->n;
     const __m512 mu = _mm512_set1_ps(mean), r = _mm512_set1_ps(rs);
-    for (size_t i = 0; i < n; i += 16) {
-        __mmask16 m = tail_mask16(n - i);
-        __m512 t = _mm512_mul_ps(_mm512_sub_ps(load16(x, i, m, dt), mu), r);
-        store16(y, i, _mm512_fmadd_ps(t, load16(a->g, i, m, dt), load16(a->b, i, m, dt)), m, dt);
+    for (size_t i = 0; i < n; i += 16)
+        ln_normalise_vec(y, x, a, i, mu, r, tail_mask16(n - i), dt);
+}
+
+/* Sum of (x - mean)^2 with four accumulators: two leave the loop waiting
+ * on the FMA latency (4 cycles) when the row is already in L1. */
+NB_INLINE float ln_sum_sqdev(const void *x, size_t n, float mean, enum nb_dtype dt)
+{
+    const __m512 mu = _mm512_set1_ps(mean);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    size_t j = 0;
+    for (; j + 64 <= n; j += 64) {
+        __m512 d0 = _mm512_sub_ps(load16(x, j, 0xffff, dt), mu);
+        __m512 d1 = _mm512_sub_ps(load16(x, j + 16, 0xffff, dt), mu);
+        __m512 d2 = _mm512_sub_ps(load16(x, j + 32, 0xffff, dt), mu);
+        __m512 d3 = _mm512_sub_ps(load16(x, j + 48, 0xffff, dt), mu);
+        acc0 = _mm512_fmadd_ps(d0, d0, acc0);
+        acc1 = _mm512_fmadd_ps(d1, d1, acc1);
+        acc2 = _mm512_fmadd_ps(d2, d2, acc2);
+        acc3 = _mm512_fmadd_ps(d3, d3, acc3);
     }
+    for (; j < n; j += 16) {
+        __mmask16 m = tail_mask16(n - j);
+        __m512 d = _mm512_maskz_sub_ps(m, load16(x, j, m, dt), mu);
+        acc0 = _mm512_fmadd_ps(d, d, acc0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
 NB_INLINE void ln_twopass_avx512(const struct nb_args *a, enum nb_dtype dt)
@@ -29,22 +60,82 @@ NB_INLINE void ln_twopass_avx512(const struct nb_args *a, enum nb_dtype dt)
         float sum;
         NB_ACCUMULATE16(sum, x, n, dt, add_value);
         const float mean = sum / (float)n;
-        const __m512 mu = _mm512_set1_ps(mean);
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-        size_t j = 0;
-        for (; j + 32 <= n; j += 32) {
-            __m512 d0 = _mm512_sub_ps(load16(x, j, 0xffff, dt), mu);
-            __m512 d1 = _mm512_sub_ps(load16(x, j + 16, 0xffff, dt), mu);
-            acc0 = _mm512_fmadd_ps(d0, d0, acc0);
-            acc1 = _mm512_fmadd_ps(d1, d1, acc1);
-        }
-        for (; j < n; j += 16) {
-            __mmask16 m = tail_mask16(n - j);
-            __m512 d = _mm512_maskz_sub_ps(m, load16(x, j, m, dt), mu);
-            acc0 = _mm512_fmadd_ps(d, d, acc0);
-        }
-        const float var = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) / (float)n;
+        const float var = ln_sum_sqdev(x, n, mean, dt) / (float)n;
         ln_normalise16(a, x, (char *)a->y + r * n * es, mean, 1.0f / sqrtf(var + (float)a->eps), dt);
+    }
+}
+
+/* Software-pipelined rows, as rmsnorm/pipelined: row r is normalised while
+ * row r + 1's sum is accumulated, so the pass that brings a new row from L2
+ * or beyond also does useful work, and the squared deviations of row r + 1
+ * are then summed from L1. The sums are formed in the order twopass uses,
+ * so the outputs are bit for bit those of layernorm/twopass/avx512. */
+NB_INLINE void ln_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    if (a->rows == 0)
+        return;
+    float sum;
+    NB_ACCUMULATE16(sum, a->x, n, dt, add_value);
+    for (size_t r = 0; r < a->rows; r++) {
+        const void *x = (const char *)a->x + r * n * es;
+        void *y = (char *)a->y + r * n * es;
+        const float mean = sum / (float)n;
+        const float var = ln_sum_sqdev(x, n, mean, dt) / (float)n;
+        const __m512 mu = _mm512_set1_ps(mean);
+        const __m512 rs = _mm512_set1_ps(1.0f / sqrtf(var + (float)a->eps));
+        size_t i = 0;
+        if (r + 1 < a->rows) {
+            const void *next = (const char *)x + n * es;
+            __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+            __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+            for (; i + 64 <= n; i += 64) {
+                acc0 = add_value(acc0, load16(next, i, 0xffff, dt));
+                acc1 = add_value(acc1, load16(next, i + 16, 0xffff, dt));
+                acc2 = add_value(acc2, load16(next, i + 32, 0xffff, dt));
+                acc3 = add_value(acc3, load16(next, i + 48, 0xffff, dt));
+                for (size_t q = 0; q < 64; q += 16)
+                    ln_normalise_vec(y, x, a, i + q, mu, rs, 0xffff, dt);
+            }
+            for (size_t j = i; j < n; j += 16)
+                acc0 = add_value(acc0, load16(next, j, tail_mask16(n - j), dt));
+            sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+        }
+        for (; i < n; i += 16)
+            ln_normalise_vec(y, x, a, i, mu, rs, tail_mask16(n - i), dt);
+    }
+}
+
+/* Rows in groups: the statistics of NB_BLOCK_ROWS rows first, then the
+ * group normalised a column block at a time, so that g and b are read from
+ * L1 for every row of the group instead of once a row from L2. Pays off
+ * when a row's x, g, b and y together overflow L1 (n > 2048 f32). Same
+ * sums as twopass, so the outputs are bit for bit twopass's. */
+
+NB_INLINE void ln_blocked_avx512(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    for (size_t r0 = 0; r0 < a->rows; r0 += NB_BLOCK_ROWS) {
+        const size_t nr = a->rows - r0 < NB_BLOCK_ROWS ? a->rows - r0 : NB_BLOCK_ROWS;
+        __m512 mu[NB_BLOCK_ROWS], rs[NB_BLOCK_ROWS];
+        for (size_t r = 0; r < nr; r++) {
+            const void *x = (const char *)a->x + (r0 + r) * n * es;
+            float sum;
+            NB_ACCUMULATE16(sum, x, n, dt, add_value);
+            const float mean = sum / (float)n;
+            const float var = ln_sum_sqdev(x, n, mean, dt) / (float)n;
+            mu[r] = _mm512_set1_ps(mean);
+            rs[r] = _mm512_set1_ps(1.0f / sqrtf(var + (float)a->eps));
+        }
+        for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
+            const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
+            for (size_t r = 0; r < nr; r++) {
+                const void *x = (const char *)a->x + (r0 + r) * n * es;
+                void *y = (char *)a->y + (r0 + r) * n * es;
+                for (size_t i = c; i < end; i += 16)
+                    ln_normalise_vec(y, x, a, i, mu[r], rs[r], tail_mask16(end - i), dt);
+            }
+        }
     }
 }
 
@@ -87,3 +178,9 @@ void layernorm_twopass_avx512_f16_up(const struct nb_args *a) { ln_twopass_avx51
 void layernorm_welford_avx512_f32(const struct nb_args *a) { ln_welford_avx512(a, NB_F32); }
 void layernorm_welford_avx512_bf16_up(const struct nb_args *a) { ln_welford_avx512(a, NB_BF16); }
 void layernorm_welford_avx512_f16_up(const struct nb_args *a) { ln_welford_avx512(a, NB_F16); }
+void layernorm_pipelined_avx512_f32(const struct nb_args *a) { ln_pipelined_avx512(a, NB_F32); }
+void layernorm_pipelined_avx512_bf16_up(const struct nb_args *a) { ln_pipelined_avx512(a, NB_BF16); }
+void layernorm_pipelined_avx512_f16_up(const struct nb_args *a) { ln_pipelined_avx512(a, NB_F16); }
+void layernorm_blocked_avx512_f32(const struct nb_args *a) { ln_blocked_avx512(a, NB_F32); }
+void layernorm_blocked_avx512_bf16_up(const struct nb_args *a) { ln_blocked_avx512(a, NB_BF16); }
+void layernorm_blocked_avx512_f16_up(const struct nb_args *a) { ln_blocked_avx512(a, NB_F16); }

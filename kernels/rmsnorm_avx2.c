@@ -47,6 +47,60 @@ NB_INLINE void rms_avx2(const struct nb_args *a, enum nb_dtype dt, enum rms_kind
     }
 }
 
+/* Software-pipelined rows, as rmsnorm/pipelined/avx512: row r + 1's sum of
+ * squares is accumulated while row r is normalised, in the order
+ * NB_ACCUMULATE8 uses, so the outputs are bit for bit fused/avx2's. On
+ * cores whose 512-bit operations run at half rate (Zen 4) this is the
+ * kernel to compare with the AVX-512 one. */
+NB_INLINE void normalise8(void *y, const void *x, const void *g, size_t i, __m256 rs, enum nb_dtype dt)
+{
+    store8(y, i, _mm256_mul_ps(_mm256_mul_ps(load8(x, i, dt), rs), load8(g, i, dt)), dt);
+}
+
+NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    const float eps = (float)a->eps;
+    if (a->rows == 0)
+        return;
+    float ss;
+    NB_ACCUMULATE8(ss, a->x, n, dt, add_square);
+    for (size_t r = 0; r < a->rows; r++) {
+        const void *x = (const char *)a->x + r * n * es;
+        void *y = (char *)a->y + r * n * es;
+        const __m256 rs = _mm256_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
+        size_t i = 0;
+        if (r + 1 < a->rows) {
+            const void *next = (const char *)x + n * es;
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+            __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+            for (; i + 32 <= n; i += 32) {
+                acc0 = add_square(acc0, load8(next, i, dt));
+                acc1 = add_square(acc1, load8(next, i + 8, dt));
+                acc2 = add_square(acc2, load8(next, i + 16, dt));
+                acc3 = add_square(acc3, load8(next, i + 24, dt));
+                for (size_t q = 0; q < 32; q += 8)
+                    normalise8(y, x, a->g, i + q, rs, dt);
+            }
+            size_t j = i;
+            for (; j + 8 <= n; j += 8)
+                acc0 = add_square(acc0, load8(next, j, dt));
+            if (j < n)
+                acc1 = add_square(acc1, load8_tail(next, j, n - j, dt));
+            ss = hsum8(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+        }
+        for (; i + 8 <= n; i += 8)
+            normalise8(y, x, a->g, i, rs, dt);
+        if (i < n)
+            store8_tail(y, i, n - i,
+                        _mm256_mul_ps(_mm256_mul_ps(load8_tail(x, i, n - i, dt), rs), load8_tail(a->g, i, n - i, dt)), dt);
+    }
+}
+
+void rmsnorm_pipelined_avx2_f32(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F32); }
+void rmsnorm_pipelined_avx2_bf16_up(const struct nb_args *a) { rms_pipelined_avx2(a, NB_BF16); }
+void rmsnorm_pipelined_avx2_f16_up(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F16); }
+
 #define ENTRY_POINTS(NAME, KIND)                                                              \
     void NAME##_f32(const struct nb_args *a) { rms_avx2(a, NB_F32, KIND); }                 \
     void NAME##_bf16_up(const struct nb_args *a) { rms_avx2(a, NB_BF16, KIND); }            \

@@ -111,6 +111,36 @@ void rmsnorm_pipelined_avx512_bf16_up(const struct nb_args *a) { rms_pipelined_a
 void rmsnorm_pipelined_avx512_f16_up(const struct nb_args *a) { rms_pipelined_avx512(a, NB_F16, 0); }
 void rmsnorm_pipelinednt_avx512_f32(const struct nb_args *a) { rms_pipelined_avx512(a, NB_F32, 1); }
 
+
+/* Rows in groups (as layernorm/blocked): the sums of squares of
+ * NB_BLOCK_ROWS rows first, then the group normalised a column block at a
+ * time, so g comes from L1 for every row of the group. Same sums as fused,
+ * so the outputs are bit for bit fused's. */
+
+NB_INLINE void rms_blocked_avx512(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    const float eps = (float)a->eps;
+    for (size_t r0 = 0; r0 < a->rows; r0 += NB_BLOCK_ROWS) {
+        const size_t nr = a->rows - r0 < NB_BLOCK_ROWS ? a->rows - r0 : NB_BLOCK_ROWS;
+        __m512 rs[NB_BLOCK_ROWS];
+        for (size_t r = 0; r < nr; r++) {
+            float ss;
+            NB_ACCUMULATE16(ss, (const char *)a->x + (r0 + r) * n * es, n, dt, add_square);
+            rs[r] = _mm512_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
+        }
+        for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
+            const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
+            for (size_t r = 0; r < nr; r++) {
+                const void *x = (const char *)a->x + (r0 + r) * n * es;
+                void *y = (char *)a->y + (r0 + r) * n * es;
+                for (size_t i = c; i < end; i += 16)
+                    normalise16(y, x, a->g, i, rs[r], tail_mask16(end - i), dt, 0);
+            }
+        }
+    }
+}
+
 /* bf16 without permutes. A 32-bit lane holds two bf16 values: the high
  * one is an f32 already once the low half is masked off, the low one once
  * shifted up. So 32 values become two vectors of 16 f32 (odd and even
@@ -211,3 +241,6 @@ ENTRY_POINTS(rmsnorm_fused_avx512, RMS_PLAIN)
 ENTRY_POINTS(prmsnorm_fused_avx512, RMS_PARTIAL)
 ENTRY_POINTS(addrmsnorm_fused_avx512, RMS_RESIDUAL)
 ENTRY_POINTS(gemmarmsnorm_fused_avx512, RMS_GEMMA)
+void rmsnorm_blocked_avx512_f32(const struct nb_args *a) { rms_blocked_avx512(a, NB_F32); }
+void rmsnorm_blocked_avx512_bf16_up(const struct nb_args *a) { rms_blocked_avx512(a, NB_BF16); }
+void rmsnorm_blocked_avx512_f16_up(const struct nb_args *a) { rms_blocked_avx512(a, NB_F16); }

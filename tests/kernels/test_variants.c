@@ -232,12 +232,24 @@ Test(registry, table_is_complete)
     }
 }
 
-/* The pipelined RMSNorm forms each row's sum of squares in the order the
- * fused AVX-512 kernel does, one row ahead; only the memory schedule (and,
+/* The pipelined kernels form each row's sums in the order their unpipelined
+ * AVX-512 counterparts do, one row ahead; only the memory schedule (and,
  * for nt, the kind of store) differs, so the outputs must be identical. */
 Test(variants, pipelined_equals_fused)
 {
     static const char *const pairs[][2] = {
+        {"layernorm/pipelined/avx512/f32", "layernorm/twopass/avx512/f32"},
+        {"layernorm/blocked/avx512/f32", "layernorm/twopass/avx512/f32"},
+        {"layernorm/blocked/avx512/bf16-up", "layernorm/twopass/avx512/bf16-up"},
+        {"layernorm/blocked/avx512/f16-up", "layernorm/twopass/avx512/f16-up"},
+        {"rmsnorm/pipelined/avx2/f32", "rmsnorm/fused/avx2/f32"},
+        {"rmsnorm/pipelined/avx2/bf16-up", "rmsnorm/fused/avx2/bf16-up"},
+        {"rmsnorm/pipelined/avx2/f16-up", "rmsnorm/fused/avx2/f16-up"},
+        {"rmsnorm/blocked/avx512/f32", "rmsnorm/fused/avx512/f32"},
+        {"rmsnorm/blocked/avx512/bf16-up", "rmsnorm/fused/avx512/bf16-up"},
+        {"rmsnorm/blocked/avx512/f16-up", "rmsnorm/fused/avx512/f16-up"},
+        {"layernorm/pipelined/avx512/bf16-up", "layernorm/twopass/avx512/bf16-up"},
+        {"layernorm/pipelined/avx512/f16-up", "layernorm/twopass/avx512/f16-up"},
         {"rmsnorm/pipelined/avx512/f32", "rmsnorm/fused/avx512/f32"},
         {"rmsnorm/pipelinednt/avx512/f32", "rmsnorm/fused/avx512/f32"},
         {"rmsnorm/pipelined/avx512/bf16-up", "rmsnorm/fused/avx512/bf16-up"},
@@ -249,22 +261,26 @@ Test(variants, pipelined_equals_fused)
         cr_assert(pv && fv, "%s or %s is not registered", pairs[k][0], pairs[k][1]);
         if (!testable(pv) || !testable(fv))
             continue;
-        for (size_t n = 1; n <= 300; n += 13)
-            for (size_t rows = 1; rows <= 4; rows++) {
-                struct problem p;
-                problem_init(&p, NB_RMSNORM, pv->dtype, rows, n, rows == 3, 900 + n + rows);
-                size_t bytes = rows * n * nb_dtype_size(pv->dtype);
-                void *y1 = calloc(1, bytes), *y2 = calloc(1, bytes);
-                struct nb_args a = problem_args(&p, y1, p.residual, 1e-6);
-                pv->fn(&a);
-                a.y = y2;
-                fv->fn(&a);
-                cr_expect(memcmp(y1, y2, bytes) == 0, "%s and %s differ at n=%zu rows=%zu", pv->name, fv->name, n, rows);
-                free(y1);
-                free(y2);
-                problem_free(&p);
-                compared++;
-            }
+        /* small rows of every tail length, then shapes past one column
+         * block (512) and one row group (8) of the blocked kernels */
+        for (size_t s = 0; s < 24 * 4 + 6; s++) {
+            static const size_t big[][2] = {{511, 9}, {512, 8}, {513, 17}, {1100, 3}, {1029, 16}, {4096, 10}};
+            size_t n = s < 96 ? 1 + 13 * (s / 4) : big[s - 96][0];
+            size_t rows = s < 96 ? 1 + s % 4 : big[s - 96][1];
+            struct problem p;
+            problem_init(&p, pv->norm, pv->dtype, rows, n, rows == 3, 900 + n + rows);
+            size_t bytes = rows * n * nb_dtype_size(pv->dtype);
+            void *y1 = calloc(1, bytes), *y2 = calloc(1, bytes);
+            struct nb_args a = problem_args(&p, y1, p.residual, 1e-6);
+            pv->fn(&a);
+            a.y = y2;
+            fv->fn(&a);
+            cr_expect(memcmp(y1, y2, bytes) == 0, "%s and %s differ at n=%zu rows=%zu", pv->name, fv->name, n, rows);
+            free(y1);
+            free(y2);
+            problem_free(&p);
+            compared++;
+        }
     }
     cr_log_info("%zu pipelined/fused comparisons", compared);
 }
