@@ -45,6 +45,13 @@ struct nb_args {
 
 typedef void (*nb_kernel_fn)(const struct nb_args *args);
 
+/* The footprint (bytes of x and y in one call) above which `autont`
+ * kernels write y with non-temporal stores, which skip reading each line
+ * before overwriting it but bypass the caches. SIZE_MAX (the default):
+ * never. The engine sets it from the machine it measured
+ * (ceiling_nt_threshold in src/ceilings.c). */
+extern size_t nb_nt_threshold_bytes;
+
 /* prmsnorm's statistics cover k = ceil(n * p / 100) values, clamped to
  * [1, n]. Computed exactly: n * p is exact in double for any n the tool
  * accepts, and the two integer checks undo any rounding of the division. */

@@ -110,6 +110,12 @@ void rmsnorm_pipelined_avx512_f32(const struct nb_args *a) { rms_pipelined_avx51
 void rmsnorm_pipelined_avx512_bf16_up(const struct nb_args *a) { rms_pipelined_avx512(a, NB_BF16, 0); }
 void rmsnorm_pipelined_avx512_f16_up(const struct nb_args *a) { rms_pipelined_avx512(a, NB_F16, 0); }
 void rmsnorm_pipelinednt_avx512_f32(const struct nb_args *a) { rms_pipelined_avx512(a, NB_F32, 1); }
+/* non-temporal stores chosen by footprint: streaming pays only when y would
+ * not stay in the caches anyway */
+void rmsnorm_autont_avx512_f32(const struct nb_args *a)
+{
+    rms_pipelined_avx512(a, NB_F32, a->rows * a->n * 2 * sizeof(float) > nb_nt_threshold_bytes);
+}
 
 
 /* Rows in groups (as layernorm/blocked): the sums of squares of

@@ -1,6 +1,8 @@
 #include "ceilings.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "../kernels/ceiling.h"
 #include "cpu_features.h"
@@ -73,6 +75,28 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
     c->copy_nt_gbs = avx512 ? ceiling_run(ceiling_copy_nt_avx512, floats, (double)floats * 8, cfg) : NAN;
     c->read_gbs = ceiling_run(avx512 ? ceiling_read_avx512 : ceiling_read_scalar, floats, (double)floats * 4, cfg);
     c->measured = 1;
+}
+
+size_t ceiling_nt_threshold(const struct ceiling *dram, size_t llc_bytes, unsigned threads, char *why,
+                            size_t why_len)
+{
+    if (dram && dram->measured && !(dram->copy_nt_gbs > dram->copy_gbs)) {
+        if (isfinite(dram->copy_nt_gbs))
+            snprintf(why, why_len, "never: in DRAM the non-temporal copy (%.2f GB/s) is not faster than the copy (%.2f GB/s)",
+                     dram->copy_nt_gbs, dram->copy_gbs);
+        else
+            snprintf(why, why_len, "never: no non-temporal copy on this CPU");
+        return SIZE_MAX;
+    }
+    if (llc_bytes == 0) {
+        snprintf(why, why_len, "never: the last-level cache size is unknown");
+        return SIZE_MAX;
+    }
+    size_t t = llc_bytes / (threads ? threads : 1);
+    snprintf(why, why_len, "%zu bytes: the last-level cache (%zu KiB) over %u thread%s%s", t, llc_bytes >> 10,
+             threads ? threads : 1, threads > 1 ? "s" : "",
+             dram && dram->measured ? "" : " (DRAM not measured in this run)");
+    return t;
 }
 
 double ceiling_cold_check(size_t bytes, const struct measure_config *cfg)

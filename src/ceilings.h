@@ -23,6 +23,14 @@ struct ceiling {
 void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tier tier,
                      const struct measure_config *cfg);
 
+/* The footprint above which autont kernels stream their stores
+ * (nb_nt_threshold_bytes): the last-level cache shared by `threads`
+ * concurrent calls, or SIZE_MAX (never) where this run measured the DRAM
+ * ceilings and the non-temporal copy lost to the normal one. `why` gets
+ * the reason, for meta.csv. */
+size_t ceiling_nt_threshold(const struct ceiling *dram, size_t llc_bytes, unsigned threads, char *why,
+                            size_t why_len);
+
 /* Cold must really be cold: the time of reading `bytes` after the cold
  * mode's flush over the time of reading them hot (median of reps each). A
  * ratio well above 1 shows the flush reaches memory. NaN on failure. */

@@ -373,6 +373,13 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                     ceil_[t].copy_nt_gbs, ceil_[t].read_gbs);
         }
 
+    size_t llc = 0;
+    for (int level = 0; level < 3; level++)
+        if (topo.cache_bytes[level])
+            llc = topo.cache_bytes[level];
+    char nt_threshold[200];
+    nb_nt_threshold_bytes = ceiling_nt_threshold(&ceil_[NB_TIER_DRAM], llc, s->threads, nt_threshold, sizeof nt_threshold);
+
     double cold_ratio = s->cold ? ceiling_cold_check(16 << 10, &mc) : NAN;
     if (s->cold && !(cold_ratio > 2))
         fprintf(stderr, "warning: cold check: a flushed 16 KiB read is only %.1fx slower than hot: cold figures are suspect\n", cold_ratio);
@@ -530,6 +537,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
             snprintf(key, sizeof key, "ceiling_%s_bytes", tier_name((enum nb_tier)t));
             meta_add(&meta, key, "%zu", ceil_[t].bytes);
         }
+    meta_add(&meta, "nt_threshold", "%s", nt_threshold);
     meta_add(&meta, "hwloc", "%s", hwloc_state);
     meta_add(&meta, "binding", "%s", binding);
     meta_add(&meta, "papi_library", "%s", ctr.init_error[0] ? ctr.init_error : "initialised");

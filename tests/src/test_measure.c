@@ -1,10 +1,13 @@
 /* Statistics, calibration, tier selection, counters, configs and the CSV
  * schema of the measurement engine. No test here asserts a timing. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../../kernels/kernels.h"
+#include "../../src/ceilings.h"
 #include "../../src/config.h"
 #include "../../src/counters.h"
 #include "../../src/measure.h"
@@ -117,6 +120,25 @@ Test(measure, calibration_reaches_the_target)
     cr_expect_leq(5.0 * (double)calls, 1.5 * 2e5, "%zu calls overshoot 0.2 ms by more than half", calls);
     calls = measure_calibrate(coarse_clock, NULL, 1e5);
     cr_expect_geq(calls, 1000, "a clock that shows nothing must not stop the growth (%zu calls)", calls);
+}
+
+/* autont streams only above the last-level cache, and never where the run
+ * saw non-temporal stores lose in DRAM */
+Test(ceilings, nt_threshold_follows_the_measurement)
+{
+    char why[200];
+    struct ceiling dram = {.measured = 1, .copy_gbs = 11.3, .copy_nt_gbs = 7.5};
+    cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 1, why, sizeof why), SIZE_MAX);
+    cr_expect(strstr(why, "never") && strstr(why, "7.50"), "%s", why);
+    dram.copy_nt_gbs = 19.0;
+    cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 2, why, sizeof why), (size_t)16 << 20);
+    cr_expect(strstr(why, "2 threads"), "%s", why);
+    dram.copy_nt_gbs = NAN;
+    cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 1, why, sizeof why), SIZE_MAX);
+    struct ceiling unmeasured = {0};
+    cr_expect_eq(ceiling_nt_threshold(&unmeasured, 32 << 20, 1, why, sizeof why), (size_t)32 << 20);
+    cr_expect(strstr(why, "not measured"), "%s", why);
+    cr_expect_eq(ceiling_nt_threshold(&unmeasured, 0, 1, why, sizeof why), SIZE_MAX);
 }
 
 Test(measure, threads_split_rows)
