@@ -53,13 +53,24 @@ NB_INLINE void store16(void *p, size_t i, __m512 v, __mmask16 m, enum nb_dtype d
 #define NB_BLOCK_ROWS 8
 #define NB_BLOCK_COLS 512
 
-/* Sum of f(x) over x[0..k) with four 16-lane accumulators. */
-#define NB_ACCUMULATE16(SUM, SRC, K, DT, F)                                            \
+/* How far ahead the prefetching kernels ask for lines: 16 lines, enough
+ * to cover L2's latency at the rate a pass consumes them. */
+#define NB_PREFETCH_AHEAD 1024
+
+/* Sum of f(x) over x[0..k) with four 16-lane accumulators; the _PREFETCH
+ * form also asks for the line NB_PREFETCH_AHEAD bytes ahead of each block
+ * of 64 values, up to END. */
+#define NB_ACCUMULATE16_PREFETCH(SUM, SRC, K, DT, F, END)                                          \
     do {                                                                              \
         __m512 acc0_ = _mm512_setzero_ps(), acc1_ = _mm512_setzero_ps();              \
         __m512 acc2_ = _mm512_setzero_ps(), acc3_ = _mm512_setzero_ps();              \
         size_t j_ = 0;                                                                \
         for (; j_ + 64 <= (K); j_ += 64) {                                            \
+            for (size_t l_ = 0; (END) != NULL && l_ < 64 * nb_dtype_size(DT); l_ += 64) { \
+                const char *ahead_ = (const char *)(SRC) + j_ * nb_dtype_size(DT) + NB_PREFETCH_AHEAD + l_; \
+                if (ahead_ < (const char *)(END))                                     \
+                    _mm_prefetch(ahead_, _MM_HINT_T0);                                \
+            }                                                                         \
             __m512 v0_ = load16(SRC, j_, 0xffff, DT), v1_ = load16(SRC, j_ + 16, 0xffff, DT); \
             __m512 v2_ = load16(SRC, j_ + 32, 0xffff, DT), v3_ = load16(SRC, j_ + 48, 0xffff, DT); \
             acc0_ = F(acc0_, v0_); acc1_ = F(acc1_, v1_);                             \
@@ -72,5 +83,7 @@ NB_INLINE void store16(void *p, size_t i, __m512 v, __mmask16 m, enum nb_dtype d
         SUM = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0_, acc1_),         \
                                                  _mm512_add_ps(acc2_, acc3_)));       \
     } while (0)
+
+#define NB_ACCUMULATE16(SUM, SRC, K, DT, F) NB_ACCUMULATE16_PREFETCH(SUM, SRC, K, DT, F, NULL)
 
 #endif
