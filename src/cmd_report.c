@@ -362,6 +362,7 @@ int cmd_report(int argc, char **argv)
     fprintf(md, "\n");
     rms_vs_ln_section(md, &r, col);
     report_best_section(md, &r.perf);
+    report_partial_section(md, &r.perf);
 
     /* per norm and dtype: best variant per tier and n, then all rows */
     const struct csv_table *p = &r.perf;

@@ -9,4 +9,9 @@
 
 void report_best_section(FILE *md, const struct csv_table *perf);
 
+/* Partial RMSNorm's gain over RMSNorm per tier (best against best on the
+ * same dtype and shape), and why it vanishes from DRAM. Nothing where the
+ * run has no prmsnorm rows next to rmsnorm ones. */
+void report_partial_section(FILE *md, const struct csv_table *perf);
+
 #endif

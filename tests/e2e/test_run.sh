@@ -53,6 +53,28 @@ PY
 grep -q 'rmsnorm/fused/scalar/f32' "$tmp/table" && ok || bad "console table lacks a row"
 grep -q '## RMSNorm against LayerNorm' "$out/report.md" && ok || bad "report lacks the RMSNorm section"
 
+# the partial-RMSNorm section, on planted times: the best rmsnorm over the
+# best prmsnorm of each shape, per tier
+mkdir "$tmp/partial" && cp "$out/meta.csv" "$out/accuracy.csv" "$tmp/partial/"
+python3 - "$out/perf.csv" "$tmp/partial/perf.csv" <<'PY' && ok || bad "planting prmsnorm rows"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+base = next(r for r in rows if r["variant"] == "rmsnorm/fused/scalar/f32")
+out = []
+for tier, rms, prms in (("L2", 130.0, 100.0), ("DRAM", 110.0, 100.0)):
+    for variant, norm, med in (("rmsnorm/fused/scalar/f32", "rmsnorm", rms), ("rmsnorm/naive/scalar/f32", "rmsnorm", 5 * rms),
+                               ("prmsnorm/fused/scalar/f32", "prmsnorm", prms)):
+        out.append(dict(base, variant=variant, norm=norm, tier=tier, median_ns=str(med)))
+w = csv.DictWriter(open(sys.argv[2], "w", newline=""), fieldnames=list(base))
+w.writeheader()
+w.writerows(out)
+PY
+"$bin" report "$tmp/partial" 2>"$tmp/err" >/dev/null && ok || bad "report on planted rows: $(cat "$tmp/err")"
+grep -q '^| L2 | 1 | 1.30 | 1.30 | 1.30 |$' "$tmp/partial/report.md" && grep -q '^| DRAM | 1 | 1.10 | 1.10 | 1.10 |$' "$tmp/partial/report.md" &&
+    grep -q 'median 1.30 in L2 against 1.10 in DRAM: the gain shrinks' "$tmp/partial/report.md" && ok ||
+    bad "partial RMSNorm section: $(grep -A8 'Partial RMSNorm' "$tmp/partial/report.md")"
+grep -q 'Partial RMSNorm' "$out/report.md" && bad "a partial section without prmsnorm rows" || ok
+
 # report on its own, and on a broken run directory
 "$bin" report "$out" 2>"$tmp/err" && ok || bad "report: $(cat "$tmp/err")"
 mkdir "$tmp/broken" && printf 'variant,n\nx,1\n' >"$tmp/broken/perf.csv" && printf 'key,value\n' >"$tmp/broken/meta.csv"
