@@ -155,19 +155,20 @@ NB_INLINE void rms_prefetch_avx512(const struct nb_args *a, enum nb_dtype dt)
 /* Rows in groups (as layernorm/blocked): the sums of squares of
  * NB_BLOCK_ROWS rows first, then the group normalised a column block at a
  * time, so g comes from L1 for every row of the group. Same sums as fused,
- * so the outputs are bit for bit fused's. */
+ * so the outputs are bit for bit fused's (rmsnorm and prmsnorm). */
 
-NB_INLINE void rms_blocked_avx512(const struct nb_args *a, enum nb_dtype dt)
+NB_INLINE void rms_blocked_avx512(const struct nb_args *a, enum nb_dtype dt, enum rms_kind kind)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
+    const size_t k = kind == RMS_PARTIAL ? nb_prms_k(n, a->p) : n;
     const float eps = (float)a->eps;
     for (size_t r0 = 0; r0 < a->rows; r0 += NB_BLOCK_ROWS) {
         const size_t nr = a->rows - r0 < NB_BLOCK_ROWS ? a->rows - r0 : NB_BLOCK_ROWS;
         __m512 rs[NB_BLOCK_ROWS];
         for (size_t r = 0; r < nr; r++) {
             float ss;
-            NB_ACCUMULATE16(ss, (const char *)a->x + (r0 + r) * n * es, n, dt, add_square);
-            rs[r] = _mm512_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
+            NB_ACCUMULATE16(ss, (const char *)a->x + (r0 + r) * n * es, k, dt, add_square);
+            rs[r] = _mm512_set1_ps(1.0f / sqrtf(ss / (float)k + eps));
         }
         for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
             const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
@@ -281,9 +282,12 @@ ENTRY_POINTS(rmsnorm_fused_avx512, RMS_PLAIN)
 ENTRY_POINTS(prmsnorm_fused_avx512, RMS_PARTIAL)
 ENTRY_POINTS(addrmsnorm_fused_avx512, RMS_RESIDUAL)
 ENTRY_POINTS(gemmarmsnorm_fused_avx512, RMS_GEMMA)
-void rmsnorm_blocked_avx512_f32(const struct nb_args *a) { rms_blocked_avx512(a, NB_F32); }
-void rmsnorm_blocked_avx512_bf16_up(const struct nb_args *a) { rms_blocked_avx512(a, NB_BF16); }
-void rmsnorm_blocked_avx512_f16_up(const struct nb_args *a) { rms_blocked_avx512(a, NB_F16); }
+void rmsnorm_blocked_avx512_f32(const struct nb_args *a) { rms_blocked_avx512(a, NB_F32, RMS_PLAIN); }
+void rmsnorm_blocked_avx512_bf16_up(const struct nb_args *a) { rms_blocked_avx512(a, NB_BF16, RMS_PLAIN); }
+void rmsnorm_blocked_avx512_f16_up(const struct nb_args *a) { rms_blocked_avx512(a, NB_F16, RMS_PLAIN); }
+void prmsnorm_blocked_avx512_f32(const struct nb_args *a) { rms_blocked_avx512(a, NB_F32, RMS_PARTIAL); }
+void prmsnorm_blocked_avx512_bf16_up(const struct nb_args *a) { rms_blocked_avx512(a, NB_BF16, RMS_PARTIAL); }
+void prmsnorm_blocked_avx512_f16_up(const struct nb_args *a) { rms_blocked_avx512(a, NB_F16, RMS_PARTIAL); }
 void rmsnorm_prefetch_avx512_f32(const struct nb_args *a) { rms_prefetch_avx512(a, NB_F32); }
 void rmsnorm_prefetch_avx512_bf16_up(const struct nb_args *a) { rms_prefetch_avx512(a, NB_BF16); }
 void rmsnorm_prefetch_avx512_f16_up(const struct nb_args *a) { rms_prefetch_avx512(a, NB_F16); }
