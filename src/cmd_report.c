@@ -13,6 +13,7 @@
 #include "csv_table.h"
 #include "topology.h"
 #include "report_best.h"
+#include "report_threads.h"
 
 struct run_files {
     struct csv_table perf, acc, meta;
@@ -360,6 +361,7 @@ int cmd_report(int argc, char **argv)
                 meta_get(&r, by), meta_get(&r, key[2]), meta_get(&r, key[3]));
     }
     fprintf(md, "\n");
+    report_threads_section(md, &r.perf); /* keeps one thread count for the rest */
     rms_vs_ln_section(md, &r, col);
     report_best_section(md, &r.perf);
     report_partial_section(md, &r.perf);

@@ -12,13 +12,13 @@
 
 static const char run_usage[] =
     "usage: normbench run [--config F] [--kernels GLOB,..] [--hidden N,..] [--rows N,..|auto]\n"
-    "                     [--dtype D,..] [--eps E,..] [--reps N] [--min-time S] [--threads N]\n"
+    "                     [--dtype D,..] [--eps E,..] [--reps N] [--min-time S] [--threads N,..]\n"
     "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
     "                     [--full] [--p P] [--out DIR] [--no-report]\n"
     "                     [--count instructions] [--json FILE]\n"
     "\n"
     "Measures every variant matching the globs at each hidden size, rows (auto:\n"
-    "one row count per cache tier) and eps, and writes perf.csv, samples.csv,\n"
+    "one row count per cache tier), eps and thread count, and writes perf.csv, samples.csv,\n"
     "accuracy.csv and meta.csv to DIR (default results/<run-id>/, with\n"
     "results/latest pointing at it), then report.md and plots/ (normbench\n"
     "report). Options override the config file, which defaults to the\n"

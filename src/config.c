@@ -50,6 +50,8 @@ void suite_defaults(struct nb_suite *s)
     s->min_time_s = 0.02;
     s->warmup_s = 0.02;
     s->threads = 1;
+    s->thread_counts[0] = 1;
+    s->nthread_counts = 1;
     s->cpu = -1;
     snprintf(s->events, sizeof s->events, "PAPI_TOT_CYC,PAPI_TOT_INS,PAPI_L1_DCM,PAPI_L2_DCM");
     s->p = 6.25;
@@ -208,9 +210,12 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
                 BAD("warmup: want seconds in [0, 60], not '%s'", value);
             s->warmup_s = d;
         } else if (strcmp(key, "threads") == 0) {
-            if (parse_size(value, &z) || z < 1 || z > 1024)
-                BAD("threads: want 1 to 1024, not '%s'", value);
-            s->threads = z;
+            if (parse_size_list(value, s->thread_counts, &s->nthread_counts, 1, 1024))
+                BAD("threads: want counts from 1 to 1024, comma separated, not '%s'", value);
+            s->threads = 1;
+            for (size_t k = 0; k < s->nthread_counts; k++)
+                if (s->thread_counts[k] > s->threads)
+                    s->threads = s->thread_counts[k];
         } else if (strcmp(key, "cpu") == 0) {
             if (strcmp(value, "auto") == 0)
                 s->cpu = -1;

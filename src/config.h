@@ -21,7 +21,8 @@ struct nb_suite {
     size_t neps;
     size_t reps;
     double min_time_s, warmup_s;
-    size_t threads;
+    size_t thread_counts[NB_MAX_LIST], nthread_counts; /* each shape is measured at each */
+    size_t threads;              /* the largest of thread_counts */
     int cpu;                     /* first PU; -1 = auto: the last PU, away from CPU 0's housekeeping */
     int cold;                    /* cache = cold */
     char events[256];

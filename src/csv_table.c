@@ -107,6 +107,22 @@ void csv_table_free(struct csv_table *t)
     memset(t, 0, sizeof *t);
 }
 
+void csv_table_keep_rows(struct csv_table *t, const unsigned char *keep)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < t->nrows; i++) {
+        char **row = t->cells + i * t->ncols;
+        if (!keep[i]) {
+            for (size_t c = 0; c < t->ncols; c++)
+                free(row[c]);
+            continue;
+        }
+        memmove(t->cells + kept * t->ncols, row, t->ncols * sizeof *row);
+        kept++;
+    }
+    t->nrows = kept;
+}
+
 int csv_table_col(const struct csv_table *t, const char *name)
 {
     for (size_t i = 0; i < t->ncols; i++)

@@ -17,6 +17,9 @@ struct csv_table {
 int csv_table_read(const char *path, struct csv_table *t, char *err, size_t errlen);
 void csv_table_free(struct csv_table *t);
 
+/* Keeps the rows i with keep[i] nonzero, in their order; frees the rest. */
+void csv_table_keep_rows(struct csv_table *t, const unsigned char *keep);
+
 /* Column index by name, or -1. */
 int csv_table_col(const struct csv_table *t, const char *name);
 const char *csv_table_get(const struct csv_table *t, size_t row, int col);

@@ -120,7 +120,10 @@ void provenance_collect(struct meta_list *m, const struct nb_topology *t, const 
     meta_add(m, "config", "%s", s->source);
     meta_add(m, "suite", "%s", s->name);
     meta_add(m, "kernels", "%s", s->kernels);
-    meta_add(m, "threads", "%zu", s->threads);
+    char threads[NB_MAX_LIST * 6] = "";
+    for (size_t k = 0; k < s->nthread_counts; k++)
+        snprintf(threads + strlen(threads), sizeof threads - strlen(threads), "%s%zu", k ? "," : "", s->thread_counts[k]);
+    meta_add(m, "threads", "%s", threads);
     meta_add(m, "cache", "%s", s->cold ? "cold" : "hot");
     meta_add(m, "reps", "%zu", s->reps);
     meta_add(m, "min_time_s", "%g", s->min_time_s);

@@ -53,6 +53,7 @@ struct job {
     size_t n, rows;
     double eps;
     enum nb_tier tier;
+    size_t threads;
 };
 
 static int dtype_selected(const struct nb_suite *s, const struct nb_variant *v)
@@ -166,7 +167,7 @@ static void perf_row_init(struct perf_row *r, const struct job *j, const struct 
     r->v = j->v;
     r->rows = j->rows;
     r->n = j->n;
-    r->threads = s->threads;
+    r->threads = j->threads;
     r->eps = j->eps;
     r->cold = s->cold;
     r->tier = j->tier;
@@ -296,7 +297,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     timer_calibrate(&ti);
 
     /* plan */
-    size_t cap = nvar * s->nhidden * (s->rows_auto ? NB_TIER_COUNT : s->nrows) * s->neps, njobs = 0;
+    size_t cap = nvar * s->nhidden * (s->rows_auto ? NB_TIER_COUNT : s->nrows) * s->neps * s->nthread_counts, njobs = 0;
     struct job *jobs = calloc(cap ? cap : 1, sizeof *jobs);
     struct perf_row *perf = calloc(cap ? cap : 1, sizeof *perf);
     struct accuracy_row *acc = calloc(cap ? cap : 1, sizeof *acc);
@@ -335,7 +336,10 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                     size_t need = footprint_bytes(v, rows, n) + registry_workspace_bytes(v, rows, n) * s->threads;
                     if (need > biggest)
                         biggest = need;
-                    jobs[njobs++] = (struct job){v, n, rows, s->eps[e], tier};
+                    /* the thread counts of one shape back to back: their
+                     * ratio is taken under the same host conditions */
+                    for (size_t tc = 0; tc < s->nthread_counts; tc++)
+                        jobs[njobs++] = (struct job){v, n, rows, s->eps[e], tier, s->thread_counts[tc]};
                     tiers_used[tier] = 1;
                 }
         }
@@ -359,8 +363,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
 
     struct measure_config mc = {
         .reps = s->reps, .min_time_ns = s->min_time_s * 1e9, .warmup_ns = s->warmup_s * 1e9,
-        .resolution_ns = ti.resolution_ns, .cold = s->cold, .threads = s->threads, .cpu0 = s->cpu,
-        .npus = topo.pus, .counters = s->threads == 1 ? &ctr : NULL, .interrupted = interrupted,
+        .resolution_ns = ti.resolution_ns, .cold = s->cold, .threads = 1, .cpu0 = s->cpu,
+        .npus = topo.pus, .counters = NULL, .interrupted = interrupted,
     };
     /* ceilings, for the tiers this run measures */
     const int callgrind = s->count_instructions && instr_count_under_valgrind();
@@ -378,7 +382,10 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         if (topo.cache_bytes[level])
             llc = topo.cache_bytes[level];
     char nt_threshold[200];
-    nb_nt_threshold_bytes = ceiling_nt_threshold(&ceil_[NB_TIER_DRAM], llc, s->threads, nt_threshold, sizeof nt_threshold);
+    if (ceiling_nt_threshold(&ceil_[NB_TIER_DRAM], llc, 1, nt_threshold, sizeof nt_threshold) != SIZE_MAX &&
+        s->threads > 1)
+        snprintf(nt_threshold + strlen(nt_threshold), sizeof nt_threshold - strlen(nt_threshold),
+                 ", divided by the thread count in rows of several threads");
 
     double cold_ratio = s->cold ? ceiling_cold_check(16 << 10, &mc) : NAN;
     if (s->cold && !(cold_ratio > 2))
@@ -392,11 +399,13 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         const struct job *j = &jobs[jn];
         const struct nb_variant *v = j->v;
         const size_t es = nb_dtype_size(v->dtype), total = j->rows * j->n;
-        size_t stride = registry_workspace_bytes(v, (j->rows + s->threads - 1) / s->threads, j->n);
+        size_t stride = registry_workspace_bytes(v, (j->rows + j->threads - 1) / j->threads, j->n);
         void *x = topology_alloc(total * es), *y = topology_alloc(total * es);
         void *g = topology_alloc(j->n * es), *b = topology_alloc(j->n * es);
         void *res = norm_uses_residual(v->norm) ? topology_alloc(total * es) : NULL;
-        void *work = stride ? topology_alloc(stride * s->threads) : NULL;
+        void *work = stride ? topology_alloc(stride * j->threads) : NULL;
+        char unused[8];
+        nb_nt_threshold_bytes = ceiling_nt_threshold(&ceil_[NB_TIER_DRAM], llc, (unsigned)j->threads, unused, sizeof unused);
         if (!x || !y || !g || !b || (norm_uses_residual(v->norm) && !res) || (stride && !work)) {
             nb_error("run", "out of memory allocating %.1f MiB for %s", (double)footprint_bytes(v, j->rows, j->n) / (1 << 20), v->name);
             rc = NB_EXIT_ENV;
@@ -418,10 +427,12 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
             struct nb_args a = {.rows = j->rows, .n = j->n, .x = x, .y = y, .g = g, .b = b, .residual = res,
                                 .eps = j->eps, .p = s->p, .work = work};
             struct measure_config c = mc;
+            c.threads = j->threads;
+            c.counters = j->threads == 1 ? &ctr : NULL;
             c.work_stride = stride;
             c.nspans = 0;
             const void *spans[] = {x, y, g, b, res, work};
-            size_t sizes[] = {total * es, total * es, j->n * es, j->n * es, res ? total * es : 0, stride * s->threads};
+            size_t sizes[] = {total * es, total * es, j->n * es, j->n * es, res ? total * es : 0, stride * j->threads};
             for (int k = 0; k < 6; k++)
                 if (spans[k] && sizes[k])
                     c.spans[c.nspans++] = (struct flush_span){spans[k], sizes[k]};
@@ -462,7 +473,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                 r->roofline_share = r->bandwidth_gbs / r->ceiling_gbs;
                 /* m.tsc_per_call is not needed after this: sort it in place */
                 r->tsc_per_elem = stats_median_inplace(m.tsc_per_call, m.reps) / (double)total;
-                if (mc.counters) {
+                if (c.counters) {
                     for (size_t e = 0; e < ctr.count; e++) {
                         if (!ctr.available[e])
                             continue;
@@ -478,7 +489,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                     }
                     counters_note(&ctr, r->note, sizeof r->note);
                 } else if (ctr.count) {
-                    snprintf(r->note, sizeof r->note, "not counted: counters follow one thread, this run has %zu", s->threads);
+                    snprintf(r->note, sizeof r->note, "not counted: counters follow one thread, this row has %zu", j->threads);
                 }
                 if (m.warning[0])
                     snprintf(r->note + strlen(r->note), sizeof r->note - strlen(r->note), "%s%s",
@@ -501,7 +512,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         topology_free(g, j->n * es);
         topology_free(b, j->n * es);
         topology_free(res, total * es);
-        topology_free(work, stride * s->threads);
+        topology_free(work, stride * j->threads);
         if (rc)
             break;
         if (progress) {

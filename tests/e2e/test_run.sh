@@ -75,6 +75,25 @@ grep -q '^| L2 | 1 | 1.30 | 1.30 | 1.30 |$' "$tmp/partial/report.md" && grep -q 
     bad "partial RMSNorm section: $(grep -A8 'Partial RMSNorm' "$tmp/partial/report.md")"
 grep -q 'Partial RMSNorm' "$out/report.md" && bad "a partial section without prmsnorm rows" || ok
 
+# two thread counts in one run: each shape at both, the report compares
+# them and keeps one count for the rest
+"$bin" run --kernels 'rmsnorm/fused/scalar/f32,rmsnorm/naive/scalar/f32' --hidden 64 --rows 8 --reps 2 --min-time 0.001 \
+    --threads 1,2 --out "$tmp/thr" >/dev/null 2>"$tmp/err" && ok || bad "run --threads 1,2: $(cat "$tmp/err")"
+python3 - "$tmp/thr/perf.csv" <<'PY' && ok || bad "perf.csv of --threads 1,2"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert sorted((r["variant"], r["threads"]) for r in rows) == sorted((v, t) for v in ("rmsnorm/fused/scalar/f32", "rmsnorm/naive/scalar/f32") for t in ("1", "2")), rows
+for r in rows:
+    assert float(r["speedup_vs_naive"]) > 0, r  # naive of the same thread count
+PY
+grep -q '^threads,"1,2"$' "$tmp/thr/meta.csv" && ok || bad "meta.csv threads: $(grep threads "$tmp/thr/meta.csv")"
+grep -q '^## Threads$' "$tmp/thr/report.md" && grep -Eq '^\| 2 \| L1 \| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/thr/report.md" &&
+    grep -Eq '^\| 2 \| rmsnorm \| f32 \| L1 \| 64 \| rmsnorm/[a-z]+/scalar/f32 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/thr/report.md" &&
+    ok || bad "report of --threads 1,2: $(sed -n '/## Threads/,/^## [A-Z]/p' "$tmp/thr/report.md")"
+# the best-variant table keeps one thread count: one row for the shape
+[ "$(grep -c '^| rmsnorm | f32 | L1 | 64 |' "$tmp/thr/report.md")" = 1 ] && ok || bad "best table mixes thread counts"
+grep -q '^## Threads$' "$out/report.md" && bad "a threads section in a one-count run" || ok
+
 # report on its own, and on a broken run directory
 "$bin" report "$out" 2>"$tmp/err" && ok || bad "report: $(cat "$tmp/err")"
 mkdir "$tmp/broken" && printf 'variant,n\nx,1\n' >"$tmp/broken/perf.csv" && printf 'key,value\n' >"$tmp/broken/meta.csv"

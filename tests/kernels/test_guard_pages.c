@@ -108,8 +108,13 @@ Test(guard_pages, every_variant_every_n_up_to_130, .timeout = 600)
     size_t variants = 0, runs = 0;
     for (size_t k = 0; k < registry_count(); k++) {
         const struct nb_variant *v = registry_at(k);
-        if (registry_unavailable(v))
+        if (registry_unavailable(v)) {
+            /* only the CPU or a missing library may rule a variant out:
+             * the portable kernels and the references run everywhere */
+            cr_expect(v->isa != NB_ISA_SCALAR && v->isa != NB_ISA_MPFR, "%s could not run: %s", v->name,
+                      registry_unavailable(v));
             continue;
+        }
         variants++;
         for (size_t n = 1; n <= 130; n++)
             for (int at_start = 0; at_start < 2; at_start++)
@@ -123,7 +128,7 @@ Test(guard_pages, every_variant_every_n_up_to_130, .timeout = 600)
     }
     release_faults();
     cr_log_info("guard pages: %zu variants, %zu runs", variants, runs);
-    cr_assert_geq(variants, registry_count() - 30, "only %zu variants could run", variants);
+    cr_assert_gt(variants, 0);
 }
 
 /* The control: a kernel that reads one element past x or before it must be

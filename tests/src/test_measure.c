@@ -208,6 +208,22 @@ Test(config, shipped_default_equals_embedded)
     }
 }
 
+/* threads takes a list: each shape is measured at each count, and the
+ * largest sizes the workspaces */
+Test(config, thread_counts_are_a_list)
+{
+    struct nb_suite s;
+    char err[400];
+    suite_defaults(&s);
+    cr_expect_eq(s.nthread_counts, 1);
+    cr_expect_eq(s.thread_counts[0], 1);
+    cr_assert_eq(suite_load_string(&s, "[run]\nthreads = 2,1\n", "t.ini", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(s.nthread_counts, 2);
+    cr_expect_eq(s.thread_counts[0], 2);
+    cr_expect_eq(s.thread_counts[1], 1);
+    cr_expect_eq(s.threads, 2);
+}
+
 Test(config, errors_name_file_and_line)
 {
     struct nb_suite s;
@@ -220,6 +236,8 @@ Test(config, errors_name_file_and_line)
         {"[run]\neps = -1\n", "t.ini:2: eps:"},
         {"[accuracy]\ndist = cauchy\n", "t.ini:2: dist: unknown distribution 'cauchy'"},
         {"[run]\nhidden = 0\n", "t.ini:2: hidden:"},
+        {"[run]\nthreads = 1,0\n", "t.ini:2: threads: want counts from 1 to 1024"},
+        {"[run]\nthreads = 2,x\n", "t.ini:2: threads:"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         suite_defaults(&s);
