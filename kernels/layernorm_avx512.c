@@ -26,30 +26,47 @@ NB_INLINE void ln_normalise16(const struct nb_args *a, const void *x, void *y, f
         ln_normalise_vec(y, x, a, i, mu, r, tail_mask16(n - i), dt);
 }
 
+/* Squared deviations from mu of x[i..i+64) into four accumulators, and of
+ * a masked tail vector into the first: the one summation order twopass and
+ * the pipelined kernels share. */
+NB_INLINE void ln_sqdev64(__m512 q[4], const void *x, size_t i, __m512 mu, enum nb_dtype dt)
+{
+    for (int k = 0; k < 4; k++) {
+        __m512 d = _mm512_sub_ps(load16(x, i + 16 * (size_t)k, 0xffff, dt), mu);
+        q[k] = _mm512_fmadd_ps(d, d, q[k]);
+    }
+}
+
+NB_INLINE void ln_sqdev_tail(__m512 q[4], const void *x, size_t i, __m512 mu, __mmask16 m, enum nb_dtype dt)
+{
+    __m512 d = _mm512_maskz_sub_ps(m, load16(x, i, m, dt), mu);
+    q[0] = _mm512_fmadd_ps(d, d, q[0]);
+}
+
+/* x[i..i+64) into four running sums, NB_ACCUMULATE16's order */
+NB_INLINE void ln_sum64(__m512 acc[4], const void *x, size_t i, enum nb_dtype dt)
+{
+    for (int k = 0; k < 4; k++)
+        acc[k] = add_value(acc[k], load16(x, i + 16 * (size_t)k, 0xffff, dt));
+}
+
+NB_INLINE float ln_reduce4(const __m512 q[4])
+{
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(q[0], q[1]), _mm512_add_ps(q[2], q[3])));
+}
+
 /* Sum of (x - mean)^2 with four accumulators: two leave the loop waiting
  * on the FMA latency (4 cycles) when the row is already in L1. */
 NB_INLINE float ln_sum_sqdev(const void *x, size_t n, float mean, enum nb_dtype dt)
 {
     const __m512 mu = _mm512_set1_ps(mean);
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    __m512 q[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     size_t j = 0;
-    for (; j + 64 <= n; j += 64) {
-        __m512 d0 = _mm512_sub_ps(load16(x, j, 0xffff, dt), mu);
-        __m512 d1 = _mm512_sub_ps(load16(x, j + 16, 0xffff, dt), mu);
-        __m512 d2 = _mm512_sub_ps(load16(x, j + 32, 0xffff, dt), mu);
-        __m512 d3 = _mm512_sub_ps(load16(x, j + 48, 0xffff, dt), mu);
-        acc0 = _mm512_fmadd_ps(d0, d0, acc0);
-        acc1 = _mm512_fmadd_ps(d1, d1, acc1);
-        acc2 = _mm512_fmadd_ps(d2, d2, acc2);
-        acc3 = _mm512_fmadd_ps(d3, d3, acc3);
-    }
-    for (; j < n; j += 16) {
-        __mmask16 m = tail_mask16(n - j);
-        __m512 d = _mm512_maskz_sub_ps(m, load16(x, j, m, dt), mu);
-        acc0 = _mm512_fmadd_ps(d, d, acc0);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    for (; j + 64 <= n; j += 64)
+        ln_sqdev64(q, x, j, mu, dt);
+    for (; j < n; j += 16)
+        ln_sqdev_tail(q, x, j, mu, tail_mask16(n - j), dt);
+    return ln_reduce4(q);
 }
 
 NB_INLINE void ln_twopass_avx512(const struct nb_args *a, enum nb_dtype dt)
@@ -87,22 +104,66 @@ NB_INLINE void ln_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt)
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
-            __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-            __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             for (; i + 64 <= n; i += 64) {
-                acc0 = add_value(acc0, load16(next, i, 0xffff, dt));
-                acc1 = add_value(acc1, load16(next, i + 16, 0xffff, dt));
-                acc2 = add_value(acc2, load16(next, i + 32, 0xffff, dt));
-                acc3 = add_value(acc3, load16(next, i + 48, 0xffff, dt));
+                ln_sum64(acc, next, i, dt);
                 for (size_t q = 0; q < 64; q += 16)
                     ln_normalise_vec(y, x, a, i + q, mu, rs, 0xffff, dt);
             }
             for (size_t j = i; j < n; j += 16)
-                acc0 = add_value(acc0, load16(next, j, tail_mask16(n - j), dt));
-            sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+                acc[0] = add_value(acc[0], load16(next, j, tail_mask16(n - j), dt));
+            sum = ln_reduce4(acc);
         }
         for (; i < n; i += 16)
             ln_normalise_vec(y, x, a, i, mu, rs, tail_mask16(n - i), dt);
+    }
+}
+
+/* Two rows ahead: while row r is normalised, the squared deviations of row
+ * r + 1 (whose mean is known) and the sum of row r + 2 are accumulated in
+ * the same loop, so no statistics pass of its own and no reduction or
+ * square root waits between loops. Rows past the end are replaced by row
+ * r, whose sums are then discarded. Same sums as twopass, so the outputs
+ * are bit for bit twopass/avx512's. */
+NB_INLINE void ln_pipelined2_avx512(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    if (a->rows == 0)
+        return;
+    const float eps = (float)a->eps;
+    float sum;
+    NB_ACCUMULATE16(sum, a->x, n, dt, add_value);
+    float mean = sum / (float)n, mean_next = 0.0f;
+    float rs = 1.0f / sqrtf(ln_sum_sqdev(a->x, n, mean, dt) / (float)n + eps);
+    if (a->rows > 1) {
+        NB_ACCUMULATE16(sum, (const char *)a->x + n * es, n, dt, add_value);
+        mean_next = sum / (float)n;
+    }
+    for (size_t r = 0; r < a->rows; r++) {
+        const void *x = (const char *)a->x + r * n * es;
+        const void *x1 = r + 1 < a->rows ? (const char *)x + n * es : x;
+        const void *x2 = r + 2 < a->rows ? (const char *)x + 2 * n * es : x;
+        void *y = (char *)a->y + r * n * es;
+        const __m512 mu = _mm512_set1_ps(mean), rsv = _mm512_set1_ps(rs), mu1 = _mm512_set1_ps(mean_next);
+        __m512 q[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        size_t i = 0;
+        for (; i + 64 <= n; i += 64) {
+            ln_sqdev64(q, x1, i, mu1, dt);
+            ln_sum64(acc, x2, i, dt);
+            for (size_t k = 0; k < 64; k += 16)
+                ln_normalise_vec(y, x, a, i + k, mu, rsv, 0xffff, dt);
+        }
+        for (; i < n; i += 16) {
+            __mmask16 m = tail_mask16(n - i);
+            ln_sqdev_tail(q, x1, i, mu1, m, dt);
+            acc[0] = add_value(acc[0], load16(x2, i, m, dt));
+            ln_normalise_vec(y, x, a, i, mu, rsv, m, dt);
+        }
+        const float var1 = ln_reduce4(q) / (float)n;
+        rs = 1.0f / sqrtf(var1 + eps);
+        mean = mean_next;
+        mean_next = ln_reduce4(acc) / (float)n;
     }
 }
 
@@ -184,3 +245,6 @@ void layernorm_pipelined_avx512_f16_up(const struct nb_args *a) { ln_pipelined_a
 void layernorm_blocked_avx512_f32(const struct nb_args *a) { ln_blocked_avx512(a, NB_F32); }
 void layernorm_blocked_avx512_bf16_up(const struct nb_args *a) { ln_blocked_avx512(a, NB_BF16); }
 void layernorm_blocked_avx512_f16_up(const struct nb_args *a) { ln_blocked_avx512(a, NB_F16); }
+void layernorm_pipelined2_avx512_f32(const struct nb_args *a) { ln_pipelined2_avx512(a, NB_F32); }
+void layernorm_pipelined2_avx512_bf16_up(const struct nb_args *a) { ln_pipelined2_avx512(a, NB_BF16); }
+void layernorm_pipelined2_avx512_f16_up(const struct nb_args *a) { ln_pipelined2_avx512(a, NB_F16); }

@@ -239,6 +239,9 @@ Test(variants, pipelined_equals_fused)
 {
     static const char *const pairs[][2] = {
         {"layernorm/pipelined/avx512/f32", "layernorm/twopass/avx512/f32"},
+        {"layernorm/pipelined2/avx512/f32", "layernorm/twopass/avx512/f32"},
+        {"layernorm/pipelined2/avx512/bf16-up", "layernorm/twopass/avx512/bf16-up"},
+        {"layernorm/pipelined2/avx512/f16-up", "layernorm/twopass/avx512/f16-up"},
         {"layernorm/blocked/avx512/f32", "layernorm/twopass/avx512/f32"},
         {"layernorm/blocked/avx512/bf16-up", "layernorm/twopass/avx512/bf16-up"},
         {"layernorm/blocked/avx512/f16-up", "layernorm/twopass/avx512/f16-up"},
