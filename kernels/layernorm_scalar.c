@@ -96,18 +96,7 @@ NB_INLINE struct moments ln_moments_f32(const void *x, size_t n, enum nb_dtype d
         m.var = sum_squares_blocked(x, n, dt) / fn - m.mean * m.mean;
         return m;
     }
-    float acc[8] = {0};
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int l = 0; l < 8; l++) {
-            float d = nb_load(x, j + l, dt) - m.mean;
-            acc[l] += d * d;
-        }
-    for (int l = 0; j < n; j++, l++) {
-        float d = nb_load(x, j, dt) - m.mean;
-        acc[l] += d * d;
-    }
-    m.var = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) / fn;
+    m.var = sum_sqdev_blocked(x, n, m.mean, dt) / fn;
     return m;
 }
 

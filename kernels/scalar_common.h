@@ -33,35 +33,57 @@ NB_INLINE float kernel_eps(double eps, enum nb_dtype dt, int nat)
     return nb_round_to(f, dt);
 }
 
-/* Sum of squares of v[0..k) with eight independent f32 accumulators: the
- * blocked order SIMD kernels use, which keeps the error growth near
- * sqrt(k/8) instead of k. */
+/* Sums of v, v^2 or (v - c)^2 over v[0..k) in two levels: blocks of
+ * NB_SUM_BLOCK values, each summed in eight f32 lanes, and the block totals
+ * summed in eight more. A value then passes through at most 32 + k/256
+ * roundings instead of k/8, so a row of 8192 sums about as accurately as
+ * one of 256 (pairwise summation's idea, kept to two levels so that SIMD
+ * kernels can use the same order). */
+#define NB_SUM_BLOCK 256
+
+enum sum_term { SUM_VALUE, SUM_SQUARE, SUM_SQDEV };
+
+NB_INLINE float sum_term_of(float t, float c, enum sum_term what)
+{
+    if (what == SUM_SQUARE)
+        return t * t;
+    if (what == SUM_SQDEV)
+        return (t - c) * (t - c);
+    return t;
+}
+
+NB_INLINE float sum_two_level(const void *v, size_t k, enum nb_dtype dt, float c, enum sum_term what)
+{
+    float tot[8] = {0};
+    size_t j = 0;
+    while (j < k) {
+        const size_t end = k - j > NB_SUM_BLOCK ? j + NB_SUM_BLOCK : k;
+        float acc[8] = {0};
+        for (; j + 8 <= end; j += 8)
+            for (int l = 0; l < 8; l++)
+                acc[l] += sum_term_of(nb_load(v, j + l, dt), c, what);
+        for (int l = 0; j < end; j++, l++)
+            acc[l] += sum_term_of(nb_load(v, j, dt), c, what);
+        for (int l = 0; l < 8; l++)
+            tot[l] += acc[l];
+    }
+    return ((tot[0] + tot[1]) + (tot[2] + tot[3])) + ((tot[4] + tot[5]) + (tot[6] + tot[7]));
+}
+
 NB_INLINE float sum_squares_blocked(const void *v, size_t k, enum nb_dtype dt)
 {
-    float acc[8] = {0};
-    size_t j = 0;
-    for (; j + 8 <= k; j += 8)
-        for (int l = 0; l < 8; l++) {
-            float t = nb_load(v, j + l, dt);
-            acc[l] += t * t;
-        }
-    for (int l = 0; j < k; j++, l++) {
-        float t = nb_load(v, j, dt);
-        acc[l] += t * t;
-    }
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    return sum_two_level(v, k, dt, 0.0f, SUM_SQUARE);
 }
 
 NB_INLINE float sum_blocked(const void *v, size_t k, enum nb_dtype dt)
 {
-    float acc[8] = {0};
-    size_t j = 0;
-    for (; j + 8 <= k; j += 8)
-        for (int l = 0; l < 8; l++)
-            acc[l] += nb_load(v, j + l, dt);
-    for (int l = 0; j < k; j++, l++)
-        acc[l] += nb_load(v, j, dt);
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    return sum_two_level(v, k, dt, 0.0f, SUM_VALUE);
+}
+
+/* sum of (v - c)^2: the second pass of a two-pass variance */
+NB_INLINE float sum_sqdev_blocked(const void *v, size_t k, float c, enum nb_dtype dt)
+{
+    return sum_two_level(v, k, dt, c, SUM_SQDEV);
 }
 
 /* Pairwise summation, as PyTorch's cascade sum: error growth log2(k)

@@ -61,12 +61,16 @@ int study_measure(const struct nb_variant *v, const struct study_cell *c, struct
                         .p = c->p, .work = work};
     v->fn(&a);
     for (size_t r = 0; r < c->rows; r++) {
-        /* the magnitude of the terms an output sums, for max_ulp_terms */
-        double mu = 0, var = 0;
+        /* the magnitude of the terms an output sums, for max_ulp_terms:
+         * LayerNorm's y_i sums x_i r g_i, every -x_j / n r g_i and b_i */
+        double mu = 0, mean_abs = 0, var = 0;
         if (v->norm == NB_LAYERNORM) {
-            for (size_t j = 0; j < n; j++)
+            for (size_t j = 0; j < n; j++) {
                 mu += nb_load(x, r * n + j, v->dtype);
+                mean_abs += fabs(nb_load(x, r * n + j, v->dtype));
+            }
             mu /= (double)n;
+            mean_abs /= (double)n;
             for (size_t j = 0; j < n; j++) {
                 double d = nb_load(x, r * n + j, v->dtype) - mu;
                 var += d * d;
@@ -77,7 +81,7 @@ int study_measure(const struct nb_variant *v, const struct study_cell *c, struct
             size_t k = r * n + i;
             double ex = cache->exact[k], scale = fabs(ex);
             if (v->norm == NB_LAYERNORM)
-                scale = (fabs(nb_load(x, k, v->dtype)) + fabs(mu)) * rs * fabs(nb_load(g, i, v->dtype)) +
+                scale = (fabs(nb_load(x, k, v->dtype)) + mean_abs) * rs * fabs(nb_load(g, i, v->dtype)) +
                         fabs(nb_load(b, i, v->dtype));
             else if (v->norm == NB_GEMMARMSNORM)
                 scale = fabs(ex / (1.0 + nb_load(g, i, v->dtype)));
