@@ -424,11 +424,16 @@ int cmd_report(int argc, char **argv)
         int av = csv_table_col(&r.acc, "variant"), amax = csv_table_col(&r.acc, "max_ulp"),
             aex = csv_table_col(&r.acc, "exact_share"), anan = csv_table_col(&r.acc, "nan"),
             arow = csv_table_col(&r.acc, "rows_checked");
+        /* runs before the term-scaled columns existed have neither */
+        int aterms = csv_table_col(&r.acc, "max_ulp_terms"), abound = csv_table_col(&r.acc, "bound_ulp");
         if (av >= 0 && amax >= 0 && aex >= 0 && anan >= 0) {
             fprintf(md, "## Accuracy against the MPFR reference\n\nWorst case over the shapes of this run "
-                        "(sampled rows; ULPs of the storage type at the exact value).\n\n"
-                        "| variant | max ULP | lowest share correctly rounded | NaN outputs | rows checked |\n"
-                        "|---|---|---|---|---|\n");
+                        "(sampled rows). max ULP: ULPs of the storage type at the exact value; at terms: at the "
+                        "magnitude of the terms an output sums (LayerNorm's (|x| + mean |x|) r |g| + |b|, "
+                        "Gemma's |y / (1 + g)|, the same as max ULP for the other norms), the error each "
+                        "variant's bound applies to (`nat` variants are reported, not bounded).\n\n"
+                        "| variant | max ULP | at terms | bound | within | lowest share correctly rounded | "
+                        "NaN outputs | rows checked |\n|---|---|---|---|---|---|---|---|\n");
             for (size_t i = 0; i < r.acc.nrows; i++) {
                 const char *v = csv_table_get(&r.acc, i, av);
                 int first = 1;
@@ -436,15 +441,23 @@ int cmd_report(int argc, char **argv)
                     first &= strcmp(csv_table_get(&r.acc, k, av), v) != 0;
                 if (!first)
                     continue;
-                double mx = 0, ex = 1, nan = 0, rows = 0;
+                double mx = 0, terms = aterms >= 0 ? 0 : NAN, ex = 1, nan = 0, rows = 0;
+                double bound = abound >= 0 ? csv_table_num(&r.acc, i, abound) : NAN;
                 for (size_t k = i; k < r.acc.nrows; k++)
                     if (!strcmp(csv_table_get(&r.acc, k, av), v)) {
                         mx = fmax(mx, csv_table_num(&r.acc, k, amax));
+                        if (aterms >= 0)
+                            terms = fmax(terms, csv_table_num(&r.acc, k, aterms));
                         ex = fmin(ex, csv_table_num(&r.acc, k, aex));
                         nan += csv_table_num(&r.acc, k, anan);
                         rows += csv_table_num(&r.acc, k, arow);
                     }
-                fprintf(md, "| %s | %.3g | %.1f%% | %.0f | %.0f |\n", v, mx, ex * 100, nan, rows);
+                char t[32], bd[32];
+                fmt(t, sizeof t, terms, "%.3g");
+                fmt(bd, sizeof bd, bound, "%.3g");
+                fprintf(md, "| %s | %.3g | %s | %s | %s | %.1f%% | %.0f | %.0f |\n", v, mx, t,
+                        isnan(bound) ? (abound >= 0 ? "reported" : "n/a") : bd,
+                        isnan(bound) || isnan(terms) ? "n/a" : terms <= bound ? "yes" : "**no**", ex * 100, nan, rows);
             }
             fprintf(md, "\n");
         }

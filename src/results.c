@@ -20,6 +20,8 @@ const char *const samples_columns[] = {"variant", "rows", "n", "eps", "threads",
 const char *const accuracy_columns[] = {"variant", "norm", "dtype", "rows", "n", "eps", "dist", "scale",
                                         "rows_checked", "max_ulp", "mean_ulp", "max_rel", "rms_rel", "nmse",
                                         "exact_share", "nan", "pos_inf", "neg_inf", "false_zero", NULL};
+/* after SPEC's columns: the error the bound applies to, and the bound */
+static const char *const accuracy_tail_columns[] = {"max_ulp_terms", "bound_ulp", NULL};
 
 void format_double(char *out, size_t len, double v)
 {
@@ -153,6 +155,7 @@ int write_accuracy_csv(const char *path, const struct accuracy_row *rows, size_t
     if (rc)
         return rc;
     header(&o, accuracy_columns);
+    header(&o, accuracy_tail_columns);
     csv_out_end_row(&o);
     for (size_t i = 0; i < count; i++) {
         const struct accuracy_row *r = &rows[i];
@@ -175,6 +178,11 @@ int write_accuracy_csv(const char *path, const struct accuracy_row *rows, size_t
         csv_out_fieldf(&o, "%zu", r->s.pos_inf);
         csv_out_fieldf(&o, "%zu", r->s.neg_inf);
         csv_out_fieldf(&o, "%zu", r->s.false_zero);
+        field_double(&o, r->rows_checked ? r->s.max_ulp_terms : NAN);
+        if (r->v->ulp_bound >= 0)
+            field_double(&o, r->v->ulp_bound);
+        else
+            csv_out_field(&o, ""); /* nat: reported, not bounded */
         csv_out_end_row(&o);
     }
     return csv_out_commit(&o, err, errlen);

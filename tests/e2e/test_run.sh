@@ -49,9 +49,14 @@ for r in perf:
 assert len(acc) == len(perf)
 for a in acc:
     assert int(a["rows_checked"]) >= 1 and a["nan"] == "0", a
+    # the bound's measure: never above the plain ULP error, within the f32 bound
+    assert float(a["max_ulp_terms"]) <= float(a["max_ulp"]) and a["bound_ulp"] == "6", a
+    assert float(a["max_ulp_terms"]) <= 6, a
 PY
 grep -q 'rmsnorm/fused/scalar/f32' "$tmp/table" && ok || bad "console table lacks a row"
 grep -q '## RMSNorm against LayerNorm' "$out/report.md" && ok || bad "report lacks the RMSNorm section"
+grep -Eq '^\| layernorm/twopass/scalar/f32 \| [0-9.e+]+ \| [0-9.e+]+ \| 6 \| yes \|' "$out/report.md" && ok ||
+    bad "report's accuracy table: $(grep 'layernorm/twopass/scalar/f32 |' "$out/report.md")"
 
 # the partial-RMSNorm section, on planted times: the best rmsnorm over the
 # best prmsnorm of each shape, per tier
