@@ -1,14 +1,11 @@
 /* LayerNorm with AVX-512 intrinsics, f32 compute (`up` for bf16/f16):
- * twopass (mean, then mean of squared deviations), pipelined (twopass with
- * the next row's mean taken during this row's normalise pass) and welford
- * (16 lanes of running moments merged with Chan's formula). */
+ * twopass (mean, then mean of squared deviations); pipelined and pipelined2
+ * (twopass with the next rows' statistics taken during this row's normalise
+ * pass), blocked (rows in groups, normalised a column block at a time), all
+ * three bit for bit twopass; and welford (16 lanes of running moments
+ * merged with Chan's formula). */
 #include "kernels.h"
 #include "simd_avx512.h"
-
-NB_INLINE __m512 add_value(__m512 acc, __m512 v)
-{
-    return _mm512_add_ps(acc, v);
-}
 
 NB_INLINE void ln_normalise_vec(void *y, const void *x, const struct nb_args *a, size_t i, __m512 mu,
                                 __m512 r, __mmask16 m, enum nb_dtype dt)
@@ -17,13 +14,21 @@ NB_INLINE void ln_normalise_vec(void *y, const void *x, const struct nb_args *a,
     store16(y, i, _mm512_fmadd_ps(t, load16(a->g, i, m, dt), load16(a->b, i, m, dt)), m, dt);
 }
 
+/* y[from..to) of one row: whole vectors, then one masked tail */
+NB_INLINE void ln_normalise_span(void *y, const void *x, const struct nb_args *a, size_t from, size_t to,
+                                 __m512 mu, __m512 r, enum nb_dtype dt)
+{
+    size_t i = from;
+    for (; i + 16 <= to; i += 16)
+        ln_normalise_vec(y, x, a, i, mu, r, 0xffff, dt);
+    if (i < to)
+        ln_normalise_vec(y, x, a, i, mu, r, tail_mask16(to - i), dt);
+}
+
 NB_INLINE void ln_normalise16(const struct nb_args *a, const void *x, void *y, float mean,
                               float rs, enum nb_dtype dt)
 {
-    const size_t n = a->n;
-    const __m512 mu = _mm512_set1_ps(mean), r = _mm512_set1_ps(rs);
-    for (size_t i = 0; i < n; i += 16)
-        ln_normalise_vec(y, x, a, i, mu, r, tail_mask16(n - i), dt);
+    ln_normalise_span(y, x, a, 0, a->n, _mm512_set1_ps(mean), _mm512_set1_ps(rs), dt);
 }
 
 /* Squared deviations from mu of x[i..i+64) into four accumulators, and of
@@ -43,30 +48,18 @@ NB_INLINE void ln_sqdev_tail(__m512 q[4], const void *x, size_t i, __m512 mu, __
     q[0] = _mm512_fmadd_ps(d, d, q[0]);
 }
 
-/* x[i..i+64) into four running sums, NB_ACCUMULATE16's order */
-NB_INLINE void ln_sum64(__m512 acc[4], const void *x, size_t i, enum nb_dtype dt)
-{
-    for (int k = 0; k < 4; k++)
-        acc[k] = add_value(acc[k], load16(x, i + 16 * (size_t)k, 0xffff, dt));
-}
-
-NB_INLINE float ln_reduce4(const __m512 q[4])
-{
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(q[0], q[1]), _mm512_add_ps(q[2], q[3])));
-}
-
 /* Sum of (x - mean)^2 with four accumulators: two leave the loop waiting
  * on the FMA latency (4 cycles) when the row is already in L1. */
 NB_INLINE float ln_sum_sqdev(const void *x, size_t n, float mean, enum nb_dtype dt)
 {
     const __m512 mu = _mm512_set1_ps(mean);
-    __m512 q[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m512 q[4] = NB_SUM_ZERO4;
     size_t j = 0;
     for (; j + 64 <= n; j += 64)
         ln_sqdev64(q, x, j, mu, dt);
     for (; j < n; j += 16)
         ln_sqdev_tail(q, x, j, mu, tail_mask16(n - j), dt);
-    return ln_reduce4(q);
+    return sum_reduce4(q);
 }
 
 NB_INLINE void ln_twopass_avx512(const struct nb_args *a, enum nb_dtype dt)
@@ -74,9 +67,7 @@ NB_INLINE void ln_twopass_avx512(const struct nb_args *a, enum nb_dtype dt)
     const size_t n = a->n, es = nb_dtype_size(dt);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
-        float sum;
-        NB_ACCUMULATE16(sum, x, n, dt, add_value);
-        const float mean = sum / (float)n;
+        const float mean = sum16(x, n, dt, 0, 0) / (float)n;
         const float var = ln_sum_sqdev(x, n, mean, dt) / (float)n;
         ln_normalise16(a, x, (char *)a->y + r * n * es, mean, 1.0f / sqrtf(var + (float)a->eps), dt);
     }
@@ -92,8 +83,7 @@ NB_INLINE void ln_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt)
     const size_t n = a->n, es = nb_dtype_size(dt);
     if (a->rows == 0)
         return;
-    float sum;
-    NB_ACCUMULATE16(sum, a->x, n, dt, add_value);
+    float sum = sum16(a->x, n, dt, 0, 0);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
         void *y = (char *)a->y + r * n * es;
@@ -104,18 +94,16 @@ NB_INLINE void ln_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt)
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
-            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            __m512 acc[4] = NB_SUM_ZERO4;
             for (; i + 64 <= n; i += 64) {
-                ln_sum64(acc, next, i, dt);
+                sum_block64(acc, next, i, dt, 0);
                 for (size_t q = 0; q < 64; q += 16)
                     ln_normalise_vec(y, x, a, i + q, mu, rs, 0xffff, dt);
             }
-            for (size_t j = i; j < n; j += 16)
-                acc[0] = add_value(acc[0], load16(next, j, tail_mask16(n - j), dt));
-            sum = ln_reduce4(acc);
+            sum_tail(acc, next, i, n, dt, 0);
+            sum = sum_reduce4(acc);
         }
-        for (; i < n; i += 16)
-            ln_normalise_vec(y, x, a, i, mu, rs, tail_mask16(n - i), dt);
+        ln_normalise_span(y, x, a, i, n, mu, rs, dt);
     }
 }
 
@@ -131,39 +119,35 @@ NB_INLINE void ln_pipelined2_avx512(const struct nb_args *a, enum nb_dtype dt)
     if (a->rows == 0)
         return;
     const float eps = (float)a->eps;
-    float sum;
-    NB_ACCUMULATE16(sum, a->x, n, dt, add_value);
-    float mean = sum / (float)n, mean_next = 0.0f;
+    float mean = sum16(a->x, n, dt, 0, 0) / (float)n, mean_next = 0.0f;
     float rs = 1.0f / sqrtf(ln_sum_sqdev(a->x, n, mean, dt) / (float)n + eps);
-    if (a->rows > 1) {
-        NB_ACCUMULATE16(sum, (const char *)a->x + n * es, n, dt, add_value);
-        mean_next = sum / (float)n;
-    }
+    if (a->rows > 1)
+        mean_next = sum16((const char *)a->x + n * es, n, dt, 0, 0) / (float)n;
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
         const void *x1 = r + 1 < a->rows ? (const char *)x + n * es : x;
         const void *x2 = r + 2 < a->rows ? (const char *)x + 2 * n * es : x;
         void *y = (char *)a->y + r * n * es;
         const __m512 mu = _mm512_set1_ps(mean), rsv = _mm512_set1_ps(rs), mu1 = _mm512_set1_ps(mean_next);
-        __m512 q[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-        __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        __m512 q[4] = NB_SUM_ZERO4;
+        __m512 acc[4] = NB_SUM_ZERO4;
         size_t i = 0;
         for (; i + 64 <= n; i += 64) {
             ln_sqdev64(q, x1, i, mu1, dt);
-            ln_sum64(acc, x2, i, dt);
+            sum_block64(acc, x2, i, dt, 0);
             for (size_t k = 0; k < 64; k += 16)
                 ln_normalise_vec(y, x, a, i + k, mu, rsv, 0xffff, dt);
         }
         for (; i < n; i += 16) {
             __mmask16 m = tail_mask16(n - i);
             ln_sqdev_tail(q, x1, i, mu1, m, dt);
-            acc[0] = add_value(acc[0], load16(x2, i, m, dt));
+            acc[0] = sum_term16(acc[0], load16(x2, i, m, dt), 0);
             ln_normalise_vec(y, x, a, i, mu, rsv, m, dt);
         }
-        const float var1 = ln_reduce4(q) / (float)n;
+        const float var1 = sum_reduce4(q) / (float)n;
         rs = 1.0f / sqrtf(var1 + eps);
         mean = mean_next;
-        mean_next = ln_reduce4(acc) / (float)n;
+        mean_next = sum_reduce4(acc) / (float)n;
     }
 }
 
@@ -181,9 +165,7 @@ NB_INLINE void ln_blocked_avx512(const struct nb_args *a, enum nb_dtype dt)
         __m512 mu[NB_BLOCK_ROWS], rs[NB_BLOCK_ROWS];
         for (size_t r = 0; r < nr; r++) {
             const void *x = (const char *)a->x + (r0 + r) * n * es;
-            float sum;
-            NB_ACCUMULATE16(sum, x, n, dt, add_value);
-            const float mean = sum / (float)n;
+            const float mean = sum16(x, n, dt, 0, 0) / (float)n;
             const float var = ln_sum_sqdev(x, n, mean, dt) / (float)n;
             mu[r] = _mm512_set1_ps(mean);
             rs[r] = _mm512_set1_ps(1.0f / sqrtf(var + (float)a->eps));
@@ -191,10 +173,8 @@ NB_INLINE void ln_blocked_avx512(const struct nb_args *a, enum nb_dtype dt)
         for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
             const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
             for (size_t r = 0; r < nr; r++) {
-                const void *x = (const char *)a->x + (r0 + r) * n * es;
-                void *y = (char *)a->y + (r0 + r) * n * es;
-                for (size_t i = c; i < end; i += 16)
-                    ln_normalise_vec(y, x, a, i, mu[r], rs[r], tail_mask16(end - i), dt);
+                ln_normalise_span((char *)a->y + (r0 + r) * n * es, (const char *)a->x + (r0 + r) * n * es, a, c, end,
+                                  mu[r], rs[r], dt);
             }
         }
     }

@@ -5,11 +5,6 @@
 
 enum rms_kind { RMS_PLAIN, RMS_PARTIAL, RMS_RESIDUAL, RMS_GEMMA };
 
-NB_INLINE __m512 add_square(__m512 acc, __m512 v)
-{
-    return _mm512_fmadd_ps(v, v, acc);
-}
-
 NB_INLINE void rms_avx512(const struct nb_args *a, enum nb_dtype dt, enum rms_kind kind)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
@@ -27,8 +22,7 @@ NB_INLINE void rms_avx512(const struct nb_args *a, enum nb_dtype dt, enum rms_ki
             }
             x = h; /* normalise the stored (rounded) sum */
         }
-        float ss;
-        NB_ACCUMULATE16(ss, x, k, dt, add_square);
+        const float ss = sum16(x, k, dt, 1, 0);
         const __m512 rs = _mm512_set1_ps(1.0f / sqrtf(ss / (float)k + eps));
         size_t i = 0;
         for (; i + 16 <= n; i += 16) {
@@ -51,7 +45,7 @@ NB_INLINE void rms_avx512(const struct nb_args *a, enum nb_dtype dt, enum rms_ki
  * stored), row r + 1's sum of squares is accumulated, so each iteration
  * brings one new x line from L2 or beyond, as a copy does, instead of a
  * statistics pass that waits on L2 followed by a normalise pass. The sums
- * are formed in exactly the order NB_ACCUMULATE16 uses, so the outputs are
+ * are formed in exactly the order sum16 uses, so the outputs are
  * bit for bit those of the fused variant. nt: y written with non-temporal
  * stores (f32 only), for tensors larger than the caches, where a normal
  * store first reads the line it overwrites. */
@@ -65,14 +59,24 @@ NB_INLINE void normalise16(void *y, const void *x, const void *g, size_t i, __m5
         store16(y, i, v, m, dt);
 }
 
+/* y[from..to) of one row: whole vectors, then one masked tail */
+NB_INLINE void normalise_span16(void *y, const void *x, const void *g, size_t from, size_t to, __m512 rs,
+                                enum nb_dtype dt, int nt)
+{
+    size_t i = from;
+    for (; i + 16 <= to; i += 16)
+        normalise16(y, x, g, i, rs, 0xffff, dt, nt);
+    if (i < to)
+        normalise16(y, x, g, i, rs, tail_mask16(to - i), dt, nt);
+}
+
 NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, int nt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
     const float eps = (float)a->eps;
     if (a->rows == 0)
         return;
-    float ss;
-    NB_ACCUMULATE16(ss, a->x, n, dt, add_square);
+    float ss = sum16(a->x, n, dt, 1, 0);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
         void *y = (char *)a->y + r * n * es;
@@ -83,24 +87,16 @@ NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, i
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
-            __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-            __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+            __m512 acc[4] = NB_SUM_ZERO4;
             for (; i + 64 <= n; i += 64) {
-                __m512 v0 = load16(next, i, 0xffff, dt), v1 = load16(next, i + 16, 0xffff, dt);
-                __m512 v2 = load16(next, i + 32, 0xffff, dt), v3 = load16(next, i + 48, 0xffff, dt);
-                acc0 = add_square(acc0, v0);
-                acc1 = add_square(acc1, v1);
-                acc2 = add_square(acc2, v2);
-                acc3 = add_square(acc3, v3);
+                sum_block64(acc, next, i, dt, 1);
                 for (size_t q = 0; q < 64; q += 16)
                     normalise16(y, x, a->g, i + q, rs, 0xffff, dt, row_nt);
             }
-            for (size_t j = i; j < n; j += 16)
-                acc0 = add_square(acc0, load16(next, j, tail_mask16(n - j), dt));
-            ss = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+            sum_tail(acc, next, i, n, dt, 1);
+            ss = sum_reduce4(acc);
         }
-        for (; i < n; i += 16)
-            normalise16(y, x, a->g, i, rs, tail_mask16(n - i), dt, row_nt);
+        normalise_span16(y, x, a->g, i, n, rs, dt, row_nt);
     }
     if (nt)
         _mm_sfence(); /* the streamed lines are visible before the call returns */
@@ -126,29 +122,26 @@ void rmsnorm_autont_avx512_f32(const struct nb_args *a)
  * never faults, but none is issued past the tensor. */
 NB_INLINE void rms_prefetch_avx512(const struct nb_args *a, enum nb_dtype dt)
 {
-    const size_t n = a->n, es = nb_dtype_size(dt), row_bytes = n * es;
+    const size_t n = a->n, es = nb_dtype_size(dt), row_bytes = n * es, total = a->rows * row_bytes;
     const float eps = (float)a->eps;
-    const char *end = (const char *)a->x + a->rows * row_bytes;
+    /* the first row's head; every later row's was asked for while the row
+     * before it was normalised */
+    for (size_t off = 0; off < NB_PREFETCH_AHEAD && off < row_bytes; off += 64)
+        _mm_prefetch((const char *)a->x + off, _MM_HINT_T0);
     for (size_t r = 0; r < a->rows; r++) {
         const char *x = (const char *)a->x + r * row_bytes;
         void *y = (char *)a->y + r * row_bytes;
-        for (size_t off = 0; off < NB_PREFETCH_AHEAD && off < row_bytes; off += 64)
-            _mm_prefetch(x + off, _MM_HINT_T0);
-        float ss;
-        NB_ACCUMULATE16_PREFETCH(ss, x, n, dt, add_square, end);
+        const float ss = sum16(x, n, dt, 1, total - r * row_bytes);
         const __m512 rs = _mm512_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
         const char *next = r + 1 < a->rows ? x + row_bytes : NULL;
-        /* 16 values are 64 bytes in f32 and 32 in bf16/f16: a line per
-         * vector or per two */
-        const size_t per_line = 64 / (16 * es);
         size_t i = 0;
         for (; i + 16 <= n; i += 16) {
-            if (next && (i / 16) % per_line == 0)
+            /* 16 values are a whole line in f32, half of one in bf16/f16 */
+            if (next && (i * es) % 64 == 0)
                 _mm_prefetch(next + i * es, _MM_HINT_T0);
             normalise16(y, x, a->g, i, rs, 0xffff, dt, 0);
         }
-        if (i < n)
-            normalise16(y, x, a->g, i, rs, tail_mask16(n - i), dt, 0);
+        normalise_span16(y, x, a->g, i, n, rs, dt, 0);
     }
 }
 
@@ -166,17 +159,14 @@ NB_INLINE void rms_blocked_avx512(const struct nb_args *a, enum nb_dtype dt, enu
         const size_t nr = a->rows - r0 < NB_BLOCK_ROWS ? a->rows - r0 : NB_BLOCK_ROWS;
         __m512 rs[NB_BLOCK_ROWS];
         for (size_t r = 0; r < nr; r++) {
-            float ss;
-            NB_ACCUMULATE16(ss, (const char *)a->x + (r0 + r) * n * es, k, dt, add_square);
+            const float ss = sum16((const char *)a->x + (r0 + r) * n * es, k, dt, 1, 0);
             rs[r] = _mm512_set1_ps(1.0f / sqrtf(ss / (float)k + eps));
         }
         for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
             const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
             for (size_t r = 0; r < nr; r++) {
-                const void *x = (const char *)a->x + (r0 + r) * n * es;
-                void *y = (char *)a->y + (r0 + r) * n * es;
-                for (size_t i = c; i < end; i += 16)
-                    normalise16(y, x, a->g, i, rs[r], tail_mask16(end - i), dt, 0);
+                normalise_span16((char *)a->y + (r0 + r) * n * es, (const char *)a->x + (r0 + r) * n * es, a->g, c,
+                                 end, rs[r], dt, 0);
             }
         }
     }
@@ -229,24 +219,21 @@ NB_INLINE void normalise32_bf16(uint16_t *y, const uint16_t *x, const uint16_t *
 /* sum of squares of x[0..n), even and odd positions apart, 64 at a time */
 NB_INLINE float bf16_sum_squares(const uint16_t *x, size_t n)
 {
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    __m512 acc[4] = NB_SUM_ZERO4;
     size_t i = 0;
     for (; i + 64 <= n; i += 64) {
         __m512i v0 = _mm512_loadu_si512(x + i), v1 = _mm512_loadu_si512(x + i + 32);
-        __m512 e0 = bf16_even(v0), o0 = bf16_odd(v0), e1 = bf16_even(v1), o1 = bf16_odd(v1);
-        acc0 = add_square(acc0, e0);
-        acc1 = add_square(acc1, o0);
-        acc2 = add_square(acc2, e1);
-        acc3 = add_square(acc3, o1);
+        acc[0] = sum_term16(acc[0], bf16_even(v0), 1);
+        acc[1] = sum_term16(acc[1], bf16_odd(v0), 1);
+        acc[2] = sum_term16(acc[2], bf16_even(v1), 1);
+        acc[3] = sum_term16(acc[3], bf16_odd(v1), 1);
     }
     for (; i < n; i += 32) {
         __m512i v = _mm512_maskz_loadu_epi16(tail_mask32(n - i), x + i);
-        __m512 e = bf16_even(v), o = bf16_odd(v);
-        acc0 = add_square(acc0, e);
-        acc1 = add_square(acc1, o);
+        acc[0] = sum_term16(acc[0], bf16_even(v), 1);
+        acc[1] = sum_term16(acc[1], bf16_odd(v), 1);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return sum_reduce4(acc);
 }
 
 void rmsnorm_evenodd_avx512_bf16_up(const struct nb_args *a)

@@ -57,33 +57,52 @@ NB_INLINE void store16(void *p, size_t i, __m512 v, __mmask16 m, enum nb_dtype d
  * to cover L2's latency at the rate a pass consumes them. */
 #define NB_PREFETCH_AHEAD 1024
 
-/* Sum of f(x) over x[0..k) with four 16-lane accumulators; the _PREFETCH
- * form also asks for the line NB_PREFETCH_AHEAD bytes ahead of each block
- * of 64 values, up to END. */
-#define NB_ACCUMULATE16_PREFETCH(SUM, SRC, K, DT, F, END)                                          \
-    do {                                                                              \
-        __m512 acc0_ = _mm512_setzero_ps(), acc1_ = _mm512_setzero_ps();              \
-        __m512 acc2_ = _mm512_setzero_ps(), acc3_ = _mm512_setzero_ps();              \
-        size_t j_ = 0;                                                                \
-        for (; j_ + 64 <= (K); j_ += 64) {                                            \
-            for (size_t l_ = 0; (END) != NULL && l_ < 64 * nb_dtype_size(DT); l_ += 64) { \
-                const char *ahead_ = (const char *)(SRC) + j_ * nb_dtype_size(DT) + NB_PREFETCH_AHEAD + l_; \
-                if (ahead_ < (const char *)(END))                                     \
-                    _mm_prefetch(ahead_, _MM_HINT_T0);                                \
-            }                                                                         \
-            __m512 v0_ = load16(SRC, j_, 0xffff, DT), v1_ = load16(SRC, j_ + 16, 0xffff, DT); \
-            __m512 v2_ = load16(SRC, j_ + 32, 0xffff, DT), v3_ = load16(SRC, j_ + 48, 0xffff, DT); \
-            acc0_ = F(acc0_, v0_); acc1_ = F(acc1_, v1_);                             \
-            acc2_ = F(acc2_, v2_); acc3_ = F(acc3_, v3_);                             \
-        }                                                                             \
-        for (; j_ < (K); j_ += 16) {                                                  \
-            __m512 v_ = load16(SRC, j_, tail_mask16((K) - j_), DT);                   \
-            acc0_ = F(acc0_, v_);                                                     \
-        }                                                                             \
-        SUM = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0_, acc1_),         \
-                                                 _mm512_add_ps(acc2_, acc3_)));       \
-    } while (0)
+/* The one summation order every AVX-512 kernel uses, so that the pipelined
+ * and blocked kernels, which interleave it with other work, reproduce the
+ * plain ones bit for bit: four 16-lane accumulators over blocks of 64
+ * values, a masked tail into the first, then (a0 + a1) + (a2 + a3). square
+ * sums x^2 instead of x. */
+NB_INLINE __m512 sum_term16(__m512 acc, __m512 v, int square)
+{
+    return square ? _mm512_fmadd_ps(v, v, acc) : _mm512_add_ps(acc, v);
+}
 
-#define NB_ACCUMULATE16(SUM, SRC, K, DT, F) NB_ACCUMULATE16_PREFETCH(SUM, SRC, K, DT, F, NULL)
+NB_INLINE void sum_block64(__m512 acc[4], const void *x, size_t i, enum nb_dtype dt, int square)
+{
+    for (int k = 0; k < 4; k++)
+        acc[k] = sum_term16(acc[k], load16(x, i + 16 * (size_t)k, 0xffff, dt), square);
+}
+
+/* x[i..k) (fewer than 64 values) into acc[0], a masked vector at a time */
+NB_INLINE void sum_tail(__m512 acc[4], const void *x, size_t i, size_t k, enum nb_dtype dt, int square)
+{
+    for (; i < k; i += 16)
+        acc[0] = sum_term16(acc[0], load16(x, i, tail_mask16(k - i), dt), square);
+}
+
+NB_INLINE float sum_reduce4(const __m512 acc[4])
+{
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+}
+
+#define NB_SUM_ZERO4 {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()}
+
+/* Sum of x (or x^2) over x[0..k). With prefetch_bytes > 0 each block of 64
+ * values also asks for the lines NB_PREFETCH_AHEAD bytes ahead, as long as
+ * they lie within the prefetch_bytes that follow x. */
+NB_INLINE float sum16(const void *x, size_t k, enum nb_dtype dt, int square, size_t prefetch_bytes)
+{
+    __m512 acc[4] = NB_SUM_ZERO4;
+    const size_t es = nb_dtype_size(dt);
+    size_t j = 0;
+    for (; j + 64 <= k; j += 64) {
+        for (size_t off = j * es + NB_PREFETCH_AHEAD; off < (j + 64) * es + NB_PREFETCH_AHEAD; off += 64)
+            if (off < prefetch_bytes)
+                _mm_prefetch((const char *)x + off, _MM_HINT_T0);
+        sum_block64(acc, x, j, dt, square);
+    }
+    sum_tail(acc, x, j, k, dt, square);
+    return sum_reduce4(acc);
+}
 
 #endif
