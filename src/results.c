@@ -159,6 +159,8 @@ int write_accuracy_csv(const char *path, const struct accuracy_row *rows, size_t
     csv_out_end_row(&o);
     for (size_t i = 0; i < count; i++) {
         const struct accuracy_row *r = &rows[i];
+        if (r->repeat)
+            continue;
         csv_out_field(&o, r->v->name);
         csv_out_field(&o, norm_name(r->v->norm));
         csv_out_field(&o, r->v->dtype_name);

@@ -38,6 +38,7 @@ struct accuracy_row {
     double eps;
     struct nb_distribution dist;
     struct accuracy_summary s;
+    int repeat;          /* the same shape at another thread count: written once */
 };
 
 struct meta_entry {

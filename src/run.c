@@ -113,6 +113,22 @@ static void accuracy_for(const struct nb_variant *v, const struct job *j, const 
         out->rows_checked = 0;
 }
 
+/* acc[done] for job j: the outputs do not depend on the thread count, so a
+ * shape already checked at another count is copied (and written once). */
+static void accuracy_once(const struct nb_variant *v, const struct job *j, const struct nb_suite *s,
+                          struct ref_cache *cache, const struct perf_row *perf, struct accuracy_row *acc,
+                          size_t done)
+{
+    for (size_t k = done; k-- > 0;)
+        if (perf[k].v == v && perf[k].rows == j->rows && perf[k].n == j->n && perf[k].eps == j->eps &&
+            !acc[k].repeat) {
+            acc[done] = acc[k];
+            acc[done].repeat = 1;
+            return;
+        }
+    accuracy_for(v, j, s, cache, &acc[done]);
+}
+
 /* ---- the run ---- */
 
 static int make_run_dir(char *out, size_t len, const char *requested, const char *suite_name)
@@ -446,7 +462,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                 perf_row_init(r, j, s);
                 r->instructions_per_call = ins;
                 snprintf(r->note, sizeof r->note, "%s", isnan(ins) ? why : "instructions counted by callgrind; not timed");
-                accuracy_for(v, j, s, &cache, &acc[done]);
+                accuracy_once(v, j, s, &cache, perf, acc, done);
                 printf("%-34s %-4s %6zu %7zu %14.0f instructions per call\n", v->name, tier_name(j->tier), j->n, j->rows, ins);
                 fflush(stdout);
                 done++;
@@ -497,7 +513,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                 r->samples = m.ns_per_call;
                 r->nsamples = m.reps;
                 m.ns_per_call = NULL;
-                accuracy_for(v, j, s, &cache, &acc[done]);
+                accuracy_once(v, j, s, &cache, perf, acc, done);
                 compute_speedups_of(perf, done + 1, done); /* for the console: naive variants run first */
                 if (progress)
                     fprintf(stderr, "\r\033[K");

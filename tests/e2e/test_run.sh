@@ -92,6 +92,8 @@ for r in rows:
     assert float(r["speedup_vs_naive"]) > 0, r  # naive of the same thread count
 PY
 grep -q '^threads,"1,2"$' "$tmp/thr/meta.csv" && ok || bad "meta.csv threads: $(grep threads "$tmp/thr/meta.csv")"
+# the outputs do not depend on the thread count: checked and written once a shape
+[ "$(tail -n +2 "$tmp/thr/accuracy.csv" | wc -l)" = 2 ] && ok || bad "accuracy.csv of --threads 1,2: $(cat "$tmp/thr/accuracy.csv")"
 grep -q '^## Threads$' "$tmp/thr/report.md" && grep -Eq '^\| 2 \| L1 \| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/thr/report.md" &&
     grep -Eq '^\| 2 \| rmsnorm \| f32 \| L1 \| 64 \| rmsnorm/[a-z]+/scalar/f32 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/thr/report.md" &&
     ok || bad "report of --threads 1,2: $(sed -n '/## Threads/,/^## [A-Z]/p' "$tmp/thr/report.md")"
