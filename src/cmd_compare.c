@@ -197,6 +197,11 @@ static size_t gate_accuracy(const struct run_data *base, const struct run_data *
                                csv_table_get(&base->acc, j, csv_table_col(&base->acc, cols[k])));
             if (!same)
                 continue;
+            /* a run that checked no rows has no maxima (empty cells), which
+             * is no verdict, not the NaN a broken kernel produces */
+            if (csv_table_num(&base->acc, j, csv_table_col(&base->acc, "rows_checked")) == 0 ||
+                csv_table_num(&cur->acc, i, csv_table_col(&cur->acc, "rows_checked")) == 0)
+                break;
             double bu = csv_table_num(&base->acc, j, bm), nu = csv_table_num(&cur->acc, i, nm);
             double bnf = 0, nnf = 0;
             const char *nf[] = {"nan", "pos_inf", "neg_inf"};
@@ -496,18 +501,21 @@ int cmd_compare(int argc, char **argv)
     free(var_slow);
     free(var_fast);
     size_t acc_regressions = gate_accuracy(&base, &cur, slack, &fmt);
-    double geo = log_n ? expm1(log_sum / (double)log_n) : NAN;
+    /* no row with a ratio: the mean is n/a, never a printed nan */
+    char geo[32] = "n/a";
+    if (log_n)
+        snprintf(geo, sizeof geo, "%+.2f%%", expm1(log_sum / (double)log_n) * 100);
     if (fmt.md)
-        printf("\n**geometric mean change: %+.2f%%** over %zu rows; %zu faster, %zu slower, %zu same, %zu noisy, "
+        printf("\n**geometric mean change: %s** over %zu rows; %zu faster, %zu slower, %zu same, %zu noisy, "
                "%zu added, %zu removed%s; %zu regressions (%zu accuracy).\n",
-               geo * 100, log_n, counts[VERDICT_FASTER], counts[VERDICT_SLOWER], counts[VERDICT_SAME],
+               geo, log_n, counts[VERDICT_FASTER], counts[VERDICT_SLOWER], counts[VERDICT_SAME],
                counts[VERDICT_NOISY], added, removed, untested ? ", some not counted" : "",
                regressions + acc_regressions, acc_regressions);
     else
-        printf("%-34s %7s %6s %8s %3s %4s %12s %12s %+7.2f%%\n"
+        printf("%-34s %7s %6s %8s %3s %4s %12s %12s %8s\n"
                "%zu rows matched: %zu faster, %zu slower, %zu same, %zu noisy%s; %zu added, %zu removed; "
                "%zu regressions (%zu accuracy)\n",
-               "geomean", "", "", "", "", "", "", "", geo * 100, matched, counts[VERDICT_FASTER],
+               "geomean", "", "", "", "", "", "", "", geo, matched, counts[VERDICT_FASTER],
                counts[VERDICT_SLOWER], counts[VERDICT_SAME], counts[VERDICT_NOISY],
                untested ? ", some not counted (gated by time only)" : "", added, removed,
                regressions + acc_regressions, acc_regressions);

@@ -441,7 +441,9 @@ int cmd_report(int argc, char **argv)
                     first &= strcmp(csv_table_get(&r.acc, k, av), v) != 0;
                 if (!first)
                     continue;
-                double mx = 0, terms = aterms >= 0 ? 0 : NAN, ex = 1, nan = 0, rows = 0;
+                /* NaN until a checked shape says otherwise (fmax and fmin
+                 * skip NaN): a variant never checked shows n/a, not 0 */
+                double mx = NAN, terms = NAN, ex = NAN, nan = 0, rows = 0;
                 double bound = abound >= 0 ? csv_table_num(&r.acc, i, abound) : NAN;
                 for (size_t k = i; k < r.acc.nrows; k++)
                     if (!strcmp(csv_table_get(&r.acc, k, av), v)) {
@@ -452,12 +454,14 @@ int cmd_report(int argc, char **argv)
                         nan += csv_table_num(&r.acc, k, anan);
                         rows += csv_table_num(&r.acc, k, arow);
                     }
-                char t[32], bd[32];
+                char m[32], t[32], bd[32], share[32];
+                fmt(m, sizeof m, mx, "%.3g");
                 fmt(t, sizeof t, terms, "%.3g");
                 fmt(bd, sizeof bd, bound, "%.3g");
-                fprintf(md, "| %s | %.3g | %s | %s | %s | %.1f%% | %.0f | %.0f |\n", v, mx, t,
+                fmt(share, sizeof share, ex * 100, "%.1f%%");
+                fprintf(md, "| %s | %s | %s | %s | %s | %s | %.0f | %.0f |\n", v, m, t,
                         isnan(bound) ? (abound >= 0 ? "reported" : "n/a") : bd,
-                        isnan(bound) || isnan(terms) ? "n/a" : terms <= bound ? "yes" : "**no**", ex * 100, nan, rows);
+                        isnan(bound) || isnan(terms) ? "n/a" : terms <= bound ? "yes" : "**no**", share, nan, rows);
             }
             fprintf(md, "\n");
         }

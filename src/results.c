@@ -170,9 +170,11 @@ int write_accuracy_csv(const char *path, const struct accuracy_row *rows, size_t
         csv_out_field(&o, dist_name(r->dist.kind));
         field_double(&o, r->dist.scale);
         csv_out_fieldf(&o, "%zu", r->rows_checked);
-        field_double(&o, r->s.max_ulp);
+        /* maxima over no outputs are n/a (empty), not 0 */
+        const int checked = r->s.count > 0;
+        field_double(&o, checked ? r->s.max_ulp : NAN);
         field_double(&o, accuracy_mean_ulp(&r->s));
-        field_double(&o, r->s.max_rel);
+        field_double(&o, checked ? r->s.max_rel : NAN);
         field_double(&o, accuracy_rms_rel(&r->s));
         field_double(&o, accuracy_nmse(&r->s));
         field_double(&o, r->s.count ? (double)r->s.correctly_rounded / (double)r->s.count : NAN);
@@ -180,7 +182,7 @@ int write_accuracy_csv(const char *path, const struct accuracy_row *rows, size_t
         csv_out_fieldf(&o, "%zu", r->s.pos_inf);
         csv_out_fieldf(&o, "%zu", r->s.neg_inf);
         csv_out_fieldf(&o, "%zu", r->s.false_zero);
-        field_double(&o, r->rows_checked ? r->s.max_ulp_terms : NAN);
+        field_double(&o, checked ? r->s.max_ulp_terms : NAN);
         if (r->v->ulp_bound >= 0)
             field_double(&o, r->v->ulp_bound);
         else

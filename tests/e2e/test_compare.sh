@@ -99,6 +99,7 @@ expect 2 "no such run" "$bin" compare "$tmp/missing" "$tmp/b"
 expect 2 "(run with --count instructions)" "$bin" compare --metric instructions "$tmp/a" "$tmp/b"
 "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 2 --reps 5 --min-time 0.001 --no-report --out "$tmp/other" >/dev/null 2>&1
 expect 2 "no row in common" "$bin" compare "$tmp/a" "$tmp/other"
+grep -Eq '^geomean +n/a$' "$tmp/out" && ok || bad "no row in common: the geometric mean is not n/a: $(grep geomean "$tmp/out")"
 cp -r "$tmp/b" "$tmp/cpu" && sed -i 's/^cpu_model,.*/cpu_model,Some Other CPU/' "$tmp/cpu/meta.csv"
 expect 2 "different CPU models" "$bin" compare "$tmp/a" "$tmp/cpu"
 "$bin" compare --force "$tmp/a" "$tmp/cpu" >/dev/null 2>"$tmp/e"

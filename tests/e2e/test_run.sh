@@ -94,6 +94,16 @@ PY
 grep -q '^threads,"1,2"$' "$tmp/thr/meta.csv" && ok || bad "meta.csv threads: $(grep threads "$tmp/thr/meta.csv")"
 # the outputs do not depend on the thread count: checked and written once a shape
 [ "$(tail -n +2 "$tmp/thr/accuracy.csv" | wc -l)" = 2 ] && ok || bad "accuracy.csv of --threads 1,2: $(cat "$tmp/thr/accuracy.csv")"
+# no rows checked: the maxima are n/a (empty in the CSV), not 0
+"$bin" run --kernels 'rmsnorm/fused/scalar/f32' --hidden 64 --rows 8 --reps 2 --min-time 0.001 --accuracy-rows 0 \
+    --out "$tmp/unchecked" >/dev/null 2>"$tmp/err" && ok || bad "run --accuracy-rows 0: $(cat "$tmp/err")"
+python3 - "$tmp/unchecked/accuracy.csv" <<'PY' && ok || bad "accuracy.csv with no rows checked"
+import csv, sys
+(a,) = list(csv.DictReader(open(sys.argv[1])))
+assert a["rows_checked"] == "0" and a["max_ulp"] == a["max_rel"] == a["max_ulp_terms"] == a["exact_share"] == "", a
+PY
+grep -q '^| rmsnorm/fused/scalar/f32 | n/a | n/a | 6 | n/a | n/a | 0 | 0 |$' "$tmp/unchecked/report.md" && ok ||
+    bad "report with no rows checked: $(grep 'rmsnorm/fused/scalar/f32 |' "$tmp/unchecked/report.md" | tail -1)"
 grep -q '^## Threads$' "$tmp/thr/report.md" && grep -Eq '^\| 2 \| L1 \| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/thr/report.md" &&
     grep -Eq '^\| 2 \| rmsnorm \| f32 \| L1 \| 64 \| rmsnorm/[a-z]+/scalar/f32 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/thr/report.md" &&
     ok || bad "report of --threads 1,2: $(sed -n '/## Threads/,/^## [A-Z]/p' "$tmp/thr/report.md")"
