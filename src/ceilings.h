@@ -27,7 +27,7 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
  * (nb_nt_threshold_bytes): the last-level cache shared by `threads`
  * concurrent calls, or SIZE_MAX (never) where this run measured the DRAM
  * ceilings and the non-temporal copy lost to the normal one. `why` gets
- * the reason, for meta.csv. */
+ * the reason, for meta.csv (NULL with why_len 0: not wanted). */
 size_t ceiling_nt_threshold(const struct ceiling *dram, size_t llc_bytes, unsigned threads, char *why,
                             size_t why_len);
 

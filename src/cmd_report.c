@@ -235,7 +235,7 @@ static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *co
                 "Time of LayerNorm over time of RMSNorm for the same algorithm (fused RMSNorm against twopass "
                 "LayerNorm), ISA, dtype, shape: 1.10 means RMSNorm is 10%% faster. The RMSNorm paper reports 7 to "
                 "64%% on GPUs.\n\n| tier | pairs | min | median | max |\n|---|---|---|---|---|\n");
-    double med[4] = {NAN, NAN, NAN, NAN};
+    double med[NB_TIER_COUNT] = {NAN, NAN, NAN, NAN};
     for (int t = 0; t < NB_TIER_COUNT; t++) {
         double v[512];
         size_t k = 0;
@@ -246,14 +246,8 @@ static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *co
         }
         if (!k)
             continue;
-        for (size_t a = 1; a < k; a++) /* insertion sort: k is small */
-            for (size_t b = a; b > 0 && v[b - 1] > v[b]; b--) {
-                double tmp = v[b];
-                v[b] = v[b - 1];
-                v[b - 1] = tmp;
-            }
-        med[t] = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-        fprintf(md, "| %s | %zu | %.2f | %.2f | %.2f |\n", tier_name(t), k, v[0], med[t], v[k - 1]);
+        fprintf(md, "| %s |", tier_name(t));
+        med[t] = report_spread_cells(md, v, k);
     }
     fprintf(md, "\nWhat this machine shows: ");
     for (int t = 0; t < NB_TIER_COUNT; t++)

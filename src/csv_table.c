@@ -123,6 +123,11 @@ void csv_table_keep_rows(struct csv_table *t, const unsigned char *keep)
     t->nrows = kept;
 }
 
+int csv_table_same(const struct csv_table *t, size_t a, size_t b, int col)
+{
+    return strcmp(csv_table_get(t, a, col), csv_table_get(t, b, col)) == 0;
+}
+
 int csv_table_col(const struct csv_table *t, const char *name)
 {
     for (size_t i = 0; i < t->ncols; i++)

@@ -23,6 +23,8 @@ void csv_table_keep_rows(struct csv_table *t, const unsigned char *keep);
 /* Column index by name, or -1. */
 int csv_table_col(const struct csv_table *t, const char *name);
 const char *csv_table_get(const struct csv_table *t, size_t row, int col);
+/* Rows a and b hold the same text in column col. */
+int csv_table_same(const struct csv_table *t, size_t a, size_t b, int col);
 /* The cell as a number; NaN if empty or not a number. */
 double csv_table_num(const struct csv_table *t, size_t row, int col);
 

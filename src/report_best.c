@@ -14,16 +14,11 @@ static const char *const names[C_COUNT] = {"variant", "norm",    "algorithm",   
                                            "tier",    "n",       "rows",         "median_ns",     "bandwidth_gbs",
                                            "roofline_share", "speedup_vs_naive"};
 
-static int same(const struct csv_table *p, size_t a, size_t b, int c)
-{
-    return !strcmp(csv_table_get(p, a, c), csv_table_get(p, b, c));
-}
-
 /* rows a and b measure the same norm, dtype, tier, n and rows */
 static int same_shape(const struct csv_table *p, size_t a, size_t b, const int *col)
 {
-    return same(p, a, b, col[C_NORM]) && same(p, a, b, col[C_DTYPE]) && same(p, a, b, col[C_TIER]) &&
-           same(p, a, b, col[C_N]) && same(p, a, b, col[C_ROWS]);
+    return csv_table_same(p, a, b, col[C_NORM]) && csv_table_same(p, a, b, col[C_DTYPE]) && csv_table_same(p, a, b, col[C_TIER]) &&
+           csv_table_same(p, a, b, col[C_N]) && csv_table_same(p, a, b, col[C_ROWS]);
 }
 
 static void cell(FILE *md, double v, const char *fmt)
@@ -35,6 +30,15 @@ static void cell(FILE *md, double v, const char *fmt)
         fprintf(md, fmt, v);
         fprintf(md, " |");
     }
+}
+
+double report_spread_cells(FILE *md, const double *v, size_t k)
+{
+    struct stats st;
+    if (stats_compute(v, k, &st) != 0)
+        st.min = st.median = st.max = NAN;
+    fprintf(md, " %zu | %.2f | %.2f | %.2f |\n", k, st.min, st.median, st.max);
+    return st.median;
 }
 
 void report_best_section(FILE *md, const struct csv_table *p)
@@ -127,8 +131,8 @@ static double best_median_of(const struct csv_table *p, const int *col, size_t i
     double best = NAN;
     for (size_t k = 0; k < p->nrows; k++) {
         if (strcmp(csv_table_get(p, k, col[C_NORM]), norm) || !strcmp(csv_table_get(p, k, col[C_ISA]), "ext") ||
-            !same(p, i, k, col[C_DTYPE]) || !same(p, i, k, col[C_TIER]) || !same(p, i, k, col[C_N]) ||
-            !same(p, i, k, col[C_ROWS]))
+            !csv_table_same(p, i, k, col[C_DTYPE]) || !csv_table_same(p, i, k, col[C_TIER]) || !csv_table_same(p, i, k, col[C_N]) ||
+            !csv_table_same(p, i, k, col[C_ROWS]))
             continue;
         double m = csv_table_num(p, k, col[C_MEDIAN]);
         if (!isnan(m) && (isnan(best) || m < best))
@@ -170,13 +174,8 @@ void report_partial_section(FILE *md, const struct csv_table *p)
         med[t] = NAN;
         if (!nratio[t])
             continue;
-        double lo = ratios[t][0], hi = ratios[t][0];
-        for (size_t k = 1; k < nratio[t]; k++) {
-            lo = fmin(lo, ratios[t][k]);
-            hi = fmax(hi, ratios[t][k]);
-        }
-        med[t] = stats_median_inplace(ratios[t], nratio[t]);
-        fprintf(md, "| %s | %zu | %.2f | %.2f | %.2f |\n", tier_name(t), nratio[t], lo, med[t], hi);
+        fprintf(md, "| %s |", tier_name(t));
+        med[t] = report_spread_cells(md, ratios[t], nratio[t]);
     }
     fprintf(md, "\nBoth kernels read x and write y once; partial RMSNorm's statistics pass reads only the first p%% "
                 "of each row instead of all of it. That pass is pure work once the row is near: a row that comes "

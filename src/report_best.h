@@ -9,6 +9,10 @@
 
 void report_best_section(FILE *md, const struct csv_table *perf);
 
+/* The end of a spread row of the report's tables, " k | min | median |
+ * max |" and a newline, for v[0..k) (k > 0); returns the median. */
+double report_spread_cells(FILE *md, const double *v, size_t k);
+
 /* Partial RMSNorm's gain over RMSNorm per tier (best against best on the
  * same dtype and shape), and why it vanishes from DRAM. Nothing where the
  * run has no prmsnorm rows next to rmsnorm ones. */

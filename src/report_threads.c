@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
+#include "report_best.h"
 #include "topology.h"
 
 enum { T_VARIANT, T_NORM, T_ISA, T_DTYPE, T_TIER, T_N, T_ROWS, T_EPS, T_CACHE, T_THREADS, T_MEDIAN, T_GBS, T_COUNT };
@@ -13,17 +13,12 @@ static const char *const names[T_COUNT] = {"variant", "norm", "isa",     "dtype"
 
 #define MAX_PAIRS 1024
 
-static int same(const struct csv_table *p, size_t a, size_t b, int c)
-{
-    return !strcmp(csv_table_get(p, a, c), csv_table_get(p, b, c));
-}
-
 /* the same shape: norm, dtype, tier, n, rows, eps, cache */
 static int same_shape(const struct csv_table *p, size_t a, size_t b, const int *col)
 {
-    return same(p, a, b, col[T_NORM]) && same(p, a, b, col[T_DTYPE]) && same(p, a, b, col[T_TIER]) &&
-           same(p, a, b, col[T_N]) && same(p, a, b, col[T_ROWS]) && same(p, a, b, col[T_EPS]) &&
-           same(p, a, b, col[T_CACHE]);
+    return csv_table_same(p, a, b, col[T_NORM]) && csv_table_same(p, a, b, col[T_DTYPE]) && csv_table_same(p, a, b, col[T_TIER]) &&
+           csv_table_same(p, a, b, col[T_N]) && csv_table_same(p, a, b, col[T_ROWS]) && csv_table_same(p, a, b, col[T_EPS]) &&
+           csv_table_same(p, a, b, col[T_CACHE]);
 }
 
 /* The fastest own (not external) variant's row of row i's shape at
@@ -46,7 +41,7 @@ static long fastest_at(const struct csv_table *p, const int *col, size_t i, doub
 static long same_variant_at(const struct csv_table *p, const int *col, size_t k, double threads)
 {
     for (size_t i = 0; i < p->nrows; i++)
-        if (csv_table_num(p, i, col[T_THREADS]) == threads && same(p, i, k, col[T_VARIANT]) && same_shape(p, i, k, col))
+        if (csv_table_num(p, i, col[T_THREADS]) == threads && csv_table_same(p, i, k, col[T_VARIANT]) && same_shape(p, i, k, col))
             return (long)i;
     return -1;
 }
@@ -68,22 +63,18 @@ static void pairs_table(FILE *md, const struct csv_table *p, const int *col, dou
         }
         if (!k)
             continue;
-        double lo = ratio[0], hi = ratio[0];
-        for (size_t j = 1; j < k; j++) {
-            lo = fmin(lo, ratio[j]);
-            hi = fmax(hi, ratio[j]);
-        }
-        fprintf(md, "| %g | %s | %zu | %.2f | %.2f | %.2f |\n", t, tier_name(tier), k, lo, stats_median_inplace(ratio, k), hi);
+        fprintf(md, "| %g | %s |", t, tier_name(tier));
+        report_spread_cells(md, ratio, k);
     }
     free(ratio);
 }
 
-size_t report_threads_section(FILE *md, struct csv_table *p)
+void report_threads_section(FILE *md, struct csv_table *p)
 {
     int col[T_COUNT];
     for (int c = 0; c < T_COUNT; c++)
         if ((col[c] = csv_table_col(p, names[c])) < 0)
-            return 1;
+            return;
     double counts[32];
     size_t ncounts = 0;
     for (size_t i = 0; i < p->nrows; i++) {
@@ -95,7 +86,7 @@ size_t report_threads_section(FILE *md, struct csv_table *p)
             counts[ncounts++] = t;
     }
     if (ncounts == 0)
-        return 1;
+        return;
     double base = counts[0];
     for (size_t k = 1; k < ncounts; k++)
         base = fmin(base, counts[k]);
@@ -138,10 +129,9 @@ size_t report_threads_section(FILE *md, struct csv_table *p)
     }
     unsigned char *keep = malloc(p->nrows ? p->nrows : 1);
     if (!keep)
-        return (size_t)base;
+        return;
     for (size_t i = 0; i < p->nrows; i++)
         keep[i] = csv_table_num(p, i, col[T_THREADS]) == base;
     csv_table_keep_rows(p, keep);
     free(keep);
-    return (size_t)base;
 }

@@ -9,8 +9,8 @@
 
 /* Writes the "Threads" section when perf has rows at more than one thread
  * count, then keeps only the rows at the smallest count in perf, so that
- * the rest of the report compares like with like. Returns that count (1
- * when the file has no threads column). */
-size_t report_threads_section(FILE *md, struct csv_table *perf);
+ * the rest of the report compares like with like (a file without a
+ * threads column is left as it is). */
+void report_threads_section(FILE *md, struct csv_table *perf);
 
 #endif

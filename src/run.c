@@ -393,10 +393,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                     ceil_[t].copy_nt_gbs, ceil_[t].read_gbs);
         }
 
-    size_t llc = 0;
-    for (int level = 0; level < 3; level++)
-        if (topo.cache_bytes[level])
-            llc = topo.cache_bytes[level];
+    const size_t llc = topology_last_level_bytes(&topo);
     char nt_threshold[200];
     if (ceiling_nt_threshold(&ceil_[NB_TIER_DRAM], llc, 1, nt_threshold, sizeof nt_threshold) != SIZE_MAX &&
         s->threads > 1)
@@ -420,8 +417,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         void *g = topology_alloc(j->n * es), *b = topology_alloc(j->n * es);
         void *res = norm_uses_residual(v->norm) ? topology_alloc(total * es) : NULL;
         void *work = stride ? topology_alloc(stride * j->threads) : NULL;
-        char unused[8];
-        nb_nt_threshold_bytes = ceiling_nt_threshold(&ceil_[NB_TIER_DRAM], llc, (unsigned)j->threads, unused, sizeof unused);
+        nb_nt_threshold_bytes = ceiling_nt_threshold(&ceil_[NB_TIER_DRAM], llc, (unsigned)j->threads, NULL, 0);
         if (!x || !y || !g || !b || (norm_uses_residual(v->norm) && !res) || (stride && !work)) {
             nb_error("run", "out of memory allocating %.1f MiB for %s", (double)footprint_bytes(v, j->rows, j->n) / (1 << 20), v->name);
             rc = NB_EXIT_ENV;

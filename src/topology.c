@@ -133,7 +133,7 @@ int tier_parse(const char *name, enum nb_tier *tier)
     return -1;
 }
 
-static size_t last_level(const struct nb_topology *t)
+size_t topology_last_level_bytes(const struct nb_topology *t)
 {
     for (int l = 2; l >= 0; l--)
         if (t->cache_bytes[l])
@@ -144,7 +144,7 @@ static size_t last_level(const struct nb_topology *t)
 size_t tier_target_bytes(const struct nb_topology *t, enum nb_tier tier)
 {
     if (tier == NB_TIER_DRAM)
-        return 4 * (last_level(t) ? last_level(t) : (size_t)32 << 20);
+        return 4 * (topology_last_level_bytes(t) ? topology_last_level_bytes(t) : (size_t)32 << 20);
     size_t size = t->cache_bytes[tier];
     if (!size)
         return 0;

@@ -27,6 +27,9 @@ int topology_bind_thread(int cpu, char *err, size_t errlen);
 void *topology_alloc(size_t bytes);
 void topology_free(void *p, size_t bytes);
 
+/* The size of the last cache level the machine has, 0 if none is known. */
+size_t topology_last_level_bytes(const struct nb_topology *t);
+
 const char *tier_name(enum nb_tier tier);
 int tier_parse(const char *name, enum nb_tier *tier);
 

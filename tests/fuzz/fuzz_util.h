@@ -48,7 +48,7 @@ static inline void fuzz_memfile_close(int fd)
 static inline void fuzz_write_file(const char *dir, const char *name, const uint8_t *data, size_t size)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%.3000s/%.1000s", dir, name);
     FILE *fp = fopen(path, "wb");
     if (!fp || (size && fwrite(data, 1, size, fp) != size) || fclose(fp) != 0)
         abort();

@@ -139,6 +139,8 @@ Test(ceilings, nt_threshold_follows_the_measurement)
     cr_expect_eq(ceiling_nt_threshold(&unmeasured, 32 << 20, 1, why, sizeof why), (size_t)32 << 20);
     cr_expect(strstr(why, "not measured"), "%s", why);
     cr_expect_eq(ceiling_nt_threshold(&unmeasured, 0, 1, why, sizeof why), SIZE_MAX);
+    /* the kernels' per-call setting wants the number only */
+    cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 2, NULL, 0), SIZE_MAX);
 }
 
 Test(measure, threads_split_rows)
