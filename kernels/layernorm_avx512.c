@@ -36,6 +36,7 @@ NB_INLINE void ln_normalise16(const struct nb_args *a, const void *x, void *y, f
  * the pipelined kernels share. */
 NB_INLINE void ln_sqdev64(__m512 q[4], const void *x, size_t i, __m512 mu, enum nb_dtype dt)
 {
+    #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         __m512 d = _mm512_sub_ps(load16(x, i + 16 * (size_t)k, 0xffff, dt), mu);
         q[k] = _mm512_fmadd_ps(d, d, q[k]);

@@ -69,6 +69,7 @@ NB_INLINE __m512 sum_term16(__m512 acc, __m512 v, int square)
 
 NB_INLINE void sum_block64(__m512 acc[4], const void *x, size_t i, enum nb_dtype dt, int square)
 {
+    #pragma GCC unroll 4
     for (int k = 0; k < 4; k++)
         acc[k] = sum_term16(acc[k], load16(x, i + 16 * (size_t)k, 0xffff, dt), square);
 }
