@@ -2,20 +2,13 @@
 #include "kernels.h"
 #include "simd_avx2.h"
 
-NB_INLINE __m256 add_value(__m256 acc, __m256 v)
-{
-    return _mm256_add_ps(acc, v);
-}
-
 NB_INLINE void ln_twopass_avx2(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
         void *y = (char *)a->y + r * n * es;
-        float sum;
-        NB_ACCUMULATE8(sum, x, n, dt, add_value);
-        const float mean = sum / (float)n;
+        const float mean = sum8(x, n, dt, 0) / (float)n;
         const __m256 mu = _mm256_set1_ps(mean);
         __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
         size_t j = 0;

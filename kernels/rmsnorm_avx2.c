@@ -5,11 +5,6 @@
 
 enum rms_kind { RMS_PLAIN, RMS_PARTIAL, RMS_RESIDUAL, RMS_GEMMA };
 
-NB_INLINE __m256 add_square(__m256 acc, __m256 v)
-{
-    return _mm256_fmadd_ps(v, v, acc);
-}
-
 NB_INLINE __m256 rms_gain8(__m256 g, enum rms_kind kind)
 {
     return kind == RMS_GEMMA ? _mm256_add_ps(_mm256_set1_ps(1.0f), g) : g;
@@ -32,8 +27,7 @@ NB_INLINE void rms_avx2(const struct nb_args *a, enum nb_dtype dt, enum rms_kind
                 store8_tail(h, i, n - i, _mm256_add_ps(load8_tail(x, i, n - i, dt), load8_tail(h, i, n - i, dt)), dt);
             x = h;
         }
-        float ss;
-        NB_ACCUMULATE8(ss, x, k, dt, add_square);
+        const float ss = sum8(x, k, dt, 1);
         const __m256 rs = _mm256_set1_ps(1.0f / sqrtf(ss / (float)k + eps));
         size_t i = 0;
         for (; i + 8 <= n; i += 8) {
@@ -49,7 +43,7 @@ NB_INLINE void rms_avx2(const struct nb_args *a, enum nb_dtype dt, enum rms_kind
 
 /* Software-pipelined rows, as rmsnorm/pipelined/avx512: row r + 1's sum of
  * squares is accumulated while row r is normalised, in the order
- * NB_ACCUMULATE8 uses, so the outputs are bit for bit fused/avx2's. On
+ * sum8 uses, so the outputs are bit for bit fused/avx2's. On
  * cores whose 512-bit operations run at half rate (Zen 4) this is the
  * kernel to compare with the AVX-512 one. */
 NB_INLINE void normalise8(void *y, const void *x, const void *g, size_t i, __m256 rs, enum nb_dtype dt)
@@ -63,8 +57,7 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
     const float eps = (float)a->eps;
     if (a->rows == 0)
         return;
-    float ss;
-    NB_ACCUMULATE8(ss, a->x, n, dt, add_square);
+    float ss = sum8(a->x, n, dt, 1);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
         void *y = (char *)a->y + r * n * es;
@@ -72,22 +65,14 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
-            __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-            __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+            __m256 acc[4] = NB_SUM8_ZERO4;
             for (; i + 32 <= n; i += 32) {
-                acc0 = add_square(acc0, load8(next, i, dt));
-                acc1 = add_square(acc1, load8(next, i + 8, dt));
-                acc2 = add_square(acc2, load8(next, i + 16, dt));
-                acc3 = add_square(acc3, load8(next, i + 24, dt));
+                sum_block32(acc, next, i, dt, 1);
                 for (size_t q = 0; q < 32; q += 8)
                     normalise8(y, x, a->g, i + q, rs, dt);
             }
-            size_t j = i;
-            for (; j + 8 <= n; j += 8)
-                acc0 = add_square(acc0, load8(next, j, dt));
-            if (j < n)
-                acc1 = add_square(acc1, load8_tail(next, j, n - j, dt));
-            ss = hsum8(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+            sum_tail8(acc, next, i, n, dt, 1);
+            ss = sum_reduce8x4(acc);
         }
         for (; i + 8 <= n; i += 8)
             normalise8(y, x, a->g, i, rs, dt);

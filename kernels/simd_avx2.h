@@ -65,23 +65,48 @@ NB_INLINE float hsum8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* Sum of f(x) over x[0..k) with four 8-lane accumulators. */
-#define NB_ACCUMULATE8(SUM, SRC, K, DT, F)                                             \
-    do {                                                                              \
-        __m256 acc0_ = _mm256_setzero_ps(), acc1_ = _mm256_setzero_ps();              \
-        __m256 acc2_ = _mm256_setzero_ps(), acc3_ = _mm256_setzero_ps();              \
-        size_t j_ = 0;                                                                \
-        for (; j_ + 32 <= (K); j_ += 32) {                                            \
-            acc0_ = F(acc0_, load8(SRC, j_, DT));                                     \
-            acc1_ = F(acc1_, load8(SRC, j_ + 8, DT));                                 \
-            acc2_ = F(acc2_, load8(SRC, j_ + 16, DT));                                \
-            acc3_ = F(acc3_, load8(SRC, j_ + 24, DT));                                \
-        }                                                                             \
-        for (; j_ + 8 <= (K); j_ += 8)                                                \
-            acc0_ = F(acc0_, load8(SRC, j_, DT));                                     \
-        if (j_ < (K))                                                                 \
-            acc1_ = F(acc1_, load8_tail(SRC, j_, (K) - j_, DT));                      \
-        SUM = hsum8(_mm256_add_ps(_mm256_add_ps(acc0_, acc1_), _mm256_add_ps(acc2_, acc3_))); \
-    } while (0)
+/* The one summation order the AVX2 kernels use, so that the pipelined
+ * kernel reproduces the fused one bit for bit: four 8-lane accumulators
+ * over blocks of 32 values, whole vectors after them into the first, a
+ * zero-padded tail into the second, then (a0 + a1) + (a2 + a3). square sums
+ * x^2 instead of x. */
+NB_INLINE __m256 sum_term8(__m256 acc, __m256 v, int square)
+{
+    return square ? _mm256_fmadd_ps(v, v, acc) : _mm256_add_ps(acc, v);
+}
+
+NB_INLINE void sum_block32(__m256 acc[4], const void *x, size_t i, enum nb_dtype dt, int square)
+{
+    #pragma GCC unroll 4
+    for (int k = 0; k < 4; k++)
+        acc[k] = sum_term8(acc[k], load8(x, i + 8 * (size_t)k, dt), square);
+}
+
+/* x[i..k) (fewer than 32 values) */
+NB_INLINE void sum_tail8(__m256 acc[4], const void *x, size_t i, size_t k, enum nb_dtype dt, int square)
+{
+    for (; i + 8 <= k; i += 8)
+        acc[0] = sum_term8(acc[0], load8(x, i, dt), square);
+    if (i < k)
+        acc[1] = sum_term8(acc[1], load8_tail(x, i, k - i, dt), square);
+}
+
+NB_INLINE float sum_reduce8x4(const __m256 acc[4])
+{
+    return hsum8(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+}
+
+#define NB_SUM8_ZERO4 {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()}
+
+/* Sum of x (or x^2) over x[0..k). */
+NB_INLINE float sum8(const void *x, size_t k, enum nb_dtype dt, int square)
+{
+    __m256 acc[4] = NB_SUM8_ZERO4;
+    size_t j = 0;
+    for (; j + 32 <= k; j += 32)
+        sum_block32(acc, x, j, dt, square);
+    sum_tail8(acc, x, j, k, dt, square);
+    return sum_reduce8x4(acc);
+}
 
 #endif
