@@ -213,9 +213,13 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
             if (parse_size_list(value, s->thread_counts, &s->nthread_counts, 1, 1024))
                 BAD("threads: want counts from 1 to 1024, comma separated, not '%s'", value);
             s->threads = 1;
-            for (size_t k = 0; k < s->nthread_counts; k++)
+            for (size_t k = 0; k < s->nthread_counts; k++) {
+                for (size_t e = 0; e < k; e++)
+                    if (s->thread_counts[e] == s->thread_counts[k])
+                        BAD("threads: %zu is given twice (each count measures every shape once)", s->thread_counts[k]);
                 if (s->thread_counts[k] > s->threads)
                     s->threads = s->thread_counts[k];
+            }
         } else if (strcmp(key, "cpu") == 0) {
             if (strcmp(value, "auto") == 0)
                 s->cpu = -1;

@@ -85,48 +85,46 @@ void report_threads_section(FILE *md, struct csv_table *p)
         if (k == ncounts && ncounts < 32 && !isnan(t))
             counts[ncounts++] = t;
     }
-    if (ncounts == 0)
-        return;
+    if (ncounts < 2)
+        return; /* one count: nothing to compare, nothing to filter out */
     double base = counts[0];
     for (size_t k = 1; k < ncounts; k++)
         base = fmin(base, counts[k]);
-    if (ncounts > 1) {
-        fprintf(md, "## Threads\n\nThis run measured each shape at %zu thread counts, one after the other. Time at %g "
-                    "thread%s over time at more, for the same variant and shape: 2.00 means twice the throughput "
-                    "(a call never uses more threads than it has rows). The rest of this report shows the rows at "
-                    "%g thread%s.\n\n"
-                    "| threads | tier | pairs | min | median | max |\n|---|---|---|---|---|---|\n",
-                ncounts, base, base == 1 ? "" : "s", base, base == 1 ? "" : "s");
-        for (size_t k = 0; k < ncounts; k++)
-            if (counts[k] != base)
-                pairs_table(md, p, col, base, counts[k]);
-        fprintf(md, "\nThe fastest variant of each norm, dtype, tier and n at each thread count, against itself and "
-                    "against the fastest at %g:\n\n| threads | norm | dtype | tier | n | fastest | GB/s | × itself | "
-                    "× fastest at %g |\n|---|---|---|---|---|---|---|---|---|\n",
-                base, base);
-        for (size_t k = 0; k < ncounts; k++) {
-            if (counts[k] == base)
+    fprintf(md, "## Threads\n\nThis run measured each shape at %zu thread counts, one after the other. Time at %g "
+                "thread%s over time at more, for the same variant and shape: 2.00 means twice the throughput "
+                "(a call never uses more threads than it has rows). The rest of this report shows the rows at "
+                "%g thread%s.\n\n"
+                "| threads | tier | pairs | min | median | max |\n|---|---|---|---|---|---|\n",
+            ncounts, base, base == 1 ? "" : "s", base, base == 1 ? "" : "s");
+    for (size_t k = 0; k < ncounts; k++)
+        if (counts[k] != base)
+            pairs_table(md, p, col, base, counts[k]);
+    fprintf(md, "\nThe fastest variant of each norm, dtype, tier and n at each thread count, against itself and "
+                "against the fastest at %g:\n\n| threads | norm | dtype | tier | n | fastest | GB/s | × itself | "
+                "× fastest at %g |\n|---|---|---|---|---|---|---|---|---|\n",
+            base, base);
+    for (size_t k = 0; k < ncounts; k++) {
+        if (counts[k] == base)
+            continue;
+        for (size_t i = 0; i < p->nrows; i++) {
+            if (csv_table_num(p, i, col[T_THREADS]) != counts[k] || fastest_at(p, col, i, counts[k]) != (long)i)
                 continue;
-            for (size_t i = 0; i < p->nrows; i++) {
-                if (csv_table_num(p, i, col[T_THREADS]) != counts[k] || fastest_at(p, col, i, counts[k]) != (long)i)
-                    continue;
-                long self = same_variant_at(p, col, i, base), best = fastest_at(p, col, i, base);
-                double m = csv_table_num(p, i, col[T_MEDIAN]);
-                fprintf(md, "| %g | %s | %s | %s | %s | %s | %.1f |", counts[k], csv_table_get(p, i, col[T_NORM]),
-                        csv_table_get(p, i, col[T_DTYPE]), csv_table_get(p, i, col[T_TIER]), csv_table_get(p, i, col[T_N]),
-                        csv_table_get(p, i, col[T_VARIANT]), csv_table_num(p, i, col[T_GBS]));
-                if (self >= 0)
-                    fprintf(md, " %.2f |", csv_table_num(p, (size_t)self, col[T_MEDIAN]) / m);
-                else
-                    fprintf(md, " n/a |");
-                if (best >= 0)
-                    fprintf(md, " %.2f |\n", csv_table_num(p, (size_t)best, col[T_MEDIAN]) / m);
-                else
-                    fprintf(md, " n/a |\n");
-            }
+            long self = same_variant_at(p, col, i, base), best = fastest_at(p, col, i, base);
+            double m = csv_table_num(p, i, col[T_MEDIAN]);
+            fprintf(md, "| %g | %s | %s | %s | %s | %s | %.1f |", counts[k], csv_table_get(p, i, col[T_NORM]),
+                    csv_table_get(p, i, col[T_DTYPE]), csv_table_get(p, i, col[T_TIER]), csv_table_get(p, i, col[T_N]),
+                    csv_table_get(p, i, col[T_VARIANT]), csv_table_num(p, i, col[T_GBS]));
+            if (self >= 0)
+                fprintf(md, " %.2f |", csv_table_num(p, (size_t)self, col[T_MEDIAN]) / m);
+            else
+                fprintf(md, " n/a |");
+            if (best >= 0)
+                fprintf(md, " %.2f |\n", csv_table_num(p, (size_t)best, col[T_MEDIAN]) / m);
+            else
+                fprintf(md, " n/a |\n");
         }
-        fprintf(md, "\n");
     }
+    fprintf(md, "\n");
     unsigned char *keep = malloc(p->nrows ? p->nrows : 1);
     if (!keep)
         return;
