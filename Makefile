@@ -15,7 +15,7 @@ NB_CFLAGS_SHORT = -std=gnu11 -ffp-contract=off -fno-math-errno
 PKGS = mpfr hwloc papi inih json-c
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIBS = $(PKG_LIBS) -lgmp -lcsv -lm -lpthread $(if $(HAVE_ONEDNN),-ldnnl -lgomp)
+LIBS = $(PKG_LIBS) -lgmp -lcsv -lm -lpthread -ldl $(if $(HAVE_ONEDNN),-ldnnl -lgomp)
 PREFIX ?= /usr/local
 VERSION = 0.1.0
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -43,6 +43,12 @@ OBJ_DIR = build/obj$(SUFFIX)
 LIB_OBJ = $(patsubst %.c,$(OBJ_DIR)/%.o,$(LIB_SRC) $(KERNEL_SRC))
 BIN = build/normbench$(SUFFIX)
 
+# The kernel library `ab` loads: the kernels and their table, nothing of
+# the harness, position-independent, in a build tree of its own.
+LIB_SO = build/libnormbench-kernels$(SUFFIX).so
+SO_KERNEL_SRC = $(filter-out kernels/%_ext.c,$(KERNEL_SRC)) kernels/library.c
+SO_OBJ = $(patsubst %.c,build/obj-pic$(SUFFIX)/%.o,$(SO_KERNEL_SRC))
+
 TEST_SRC = $(wildcard tests/src/test_*.c tests/kernels/test_*.c)
 TEST_BIN = $(patsubst tests/%.c,build/tests$(SUFFIX)/%,$(TEST_SRC))
 
@@ -57,7 +63,7 @@ FUZZ_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 
 DEPS_STAMP = build/.deps-ok
 
-.PHONY: all deps run check check-sanitize check-valgrind fuzz fuzz-build baseline ci-gate install clean
+.PHONY: all lib deps run check check-sanitize check-valgrind fuzz fuzz-build baseline ci-gate install clean
 all: $(BIN)
 
 # Installs the Debian packages only when a probe fails.
@@ -74,6 +80,14 @@ $(OBJ_DIR)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
 $(OBJ_DIR)/src/%.o: src/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -DNB_VERSION='"$(VERSION)"' -DNB_GIT_REV='"$(GIT_REV)"' -DNB_BUILD_FLAGS='"$(CFLAGS) $(NB_CFLAGS_SHORT)"' -c $< -o $@
+
+build/obj-pic$(SUFFIX)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NB_CFLAGS) -fPIC $(FLAGS_$(call isa_of,$<)) -DNB_GIT_REV='"$(GIT_REV)"' -c $< -o $@
+
+lib: $(LIB_SO)
+$(LIB_SO): $(SO_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--no-undefined $^ -lm -o $@
 
 $(BIN): $(OBJ_DIR)/src/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@

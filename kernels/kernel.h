@@ -41,16 +41,19 @@ struct nb_args {
     double p;           /* prmsnorm: percentage of the row the RMS covers, (0, 100] */
     void *work;         /* scratch for naive variants (nb_workspace_bytes) */
     unsigned ref_prec;  /* reference only: MPFR working precision in bits, 0 = default */
+    /* autont kernels: the footprint (bytes of x and y in this call) above
+     * which y is written with non-temporal stores, which skip reading each
+     * line before overwriting it but bypass the caches. 0: never. The
+     * engine sets it from the machine it measured (ceiling_nt_threshold in
+     * src/ceilings.c). */
+    size_t nt_threshold_bytes;
 };
 
-typedef void (*nb_kernel_fn)(const struct nb_args *args);
+/* Bumped whenever nb_args or nb_kernel_fn changes meaning or layout: a
+ * kernel library (make lib) built with another value cannot be called. */
+#define NB_KERNEL_ABI 2
 
-/* The footprint (bytes of x and y in one call) above which `autont`
- * kernels write y with non-temporal stores, which skip reading each line
- * before overwriting it but bypass the caches. SIZE_MAX (the default):
- * never. The engine sets it from the machine it measured
- * (ceiling_nt_threshold in src/ceilings.c). */
-extern size_t nb_nt_threshold_bytes;
+typedef void (*nb_kernel_fn)(const struct nb_args *args);
 
 /* prmsnorm's statistics cover k = ceil(n * p / 100) values, clamped to
  * [1, n]. Computed exactly: n * p is exact in double for any n the tool

@@ -110,7 +110,7 @@ void rmsnorm_pipelinednt_avx512_f32(const struct nb_args *a) { rms_pipelined_avx
  * not stay in the caches anyway */
 void rmsnorm_autont_avx512_f32(const struct nb_args *a)
 {
-    rms_pipelined_avx512(a, NB_F32, a->rows * a->n * 2 * sizeof(float) > nb_nt_threshold_bytes);
+    rms_pipelined_avx512(a, NB_F32, a->nt_threshold_bytes && a->rows * a->n * 2 * sizeof(float) > a->nt_threshold_bytes);
 }
 
 

@@ -70,9 +70,15 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
         if (isnan(c->copy_gbs) || g > c->copy_gbs) {
             c->copy_gbs = g;
             c->copy_by = copies[i].name;
+            c->round_fn = copies[i].fn;
         }
     }
     c->copy_nt_gbs = avx512 ? ceiling_run(ceiling_copy_nt_avx512, floats, (double)floats * 8, cfg) : NAN;
+    c->round_by = c->copy_by;
+    if (tier == NB_TIER_DRAM && isfinite(c->copy_nt_gbs) && c->copy_nt_gbs > c->copy_gbs) {
+        c->round_fn = ceiling_copy_nt_avx512;
+        c->round_by = "avx512 non-temporal";
+    }
     c->read_gbs = ceiling_run(avx512 ? ceiling_read_avx512 : ceiling_read_scalar, floats, (double)floats * 4, cfg);
     c->measured = 1;
 }
@@ -86,11 +92,11 @@ size_t ceiling_nt_threshold(const struct ceiling *dram, size_t llc_bytes, unsign
                      dram->copy_nt_gbs, dram->copy_gbs);
         else
             snprintf(why, why_len, "never: no non-temporal copy on this CPU");
-        return SIZE_MAX;
+        return 0;
     }
     if (llc_bytes == 0) {
         snprintf(why, why_len, "never: the last-level cache size is unknown");
-        return SIZE_MAX;
+        return 0;
     }
     size_t t = llc_bytes / (threads ? threads : 1);
     snprintf(why, why_len, "%zu bytes: the last-level cache (%zu KiB) over %u thread%s%s", t, llc_bytes >> 10,

@@ -16,6 +16,10 @@ struct ceiling {
     const char *copy_by;   /* which copy that was */
     double copy_nt_gbs;    /* streaming stores; NaN where unavailable */
     double read_gbs;
+    /* the copy the rounds of a run time beside the kernels: the faster of
+     * the best regular copy and (in DRAM) the non-temporal one */
+    nb_kernel_fn round_fn;
+    const char *round_by;
 };
 
 /* Measures the ceilings at the tier's target footprint with cfg's timing
@@ -24,8 +28,8 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
                      const struct measure_config *cfg);
 
 /* The footprint above which autont kernels stream their stores
- * (nb_nt_threshold_bytes): the last-level cache shared by `threads`
- * concurrent calls, or SIZE_MAX (never) where this run measured the DRAM
+ * (nb_args.nt_threshold_bytes): the last-level cache shared by `threads`
+ * concurrent calls, or 0 (never) where this run measured the DRAM
  * ceilings and the non-temporal copy lost to the normal one. `why` gets
  * the reason, for meta.csv (NULL with why_len 0: not wanted). */
 size_t ceiling_nt_threshold(const struct ceiling *dram, size_t llc_bytes, unsigned threads, char *why,

@@ -15,7 +15,7 @@ static const char run_usage[] =
     "                     [--dtype D,..] [--eps E,..] [--reps N] [--min-time S] [--threads N,..]\n"
     "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
     "                     [--full] [--p P] [--out DIR] [--no-report]\n"
-    "                     [--count instructions] [--json FILE]\n"
+    "                     [--count instructions] [--json FILE] [--schedule interleaved|sequential]\n"
     "\n"
     "Measures every variant matching the globs at each hidden size, rows (auto:\n"
     "one row count per cache tier), eps and thread count, and writes perf.csv, samples.csv,\n"
@@ -26,7 +26,11 @@ static const char run_usage[] =
     "instructions per kernel call: PAPI_TOT_INS where the machine counts it,\n"
     "else the run re-executes under valgrind's callgrind and counts the kernel\n"
     "calls only (no timing then; AVX-512 variants cannot run there).\n"
-    "--json FILE also writes the run in Google Benchmark's JSON format.\n";
+    "--json FILE also writes the run in Google Benchmark's JSON format.\n"
+    "--schedule: interleaved (default) measures the variants of one shape and\n"
+    "the copy ceiling in rounds, one repetition of each per round in a seeded\n"
+    "order that changes every round, so that ratios are paired; sequential runs\n"
+    "each variant's repetitions back to back.\n";
 
 int cmd_run(int argc, char **argv)
 {
@@ -40,7 +44,7 @@ int cmd_run(int argc, char **argv)
         {"accuracy-rows", required_argument, 0, 'a'}, {"full", no_argument, 0, 'f'},
         {"p", required_argument, 0, 'p'},       {"out", required_argument, 0, 'o'},
         {"no-report", no_argument, 0, 'N'},     {"count", required_argument, 0, 'I'},
-        {"json", required_argument, 0, 'J'},
+        {"json", required_argument, 0, 'J'},    {"schedule", required_argument, 0, 'S'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
     };
     /* where an option goes in the suite: section and key */
@@ -48,7 +52,7 @@ int cmd_run(int argc, char **argv)
         {'k', "run", "kernels"}, {'n', "run", "hidden"}, {'r', "run", "rows"}, {'d', "run", "dtype"},
         {'e', "run", "eps"}, {'R', "run", "reps"}, {'m', "run", "min_time"}, {'t', "run", "threads"},
         {'C', "run", "cpu"}, {'H', "run", "cache"}, {'E', "run", "events"}, {'a', "accuracy", "rows"},
-        {'p', "run", "p"},
+        {'p', "run", "p"}, {'S', "run", "schedule"},
     };
     const char *config = NULL, *out = NULL;
     struct { int opt; const char *value; } overrides[64];

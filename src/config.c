@@ -231,6 +231,9 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
             if (strcmp(value, "hot") && strcmp(value, "cold"))
                 BAD("cache: want hot or cold, not '%s'", value);
             s->cold = strcmp(value, "cold") == 0;
+        } else if (strcmp(key, "schedule") == 0) {
+            if (schedule_parse(value, &s->schedule))
+                BAD("schedule: want interleaved or sequential, not '%s'", value);
         } else if (strcmp(key, "events") == 0) {
             snprintf(s->events, sizeof s->events, "%s", value);
         } else if (strcmp(key, "p") == 0) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "datagen.h"
+#include "rounds.h"
 
 #define NB_MAX_LIST 32
 
@@ -25,6 +26,7 @@ struct nb_suite {
     size_t threads;              /* the largest of thread_counts */
     int cpu;                     /* first PU; -1 = auto: the last PU, away from CPU 0's housekeeping */
     int cold;                    /* cache = cold */
+    enum nb_schedule schedule;   /* interleaved rounds (default) or sequential */
     char events[256];
     double p;                    /* prmsnorm percentage */
     size_t accuracy_rows;        /* rows checked against the reference, 0 = none */

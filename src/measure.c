@@ -160,65 +160,121 @@ size_t measure_calibrate(double (*timed)(void *ctx, size_t calls), void *ctx, do
     }
 }
 
-int measure_kernel(nb_kernel_fn fn, const struct nb_args *args, size_t elem_bytes,
-                   const struct measure_config *cfg, struct measurement *m)
+struct bench {
+    struct pool pool;
+    struct measure_config cfg;
+    const void *y;
+    size_t y_bytes;
+    size_t calls;
+    char warning[160];
+};
+
+struct bench *bench_open(nb_kernel_fn fn, const struct nb_args *args, size_t elem_bytes,
+                         const struct measure_config *cfg)
+{
+    struct bench *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->cfg = *cfg;
+    b->y = args->y;
+    b->y_bytes = args->rows * args->n * elem_bytes;
+    b->calls = 1;
+    if (pool_start(&b->pool, fn, args, elem_bytes, cfg) != 0) {
+        free(b->pool.workers);
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void bench_calibrate(struct bench *b)
+{
+    if (b->cfg.cold) {
+        pool_run(&b->pool, 1); /* one call per repetition, on flushed caches */
+        b->calls = 1;
+        return;
+    }
+    int64_t until = timer_ns() + (int64_t)b->cfg.warmup_ns;
+    do
+        pool_run(&b->pool, 1);
+    while (timer_ns() < until);
+    const double tick_floor = 20.0 * (b->cfg.resolution_ns > 1 ? b->cfg.resolution_ns : 1);
+    b->calls = measure_calibrate(time_calls, &b->pool, fmax(b->cfg.min_time_ns, tick_floor));
+}
+
+size_t bench_calls(const struct bench *b)
+{
+    return b->calls;
+}
+
+void bench_rep(struct bench *b, int warm_call, double *ns_per_call, double *tsc_per_call, long long *events)
+{
+    const struct measure_config *cfg = &b->cfg;
+    const size_t nev = cfg->counters ? cfg->counters->count : 0;
+    if (cfg->cold)
+        flush_spans(cfg);
+    else if (warm_call && cfg->warm_each_rep)
+        pool_run(&b->pool, 1);
+    if (nev)
+        counters_start(cfg->counters);
+    int64_t c0 = timer_tsc(), t0 = timer_ns();
+    pool_run(&b->pool, b->calls);
+    int64_t t1 = timer_ns(), c1 = timer_tsc();
+    if (nev)
+        counters_stop(cfg->counters, events);
+    *ns_per_call = (double)(t1 - t0) / (double)b->calls;
+    *tsc_per_call = (double)(c1 - c0) / (double)b->calls;
+}
+
+const char *bench_warning(const struct bench *b)
+{
+    for (size_t t = 0; t < b->pool.nthreads; t++)
+        if (b->pool.workers[t].bind_failed) {
+            snprintf((char *)b->warning, sizeof b->warning, "thread %zu could not be bound to CPU %d", t,
+                     b->pool.workers[t].cpu);
+            return b->warning;
+        }
+    return "";
+}
+
+void bench_close(struct bench *b)
+{
+    if (!b)
+        return;
+    pool_stop(&b->pool);
+    measure_consume(b->y, b->y_bytes);
+    free(b);
+}
+
+enum nb_status measure_kernel(nb_kernel_fn fn, const struct nb_args *args, size_t elem_bytes,
+                              const struct measure_config *cfg, struct measurement *m)
 {
     memset(m, 0, sizeof *m);
     const size_t nev = cfg->counters ? cfg->counters->count : 0;
-    m->ns_per_call = calloc(cfg->reps, sizeof *m->ns_per_call);
-    m->tsc_per_call = calloc(cfg->reps, sizeof *m->tsc_per_call);
-    m->events = calloc(cfg->reps * (nev ? nev : 1), sizeof *m->events);
+    m->ns_per_call = calloc(cfg->reps ? cfg->reps : 1, sizeof *m->ns_per_call);
+    m->tsc_per_call = calloc(cfg->reps ? cfg->reps : 1, sizeof *m->tsc_per_call);
+    m->events = calloc((cfg->reps ? cfg->reps : 1) * (nev ? nev : 1), sizeof *m->events);
     m->nevents = nev;
-    struct pool pool;
-    if (!m->ns_per_call || !m->tsc_per_call || !m->events || pool_start(&pool, fn, args, elem_bytes, cfg)) {
+    struct bench *b = m->ns_per_call && m->tsc_per_call && m->events ? bench_open(fn, args, elem_bytes, cfg) : NULL;
+    if (!b) {
         measurement_free(m);
-        return 3;
+        return NB_ERR_NOMEM;
     }
-    const double tick_floor = 20.0 * (cfg->resolution_ns > 1 ? cfg->resolution_ns : 1);
-    const double target = fmax(cfg->min_time_ns, tick_floor);
-    size_t calls = 1;
-    if (cfg->cold) {
-        /* one call per repetition, on flushed caches */
-        pool_run(&pool, 1);
-    } else {
-        int64_t until = timer_ns() + (int64_t)cfg->warmup_ns;
-        do
-            pool_run(&pool, 1);
-        while (timer_ns() < until);
-        /* calibrate: grow the call count until one repetition lasts target */
-        calls = measure_calibrate(time_calls, &pool, target);
-    }
-    m->calls = calls;
-    int rc = 0;
+    bench_calibrate(b);
+    m->calls = bench_calls(b);
+    enum nb_status rc = NB_OK;
     for (size_t r = 0; r < cfg->reps; r++) {
         if (cfg->interrupted && cfg->interrupted()) {
-            rc = 130;
+            rc = NB_ERR_INTERRUPTED;
             break;
         }
-        if (cfg->cold)
-            flush_spans(cfg);
-        long long ev[NB_MAX_EVENTS];
-        if (nev)
-            counters_start(cfg->counters);
-        int64_t c0 = timer_tsc(), t0 = timer_ns();
-        pool_run(&pool, calls);
-        int64_t t1 = timer_ns(), c1 = timer_tsc();
-        if (nev) {
-            counters_stop(cfg->counters, ev);
-            for (size_t e = 0; e < nev; e++)
-                m->events[r * nev + e] = ev[e];
-        }
-        m->ns_per_call[r] = (double)(t1 - t0) / (double)calls;
-        m->tsc_per_call[r] = (double)(c1 - c0) / (double)calls;
+        bench_rep(b, 0, &m->ns_per_call[r], &m->tsc_per_call[r], nev ? &m->events[r * nev] : NULL);
         m->reps = r + 1;
     }
-    for (size_t t = 0; t < pool.nthreads; t++)
-        if (pool.workers[t].bind_failed)
-            snprintf(m->warning, sizeof m->warning, "thread %zu could not be bound to CPU %d", t, pool.workers[t].cpu);
-    pool_stop(&pool);
-    measure_consume(args->y, args->rows * args->n * elem_bytes);
+    snprintf(m->warning, sizeof m->warning, "%s", bench_warning(b));
+    bench_close(b);
     if (stats_compute(m->ns_per_call, m->reps, &m->time) != 0)
-        rc = 3;
+        rc = NB_ERR_NOMEM;
     return rc;
 }
 

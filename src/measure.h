@@ -19,6 +19,8 @@ struct measure_config {
     double warmup_ns;
     double resolution_ns;      /* the timer's; a repetition spans >= 20 ticks */
     int cold;                  /* flush the spans before each (single-call) repetition */
+    int warm_each_rep;         /* hot: an untimed call before each interleaved repetition
+                                * (worth it only where the buffers fit in the caches) */
     struct flush_span spans[6];
     size_t nspans;
     size_t threads;            /* rows split over this many pinned threads */
@@ -40,10 +42,35 @@ struct measurement {
     char warning[160];         /* e.g. a thread could not be bound */
 };
 
-/* Returns 0, 3 when out of memory, 130 when interrupted (what was measured
- * is kept). m's arrays are malloc'ed: measurement_free. */
-int measure_kernel(nb_kernel_fn fn, const struct nb_args *args, size_t elem_bytes,
-                   const struct measure_config *cfg, struct measurement *m);
+/* What library code returns; only commands turn it into an exit status. */
+enum nb_status { NB_OK = 0, NB_ERR_NOMEM, NB_ERR_INTERRUPTED };
+
+/* One thing to time: a kernel over its arguments, on a pool of pinned
+ * threads each with its share of the rows. Opened once, then calibrated,
+ * then asked for repetitions, in whatever order a schedule wants. */
+struct bench;
+
+/* NULL when out of memory. cfg is copied. */
+struct bench *bench_open(nb_kernel_fn fn, const struct nb_args *args, size_t elem_bytes,
+                         const struct measure_config *cfg);
+/* Warm-up, then the call count that makes a repetition last min_time (one
+ * call in cold mode). */
+void bench_calibrate(struct bench *b);
+size_t bench_calls(const struct bench *b);
+/* One repetition: in cold mode the spans are flushed first (not timed);
+ * with warm_call, one untimed call first brings this bench's buffers back
+ * into the caches after another bench ran. events gets counters->count
+ * values when counting. */
+void bench_rep(struct bench *b, int warm_call, double *ns_per_call, double *tsc_per_call, long long *events);
+/* "" or why a thread could not be bound. */
+const char *bench_warning(const struct bench *b);
+void bench_close(struct bench *b);
+
+/* A bench's repetitions back to back: NB_OK, NB_ERR_NOMEM, or
+ * NB_ERR_INTERRUPTED (what was measured is kept). m's arrays are malloc'ed:
+ * measurement_free. */
+enum nb_status measure_kernel(nb_kernel_fn fn, const struct nb_args *args, size_t elem_bytes,
+                              const struct measure_config *cfg, struct measurement *m);
 void measurement_free(struct measurement *m);
 
 /* Keeps the outputs observable so that no compiler can drop the work. */

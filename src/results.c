@@ -13,10 +13,12 @@ const char *const perf_columns[] = {
     "min_ns", "median_ns", "mean_ns", "stddev_ns", "mad_ns", "cv", "ns_per_row", "bytes", "bandwidth_gbs",
     "ceiling_gbs", "roofline_share", "speedup_vs_naive", NULL};
 /* after the per-event columns and counters_note: */
-static const char *const perf_tail_columns[] = {"calls_per_rep", "tsc_cycles_per_element",
-                                                "speedup_rms_vs_layernorm", "instructions_per_call", NULL};
+static const char *const perf_tail_columns[] = {
+    "calls_per_rep", "tsc_cycles_per_element", "speedup_rms_vs_layernorm", "instructions_per_call",
+    "roofline_share_lo", "roofline_share_hi", "speedup_vs_naive_lo", "speedup_vs_naive_hi",
+    "speedup_rms_vs_layernorm_lo", "speedup_rms_vs_layernorm_hi", "round_group", "schedule", NULL};
 const char *const samples_columns[] = {"variant", "rows", "n", "eps", "threads", "cache", "rep", "calls",
-                                       "ns_per_call", NULL};
+                                       "ns_per_call", "round_group", NULL};
 const char *const accuracy_columns[] = {"variant", "norm", "dtype", "rows", "n", "eps", "dist", "scale",
                                         "rows_checked", "max_ulp", "mean_ulp", "max_rel", "rms_rel", "nmse",
                                         "exact_share", "nan", "pos_inf", "neg_inf", "false_zero", NULL};
@@ -117,6 +119,13 @@ int write_perf_csv(const char *path, const struct perf_row *rows, size_t count, 
         field_double(&o, r->tsc_per_elem);
         field_double(&o, r->speedup_rms_vs_ln);
         field_double(&o, r->instructions_per_call);
+        const struct ratio_ci *ci[] = {&r->share_ci, &r->naive_ci, &r->rms_ln_ci};
+        for (int k = 0; k < 3; k++) {
+            field_double(&o, ci[k]->lo);
+            field_double(&o, ci[k]->hi);
+        }
+        csv_out_fieldf(&o, "%zu", r->round_group);
+        csv_out_field(&o, r->schedule ? r->schedule : "");
         csv_out_end_row(&o);
     }
     return csv_out_commit(&o, err, errlen);
@@ -142,6 +151,7 @@ int write_samples_csv(const char *path, const struct perf_row *rows, size_t coun
             csv_out_fieldf(&o, "%zu", k);
             csv_out_fieldf(&o, "%zu", r->calls);
             field_double(&o, r->samples[k]);
+            csv_out_fieldf(&o, "%zu", r->round_group);
             csv_out_end_row(&o);
         }
     }

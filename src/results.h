@@ -8,6 +8,7 @@
 #include "accuracy.h"
 #include "counters.h"
 #include "datagen.h"
+#include "paired.h"
 #include "registry.h"
 #include "stats.h"
 #include "topology.h"
@@ -28,8 +29,13 @@ struct perf_row {
     double instructions_per_call; /* run --count instructions; NaN otherwise */
     double events_per_call[NB_MAX_EVENTS]; /* NaN = not counted */
     char note[400];
-    double *samples;           /* ns per call, one per repetition */
+    double *samples;           /* ns per call, one per repetition (round) */
     size_t nsamples;
+    /* the paired ratios behind roofline_share, speedup_vs_naive and
+     * speedup_rms_vs_ln, with their 95% intervals */
+    struct ratio_ci share_ci, naive_ci, rms_ln_ci;
+    size_t round_group;        /* rows of one group were timed in the same rounds */
+    const char *schedule;      /* interleaved or sequential */
 };
 
 struct accuracy_row {

@@ -325,7 +325,7 @@ Test(variants, pipelined_equals_fused)
     size_t compared = 0;
     /* every pair with autont's streaming never and always chosen */
     for (size_t k = 0; k < 2 * (sizeof pairs / sizeof pairs[0]); k++) {
-        nb_nt_threshold_bytes = k % 2 ? 0 : SIZE_MAX;
+        const size_t nt = k % 2; /* 1: stream every call; 0: never */
         const struct nb_variant *pv = registry_find(pairs[k / 2][0]), *fv = registry_find(pairs[k / 2][1]);
         cr_assert(pv && fv, "%s or %s is not registered", pairs[k / 2][0], pairs[k / 2][1]);
         if (!testable(pv) || !testable(fv))
@@ -341,17 +341,17 @@ Test(variants, pipelined_equals_fused)
             size_t bytes = rows * n * nb_dtype_size(pv->dtype);
             void *y1 = calloc(1, bytes), *y2 = calloc(1, bytes);
             struct nb_args a = problem_args(&p, y1, p.residual, 1e-6);
+            a.nt_threshold_bytes = nt;
             pv->fn(&a);
             a.y = y2;
             fv->fn(&a);
             cr_expect(memcmp(y1, y2, bytes) == 0, "%s and %s differ at n=%zu rows=%zu (nt threshold %zu)", pv->name,
-                      fv->name, n, rows, nb_nt_threshold_bytes);
+                      fv->name, n, rows, nt);
             free(y1);
             free(y2);
             problem_free(&p);
             compared++;
         }
     }
-    nb_nt_threshold_bytes = SIZE_MAX;
     cr_log_info("%zu pipelined/fused comparisons", compared);
 }

@@ -128,19 +128,19 @@ Test(ceilings, nt_threshold_follows_the_measurement)
 {
     char why[200];
     struct ceiling dram = {.measured = 1, .copy_gbs = 11.3, .copy_nt_gbs = 7.5};
-    cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 1, why, sizeof why), SIZE_MAX);
+    cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 1, why, sizeof why), (size_t)0);
     cr_expect(strstr(why, "never") && strstr(why, "7.50"), "%s", why);
     dram.copy_nt_gbs = 19.0;
     cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 2, why, sizeof why), (size_t)16 << 20);
     cr_expect(strstr(why, "2 threads"), "%s", why);
     dram.copy_nt_gbs = NAN;
-    cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 1, why, sizeof why), SIZE_MAX);
+    cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 1, why, sizeof why), (size_t)0);
     struct ceiling unmeasured = {0};
     cr_expect_eq(ceiling_nt_threshold(&unmeasured, 32 << 20, 1, why, sizeof why), (size_t)32 << 20);
     cr_expect(strstr(why, "not measured"), "%s", why);
-    cr_expect_eq(ceiling_nt_threshold(&unmeasured, 0, 1, why, sizeof why), SIZE_MAX);
+    cr_expect_eq(ceiling_nt_threshold(&unmeasured, 0, 1, why, sizeof why), (size_t)0);
     /* the kernels' per-call setting wants the number only */
-    cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 2, NULL, 0), SIZE_MAX);
+    cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 2, NULL, 0), (size_t)0);
 }
 
 Test(measure, threads_split_rows)
@@ -275,7 +275,7 @@ Test(schema, golden_headers)
     const char *perf = "variant,norm,algorithm,isa,dtype,rows,n,eps,threads,cache,tier,reps,min_ns,median_ns,"
                        "mean_ns,stddev_ns,mad_ns,cv,ns_per_row,bytes,bandwidth_gbs,ceiling_gbs,roofline_share,"
                        "speedup_vs_naive";
-    const char *samples = "variant,rows,n,eps,threads,cache,rep,calls,ns_per_call";
+    const char *samples = "variant,rows,n,eps,threads,cache,rep,calls,ns_per_call,round_group";
     const char *acc = "variant,norm,dtype,rows,n,eps,dist,scale,rows_checked,max_ulp,mean_ulp,max_rel,rms_rel,nmse,"
                       "exact_share,nan,pos_inf,neg_inf,false_zero";
     const char *const *lists[] = {perf_columns, samples_columns, accuracy_columns};

@@ -1,0 +1,42 @@
+/* Statistics of paired measurements: two benches timed in the same rounds
+ * give one ratio per round, and the median of those ratios, with a 95%
+ * interval, is what every normbench ratio reports. */
+#ifndef NB_PAIRED_H
+#define NB_PAIRED_H
+
+#include <stddef.h>
+
+struct ratio_ci {
+    double mid;      /* median of the per-round ratios */
+    double lo, hi;   /* 95% interval of that median; NaN with too few rounds */
+    size_t n;        /* rounds with a finite ratio */
+};
+
+/* The ratios num[i] / den[i] (i < n, non-finite or non-positive pairs
+ * skipped): their median and its distribution-free 95% interval (the order
+ * statistics x(k), x(n+1-k) with the largest k such that a Binomial(n, 1/2)
+ * falls below k with probability <= 2.5%), widened by the run-to-run floor
+ * (PAIRED_FLOOR) on each side. Needs n >= 6 for an interval. -1 when out of
+ * memory (out all NaN), else 0. */
+int paired_ratio(const double *num, const double *den, size_t n, struct ratio_ci *out);
+
+/* The relative half-width added on each side of every interval: what
+ * separate runs of one build still differ by after pairing (measured with
+ * scripts/repro-study.sh; README "Paired ratios"). */
+#define PAIRED_FLOOR 0.01
+
+/* The order statistic k (1-based) whose pair x(k), x(n+1-k) covers the
+ * median with probability >= 1 - 2 * tail. 0 when n is too small. */
+size_t paired_order_k(size_t n, double tail);
+
+/* Two-sided p-value of the Wilcoxon signed-rank test that d (e.g. log
+ * ratios) is centred on 0: exact without ties up to 60 values, else the
+ * normal approximation with tie correction. Zeros are dropped. NaN when no
+ * value is left. */
+double wilcoxon_signed_rank_p(const double *d, size_t n);
+
+/* "1.47x [1.44, 1.50]", or "1.47x" without an interval, "n/a" without a
+ * value; suffix replaces the "x" (e.g. "" for shares). */
+void ratio_ci_format(char *out, size_t len, const struct ratio_ci *r, const char *suffix);
+
+#endif

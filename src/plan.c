@@ -1,0 +1,154 @@
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "cpu_features.h"
+#include "instr_count.h"
+
+static int dtype_selected(const struct nb_suite *s, const struct nb_variant *v)
+{
+    return s->dtypes[0] == '\0' || glob_list_match(s->dtypes, v->dtype_name);
+}
+
+size_t plan_footprint_bytes(const struct nb_variant *v, size_t rows, size_t n)
+{
+    size_t es = nb_dtype_size(v->dtype), per_row = 2 * n * es;
+    if (norm_uses_residual(v->norm))
+        per_row *= 2;
+    return rows * per_row + n * es * (norm_uses_bias(v->norm) ? 2 : 1);
+}
+
+static enum plan_status select_variants(const struct nb_suite *s, struct run_plan *p, char *err, size_t errlen)
+{
+    p->vars = calloc(registry_count(), sizeof *p->vars);
+    if (!p->vars)
+        return PLAN_NOMEM;
+    for (size_t i = 0; i < registry_count(); i++) {
+        const struct nb_variant *v = registry_at(i);
+        if (v->isa == NB_ISA_MPFR || !glob_list_match(s->kernels, v->name) || !dtype_selected(s, v))
+            continue;
+        p->matched++;
+        const char *why = registry_unavailable(v);
+        if (why) {
+            fprintf(stderr, "skipped %s: %s%s\n", v->name, why,
+                    s->count_instructions && cpu_detect()->under_valgrind ? " (not counted: gated by time only)" : "");
+            continue;
+        }
+        p->vars[p->nvar++] = v;
+    }
+    if (p->matched == 0) {
+        snprintf(err, errlen, "no variant matches '%s'%s%s", s->kernels, s->dtypes[0] ? " with dtype " : "", s->dtypes);
+        return PLAN_NO_MATCH;
+    }
+    if (p->nvar == 0) {
+        snprintf(err, errlen, "none of the %zu matching variants can run on this machine", p->matched);
+        return PLAN_NONE_RUNNABLE;
+    }
+    return PLAN_OK;
+}
+
+/* The rows of variant v in shape slot `slot` (a tier with rows = auto, else
+ * an index into s->rows); 0 when the tier cannot hold one row. */
+static size_t rows_for(const struct nb_suite *s, const struct nb_topology *topo, const struct nb_variant *v,
+                       size_t n, size_t slot, enum nb_tier *tier)
+{
+    size_t es = nb_dtype_size(v->dtype);
+    if (!s->rows_auto) {
+        *tier = tier_of_footprint(topo, plan_footprint_bytes(v, s->rows[slot], n));
+        return s->rows[slot];
+    }
+    /* the same rows for every variant of a dtype: x and y, g and b, so
+     * speedups compare like with like */
+    *tier = (enum nb_tier)slot;
+    return tier_rows(topo, *tier, 2 * n * es, 2 * n * es);
+}
+
+static void add_group(const struct nb_suite *s, const struct nb_topology *topo, struct run_plan *p, size_t n,
+                      size_t slot, double eps, int *said)
+{
+    size_t first = p->njobs;
+    for (size_t vi = 0; vi < p->nvar; vi++) {
+        const struct nb_variant *v = p->vars[vi];
+        enum nb_tier tier;
+        size_t rows = rows_for(s, topo, v, n, slot, &tier);
+        if (rows == 0) {
+            if (!*said) {
+                size_t es = nb_dtype_size(v->dtype);
+                fprintf(stderr, "skipped tier %s for n = %zu: one row (%zu bytes with g and b) does not fit in %zu bytes\n",
+                        tier_name(tier), n, 4 * n * es, tier_target_bytes(topo, tier));
+                *said = 1;
+            }
+            continue;
+        }
+        for (size_t tc = 0; tc < s->nthread_counts; tc++)
+            p->jobs[p->njobs++] = (struct job){v, n, rows, eps, tier, s->thread_counts[tc]};
+        p->tiers_used[tier] = 1;
+    }
+    if (p->njobs > first) {
+        p->groups[p->ngroups++] = (struct shape_group){first, p->njobs - first};
+        size_t need = plan_group_bytes(p, &p->groups[p->ngroups - 1]);
+        if (need > p->biggest)
+            p->biggest = need;
+    }
+}
+
+enum plan_status plan_build(const struct nb_suite *s, const struct nb_topology *topo, struct run_plan *p,
+                            char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    enum plan_status st = select_variants(s, p, err, errlen);
+    if (st != PLAN_OK)
+        return st;
+    const size_t slots = s->rows_auto ? NB_TIER_COUNT : s->nrows;
+    size_t cap = p->nvar * s->nhidden * slots * s->neps * s->nthread_counts;
+    p->jobs = calloc(cap ? cap : 1, sizeof *p->jobs);
+    p->groups = calloc(s->nhidden * slots * s->neps + 1, sizeof *p->groups);
+    if (!p->jobs || !p->groups) {
+        snprintf(err, errlen, "out of memory planning %zu measurements", cap);
+        return PLAN_NOMEM;
+    }
+    for (size_t h = 0; h < s->nhidden; h++)
+        for (size_t slot = 0; slot < slots; slot++) {
+            int said = 0;
+            for (size_t e = 0; e < s->neps; e++)
+                add_group(s, topo, p, s->hidden[h], slot, s->eps[e], &said);
+        }
+    if (p->njobs == 0) {
+        snprintf(err, errlen, "no shape fits: every (hidden size, tier) was skipped");
+        return PLAN_NO_SHAPE;
+    }
+    return PLAN_OK;
+}
+
+size_t plan_group_bytes(const struct run_plan *p, const struct shape_group *g)
+{
+    size_t data[NB_DTYPE_COUNT] = {0}, work = 0, copy = 0;
+    for (size_t k = g->first; k < g->first + g->count; k++) {
+        const struct job *j = &p->jobs[k];
+        const size_t es = nb_dtype_size(j->v->dtype), xy = 2 * j->rows * j->n * es;
+        /* x and y (and the residual), g, the Gemma gain and b of the dtype */
+        size_t bytes = xy + (norm_uses_residual(j->v->norm) ? xy / 2 : 0) + 3 * j->n * es;
+        if (bytes > data[j->v->dtype])
+            data[j->v->dtype] = bytes;
+        size_t w = registry_workspace_bytes(j->v, (j->rows + j->threads - 1) / j->threads, j->n) * j->threads;
+        if (w > work)
+            work = w;
+        if (xy > copy)
+            copy = xy;
+    }
+    size_t sum = work + copy;
+    for (int d = 0; d < NB_DTYPE_COUNT; d++)
+        sum += data[d];
+    return sum;
+}
+
+void plan_free(struct run_plan *p)
+{
+    free(p->vars);
+    free(p->jobs);
+    free(p->groups);
+    memset(p, 0, sizeof *p);
+}

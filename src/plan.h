@@ -1,0 +1,59 @@
+/* What a run will measure: the variants selected, and the jobs (variant x
+ * shape x thread count) grouped by shape. The jobs of one group are
+ * measured in the same rounds, on shared buffers, beside the copy ceiling
+ * at the same footprint. */
+#ifndef NB_PLAN_H
+#define NB_PLAN_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "registry.h"
+#include "topology.h"
+
+struct job {
+    const struct nb_variant *v;
+    size_t n, rows;
+    double eps;
+    enum nb_tier tier;
+    size_t threads;
+};
+
+/* jobs[first .. first + count) share n, eps and the tier (rows = auto) or
+ * the row count (fixed rows) */
+struct shape_group {
+    size_t first, count;
+};
+
+struct run_plan {
+    const struct nb_variant **vars;
+    size_t nvar, matched;
+    struct job *jobs;
+    size_t njobs;
+    struct shape_group *groups;
+    size_t ngroups;
+    int tiers_used[NB_TIER_COUNT];
+    size_t biggest;   /* bytes the largest group allocates at once */
+};
+
+enum plan_status {
+    PLAN_OK,
+    PLAN_NO_MATCH,       /* no variant matches the globs (usage) */
+    PLAN_NONE_RUNNABLE,  /* matches, but none can run here (environment) */
+    PLAN_NO_SHAPE,       /* every (hidden size, tier) was skipped (usage) */
+    PLAN_NOMEM,
+};
+
+/* Fills p (plan_free) and says on stderr which variants and tiers are
+ * skipped and why; err gets the reason for any status but PLAN_OK. */
+enum plan_status plan_build(const struct nb_suite *s, const struct nb_topology *topo, struct run_plan *p,
+                            char *err, size_t errlen);
+void plan_free(struct run_plan *p);
+
+/* Bytes of x and y (and the residual) plus g and b, of one job. */
+size_t plan_footprint_bytes(const struct nb_variant *v, size_t rows, size_t n);
+/* Bytes the whole group allocates: shared x, y, g, b per dtype, the largest
+ * workspace, and the ceiling's source and destination. */
+size_t plan_group_bytes(const struct run_plan *p, const struct shape_group *g);
+
+#endif

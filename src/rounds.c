@@ -1,0 +1,122 @@
+#include "rounds.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *schedule_name(enum nb_schedule s)
+{
+    return s == NB_SCHEDULE_SEQUENTIAL ? "sequential" : "interleaved";
+}
+
+int schedule_parse(const char *name, enum nb_schedule *out)
+{
+    if (!strcmp(name, "interleaved"))
+        *out = NB_SCHEDULE_INTERLEAVED;
+    else if (!strcmp(name, "sequential"))
+        *out = NB_SCHEDULE_SEQUENTIAL;
+    else
+        return -1;
+    return 0;
+}
+
+/* splitmix64: a tiny, well-mixed generator; the order needs no more */
+static uint64_t mix(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void rounds_order(size_t k, uint64_t seed, size_t round, size_t *order)
+{
+    uint64_t state = seed * 0x2545f4914f6cdd1dull + round;
+    for (size_t i = 0; i < k; i++)
+        order[i] = i;
+    for (size_t i = k; i > 1; i--) { /* Fisher-Yates */
+        size_t j = (size_t)(mix(&state) % i);
+        size_t t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+}
+
+void round_samples_free(struct round_samples *s)
+{
+    free(s->ns_per_call);
+    free(s->tsc_per_call);
+    free(s->events);
+    memset(s, 0, sizeof *s);
+}
+
+static void take_rep(struct bench *b, struct round_samples *out, size_t bench, size_t round, int warm)
+{
+    size_t at = bench * out->reps + round;
+    bench_rep(b, warm, &out->ns_per_call[at], &out->tsc_per_call[at],
+              out->nevents ? &out->events[at * out->nevents] : NULL);
+}
+
+static enum nb_status run_interleaved(struct bench *const *benches, size_t k, uint64_t seed,
+                                      int (*interrupted)(void), struct round_samples *out)
+{
+    size_t *order = malloc((k ? k : 1) * sizeof *order);
+    if (!order)
+        return NB_ERR_NOMEM;
+    enum nb_status rc = NB_OK;
+    for (size_t r = 0; r < out->reps; r++) {
+        rounds_order(k, seed, r, order);
+        for (size_t i = 0; i < k && rc == NB_OK; i++) {
+            if (interrupted && interrupted())
+                rc = NB_ERR_INTERRUPTED;
+            else /* the bench before this one evicted its buffers */
+                take_rep(benches[order[i]], out, order[i], r, 1);
+        }
+        if (rc != NB_OK)
+            break;
+        out->rounds = r + 1;
+    }
+    free(order);
+    return rc;
+}
+
+static enum nb_status run_sequential(struct bench *const *benches, size_t k, int (*interrupted)(void),
+                                     struct round_samples *out)
+{
+    for (size_t i = 0; i < k; i++) {
+        bench_calibrate(benches[i]); /* as before interleaving: calibrate, then the repetitions */
+        for (size_t r = 0; r < out->reps; r++) {
+            if (interrupted && interrupted()) {
+                out->rounds = 0; /* later benches have no repetitions: nothing is paired */
+                return NB_ERR_INTERRUPTED;
+            }
+            take_rep(benches[i], out, i, r, 0);
+        }
+    }
+    out->rounds = out->reps;
+    return NB_OK;
+}
+
+enum nb_status rounds_run(struct bench *const *benches, size_t k, size_t reps, size_t nevents,
+                          enum nb_schedule schedule, uint64_t seed, int (*interrupted)(void),
+                          struct round_samples *out)
+{
+    memset(out, 0, sizeof *out);
+    out->reps = reps;
+    out->nevents = nevents;
+    size_t cells = (k ? k : 1) * (reps ? reps : 1);
+    out->ns_per_call = calloc(cells, sizeof *out->ns_per_call);
+    out->tsc_per_call = calloc(cells, sizeof *out->tsc_per_call);
+    out->events = calloc(cells * (nevents ? nevents : 1), sizeof *out->events);
+    if (!out->ns_per_call || !out->tsc_per_call || !out->events) {
+        round_samples_free(out);
+        return NB_ERR_NOMEM;
+    }
+    if (schedule == NB_SCHEDULE_SEQUENTIAL)
+        return run_sequential(benches, k, interrupted, out);
+    for (size_t i = 0; i < k; i++) {
+        if (interrupted && interrupted())
+            return NB_ERR_INTERRUPTED;
+        bench_calibrate(benches[i]);
+    }
+    return run_interleaved(benches, k, seed, interrupted, out);
+}

@@ -1,0 +1,341 @@
+#include "shape_group.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datagen.h"
+#include "instr_count.h"
+#include "paired.h"
+#include "rounds.h"
+#include "stats.h"
+#include "topology.h"
+
+/* Buffers shared by the jobs of a group: one set per dtype, so that every
+ * variant of a dtype reads the same x, g, b and writes the same y, and a
+ * round does not evict another variant's inputs. */
+struct group_buffers {
+    void *x[NB_DTYPE_COUNT], *y[NB_DTYPE_COUNT], *res[NB_DTYPE_COUNT];
+    void *g[NB_DTYPE_COUNT], *gemma_g[NB_DTYPE_COUNT], *b[NB_DTYPE_COUNT];
+    size_t rows[NB_DTYPE_COUNT], n;
+    int residual[NB_DTYPE_COUNT];   /* an addrmsnorm job of the dtype needs one */
+    void *work;
+    size_t work_bytes;
+    float *cx[NB_TIER_COUNT], *cy[NB_TIER_COUNT];   /* the copy ceiling's, per tier */
+    size_t copy_floats[NB_TIER_COUNT];
+};
+
+static void buffers_free(struct group_buffers *gb)
+{
+    for (int d = 0; d < NB_DTYPE_COUNT; d++) {
+        size_t xy = gb->rows[d] * gb->n * nb_dtype_size((enum nb_dtype)d), row = gb->n * nb_dtype_size((enum nb_dtype)d);
+        topology_free(gb->x[d], xy);
+        topology_free(gb->y[d], xy);
+        topology_free(gb->res[d], xy);
+        topology_free(gb->g[d], row);
+        topology_free(gb->gemma_g[d], row);
+        topology_free(gb->b[d], row);
+    }
+    topology_free(gb->work, gb->work_bytes);
+    for (int t = 0; t < NB_TIER_COUNT; t++) {
+        topology_free(gb->cx[t], gb->copy_floats[t] * 4);
+        topology_free(gb->cy[t], gb->copy_floats[t] * 4);
+    }
+}
+
+/* 64 generated rows, repeated: a DRAM tensor has tens of millions of
+ * values, and their content does not change the timing */
+static void fill_inputs(struct group_buffers *gb, enum nb_dtype dt, const struct nb_suite *s)
+{
+    const size_t es = nb_dtype_size(dt), rows = gb->rows[dt], n = gb->n, block = rows < 64 ? rows : 64;
+    datagen_fill(gb->x[dt], block, n, dt, &s->dist, s->seed);
+    for (size_t r0 = block; r0 < rows; r0 += block)
+        memcpy((char *)gb->x[dt] + r0 * n * es, gb->x[dt], (rows - r0 < block ? rows - r0 : block) * n * es);
+    datagen_gain(gb->g[dt], n, dt, 0, s->seed);
+    datagen_gain(gb->gemma_g[dt], n, dt, 1, s->seed);
+    datagen_bias(gb->b[dt], n, dt, s->seed);
+    memset(gb->y[dt], 0, rows * n * es);
+    /* zeros: the residual grows by x each call; from zero it stays finite
+     * over any run length that matters */
+    if (gb->res[dt])
+        memset(gb->res[dt], 0, rows * n * es);
+}
+
+static int buffers_alloc(struct group_buffers *gb, const struct run_plan *p, const struct shape_group *g,
+                         const struct nb_suite *s)
+{
+    memset(gb, 0, sizeof *gb);
+    gb->n = p->jobs[g->first].n;
+    for (size_t k = g->first; k < g->first + g->count; k++) {
+        const struct job *j = &p->jobs[k];
+        enum nb_dtype d = j->v->dtype;
+        if (j->rows > gb->rows[d])
+            gb->rows[d] = j->rows;
+        gb->residual[d] |= norm_uses_residual(j->v->norm);
+        size_t w = registry_workspace_bytes(j->v, (j->rows + j->threads - 1) / j->threads, j->n) * j->threads;
+        if (w > gb->work_bytes)
+            gb->work_bytes = w;
+        size_t floats = 2 * j->rows * j->n * nb_dtype_size(d) / 8;
+        if (floats > gb->copy_floats[j->tier])
+            gb->copy_floats[j->tier] = floats < 64 ? 64 : floats;
+    }
+    for (int d = 0; d < NB_DTYPE_COUNT; d++) {
+        if (!gb->rows[d])
+            continue;
+        size_t xy = gb->rows[d] * gb->n * nb_dtype_size((enum nb_dtype)d), row = gb->n * nb_dtype_size((enum nb_dtype)d);
+        gb->x[d] = topology_alloc(xy);
+        gb->y[d] = topology_alloc(xy);
+        gb->res[d] = gb->residual[d] ? topology_alloc(xy) : NULL;
+        gb->g[d] = topology_alloc(row);
+        gb->gemma_g[d] = topology_alloc(row);
+        gb->b[d] = topology_alloc(row);
+        if (!gb->x[d] || !gb->y[d] || (gb->residual[d] && !gb->res[d]) || !gb->g[d] || !gb->gemma_g[d] || !gb->b[d])
+            return -1;
+        fill_inputs(gb, (enum nb_dtype)d, s);
+    }
+    if (gb->work_bytes && !(gb->work = topology_alloc(gb->work_bytes)))
+        return -1;
+    for (int t = 0; t < NB_TIER_COUNT; t++) {
+        if (!gb->copy_floats[t])
+            continue;
+        gb->cx[t] = topology_alloc(gb->copy_floats[t] * 4);
+        gb->cy[t] = topology_alloc(gb->copy_floats[t] * 4);
+        if (!gb->cx[t] || !gb->cy[t])
+            return -1;
+        for (size_t i = 0; i < gb->copy_floats[t]; i++) {
+            gb->cx[t][i] = (float)(i % 1024) * 0.5f;
+            gb->cy[t][i] = 0;
+        }
+    }
+    return 0;
+}
+
+static struct nb_args job_args(const struct group_buffers *gb, const struct job *j, const struct group_env *env)
+{
+    enum nb_dtype d = j->v->dtype;
+    size_t nt = ceiling_nt_threshold(&env->ceil[NB_TIER_DRAM], env->llc_bytes, (unsigned)j->threads, NULL, 0);
+    return (struct nb_args){.rows = j->rows, .n = j->n, .x = gb->x[d], .y = gb->y[d],
+                            .g = j->v->norm == NB_GEMMARMSNORM ? gb->gemma_g[d] : gb->g[d], .b = gb->b[d],
+                            .residual = norm_uses_residual(j->v->norm) ? gb->res[d] : NULL, .eps = j->eps,
+                            .p = env->suite->p, .work = gb->work, .nt_threshold_bytes = nt};
+}
+
+static struct measure_config job_config(const struct group_env *env, const struct job *j, const struct nb_args *a)
+{
+    struct measure_config c = *env->mc;
+    const size_t es = nb_dtype_size(j->v->dtype), xy = j->rows * j->n * es;
+    c.threads = j->threads;
+    c.counters = j->threads == 1 ? env->ctr : NULL;
+    c.work_stride = registry_workspace_bytes(j->v, (j->rows + j->threads - 1) / j->threads, j->n);
+    c.warm_each_rep = 2 * xy <= env->llc_bytes;
+    c.nspans = 0;
+    const void *spans[] = {a->x, a->y, a->g, a->b, a->residual, a->work};
+    size_t sizes[] = {xy, xy, j->n * es, j->n * es, a->residual ? xy : 0, c.work_stride * j->threads};
+    for (int k = 0; k < 6; k++)
+        if (spans[k] && sizes[k])
+            c.spans[c.nspans++] = (struct flush_span){spans[k], sizes[k]};
+    return c;
+}
+
+void perf_row_init(struct perf_row *r, const struct job *j, int cold)
+{
+    memset(r, 0, sizeof *r);
+    r->v = j->v;
+    r->rows = j->rows;
+    r->n = j->n;
+    r->threads = j->threads;
+    r->eps = j->eps;
+    r->cold = cold;
+    r->tier = j->tier;
+    r->bytes = (double)plan_footprint_bytes(j->v, j->rows, j->n);
+    r->time.min = r->time.median = r->time.mean = r->time.stddev = r->time.mad = r->time.cv = NAN;
+    r->bandwidth_gbs = r->ceiling_gbs = r->roofline_share = r->tsc_per_elem = NAN;
+    r->speedup_vs_naive = r->speedup_rms_vs_ln = r->instructions_per_call = NAN;
+    r->share_ci = r->naive_ci = r->rms_ln_ci = (struct ratio_ci){NAN, NAN, NAN, 0};
+    for (size_t e = 0; e < NB_MAX_EVENTS; e++)
+        r->events_per_call[e] = NAN;
+}
+
+/* count, do not time: times under valgrind mean nothing */
+static void count_group(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
+                        const struct group_buffers *gb, struct perf_row *rows)
+{
+    for (size_t k = 0; k < g->count; k++) {
+        const struct job *j = &p->jobs[g->first + k];
+        struct nb_args a = job_args(gb, j, env);
+        char why[300] = "";
+        perf_row_init(&rows[k], j, env->suite->cold);
+        rows[k].instructions_per_call = instr_count_callgrind(j->v->fn, &a, 3, why, sizeof why);
+        snprintf(rows[k].note, sizeof rows[k].note, "%s",
+                 isnan(rows[k].instructions_per_call) ? why : "instructions counted by callgrind; not timed");
+    }
+}
+
+static void row_counters(const struct group_env *env, const struct round_samples *rs, size_t bench, size_t calls,
+                         struct perf_row *r)
+{
+    struct counters *ctr = env->ctr;
+    double *per = malloc((rs->rounds ? rs->rounds : 1) * sizeof *per);
+    for (size_t e = 0; per && e < ctr->count; e++) {
+        if (!ctr->available[e])
+            continue;
+        for (size_t k = 0; k < rs->rounds; k++)
+            per[k] = (double)rs->events[(bench * rs->reps + k) * rs->nevents + e] / (double)calls;
+        r->events_per_call[e] = stats_median_inplace(per, rs->rounds);
+        if (env->suite->count_instructions && !strcmp(ctr->names[e], "PAPI_TOT_INS"))
+            r->instructions_per_call = r->events_per_call[e];
+    }
+    free(per);
+    counters_note(ctr, r->note, sizeof r->note);
+}
+
+/* Row k from its bench's rounds; the ceiling bench of its tier is cb. */
+static int fill_row(const struct group_env *env, const struct job *j, const struct round_samples *rs, size_t bench,
+                    size_t cb, size_t copy_floats, struct bench *const *benches, struct perf_row *r)
+{
+    perf_row_init(r, j, env->suite->cold);
+    const double *ns = &rs->ns_per_call[bench * rs->reps], *cns = &rs->ns_per_call[cb * rs->reps];
+    r->reps = rs->rounds;
+    r->calls = bench_calls(benches[bench]);
+    r->samples = malloc((rs->rounds ? rs->rounds : 1) * sizeof *r->samples);
+    double *copy_bw = malloc((rs->rounds ? rs->rounds : 1) * sizeof *copy_bw);
+    double *num = malloc((rs->rounds ? rs->rounds : 1) * sizeof *num);
+    double *tsc = malloc((rs->rounds ? rs->rounds : 1) * sizeof *tsc);
+    int rc = -1;
+    if (r->samples && copy_bw && num && tsc && stats_compute(ns, rs->rounds, &r->time) == 0) {
+        const double copy_bytes = (double)copy_floats * 8;
+        memcpy(r->samples, ns, rs->rounds * sizeof *ns);
+        r->nsamples = rs->rounds;
+        r->bandwidth_gbs = r->bytes / r->time.median;
+        for (size_t k = 0; k < rs->rounds; k++) {
+            copy_bw[k] = copy_bytes / cns[k];
+            /* share per round: (bytes / t) over (copy bytes / copy t) */
+            num[k] = r->bytes * cns[k];
+            tsc[k] = rs->tsc_per_call[bench * rs->reps + k];
+        }
+        r->ceiling_gbs = stats_median_inplace(copy_bw, rs->rounds);
+        for (size_t k = 0; k < rs->rounds; k++)
+            copy_bw[k] = copy_bytes * ns[k];
+        paired_ratio(num, copy_bw, rs->rounds, &r->share_ci);
+        r->roofline_share = r->share_ci.mid;
+        r->tsc_per_elem = stats_median_inplace(tsc, rs->rounds) / (double)(j->rows * j->n);
+        if (j->threads == 1 && env->ctr && env->ctr->count)
+            row_counters(env, rs, bench, r->calls, r);
+        else if (env->ctr && env->ctr->count)
+            snprintf(r->note, sizeof r->note, "not counted: counters follow one thread, this row has %zu", j->threads);
+        const char *w = bench_warning(benches[bench]);
+        if (w[0])
+            snprintf(r->note + strlen(r->note), sizeof r->note - strlen(r->note), "%s%s", r->note[0] ? "; " : "", w);
+        rc = 0;
+    }
+    free(copy_bw);
+    free(num);
+    free(tsc);
+    return rc;
+}
+
+void group_speedups(struct perf_row *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        struct perf_row *r = &rows[i];
+        for (size_t k = 0; k < count; k++) {
+            const struct perf_row *o = &rows[k];
+            if (o->n != r->n || o->rows != r->rows || o->eps != r->eps || o->threads != r->threads ||
+                o->cold != r->cold || o->v->dtype != r->v->dtype || o->v->mode != r->v->mode ||
+                o->nsamples != r->nsamples)
+                continue;
+            if (o->v->norm == r->v->norm && strcmp(o->v->algorithm, "naive") == 0)
+                paired_ratio(o->samples, r->samples, r->nsamples, &r->naive_ci);
+            /* RMSNorm against LayerNorm of the same algorithm and ISA: fused
+             * RMSNorm is set against twopass LayerNorm, the fused one both
+             * frameworks ship */
+            if (r->v->norm == NB_RMSNORM && o->v->norm == NB_LAYERNORM && o->v->isa == r->v->isa &&
+                (strcmp(o->v->algorithm, r->v->algorithm) == 0 ||
+                 (strcmp(r->v->algorithm, "fused") == 0 && strcmp(o->v->algorithm, "twopass") == 0)))
+                paired_ratio(o->samples, r->samples, r->nsamples, &r->rms_ln_ci);
+        }
+        r->speedup_vs_naive = r->naive_ci.mid;
+        r->speedup_rms_vs_ln = r->rms_ln_ci.mid;
+    }
+}
+
+/* Opens a bench per job, then one per tier for the copy ceiling; cbench[t]
+ * is the ceiling's index. */
+static int open_benches(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
+                        const struct group_buffers *gb, struct bench **benches, size_t *nb, size_t *cbench)
+{
+    *nb = 0;
+    for (size_t k = 0; k < g->count; k++) {
+        const struct job *j = &p->jobs[g->first + k];
+        struct nb_args a = job_args(gb, j, env);
+        struct measure_config c = job_config(env, j, &a);
+        if (!(benches[(*nb)++] = bench_open(j->v->fn, &a, nb_dtype_size(j->v->dtype), &c)))
+            return -1;
+    }
+    for (int t = 0; t < NB_TIER_COUNT; t++) {
+        if (!gb->copy_floats[t])
+            continue;
+        struct nb_args a = {.rows = 1, .n = gb->copy_floats[t], .x = gb->cx[t], .y = gb->cy[t]};
+        struct measure_config c = *env->mc;
+        c.threads = 1;
+        c.counters = NULL;
+        c.work_stride = 0;
+        c.warm_each_rep = gb->copy_floats[t] * 8 <= env->llc_bytes;
+        c.nspans = 2;
+        c.spans[0] = (struct flush_span){gb->cx[t], gb->copy_floats[t] * 4};
+        c.spans[1] = (struct flush_span){gb->cy[t], gb->copy_floats[t] * 4};
+        cbench[t] = *nb;
+        nb_kernel_fn fn = env->ceil[t].round_fn ? env->ceil[t].round_fn : env->ceil[NB_TIER_L1].round_fn;
+        if (!fn || !(benches[(*nb)++] = bench_open(fn, &a, 4, &c)))
+            return -1;
+    }
+    return 0;
+}
+
+enum nb_status group_measure(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
+                             size_t group_index, struct perf_row *rows, size_t *done, char *err, size_t errlen)
+{
+    *done = 0;
+    struct group_buffers gb;
+    if (buffers_alloc(&gb, p, g, env->suite) != 0) {
+        snprintf(err, errlen, "out of memory allocating %.1f MiB for the shape n = %zu of %s",
+                 (double)plan_group_bytes(p, g) / (1 << 20), p->jobs[g->first].n, p->jobs[g->first].v->name);
+        buffers_free(&gb);
+        return NB_ERR_NOMEM;
+    }
+    if (env->callgrind) {
+        count_group(env, p, g, &gb, rows);
+        *done = g->count;
+        buffers_free(&gb);
+        return NB_OK;
+    }
+    struct bench **benches = calloc(g->count + NB_TIER_COUNT, sizeof *benches);
+    size_t nb = 0, cbench[NB_TIER_COUNT] = {0};
+    enum nb_status st = NB_ERR_NOMEM;
+    struct round_samples rs = {0};
+    snprintf(err, errlen, "out of memory starting the measurement of n = %zu", p->jobs[g->first].n);
+    if (benches && open_benches(env, p, g, &gb, benches, &nb, cbench) == 0) {
+        size_t nev = env->ctr ? env->ctr->count : 0;
+        st = rounds_run(benches, nb, env->suite->reps, nev, env->suite->schedule, env->seed + group_index,
+                        env->mc->interrupted, &rs);
+    }
+    for (size_t k = 0; st != NB_ERR_NOMEM && rs.rounds > 0 && k < g->count; k++) {
+        const struct job *j = &p->jobs[g->first + k];
+        if (fill_row(env, j, &rs, k, cbench[j->tier], gb.copy_floats[j->tier], benches, &rows[k]) != 0) {
+            st = NB_ERR_NOMEM;
+            break;
+        }
+        rows[k].round_group = group_index;
+        rows[k].schedule = schedule_name(env->suite->schedule);
+        *done = k + 1;
+    }
+    if (*done == g->count)
+        group_speedups(rows, *done);
+    for (size_t k = 0; k < nb; k++)
+        bench_close(benches[k]);
+    free(benches);
+    round_samples_free(&rs);
+    buffers_free(&gb);
+    return st;
+}
