@@ -27,6 +27,6 @@ static const struct nb_library_entry entries[] = {
 };
 #undef NB_VARIANT
 
-const struct nb_kernel_library nb_kernel_library = {
+__attribute__((visibility("default"))) const struct nb_kernel_library nb_kernel_library = {
     NB_KERNEL_LIBRARY_MAGIC, NB_KERNEL_ABI, sizeof entries / sizeof entries[0], entries, NB_GIT_REV,
 };

@@ -1,5 +1,6 @@
 /* Small helpers every command uses: diagnostics, globs, strict numbers. */
 #include <errno.h>
+#include <math.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -48,6 +49,29 @@ int parse_double_option(const char *text, double *out)
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || errno == ERANGE)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int parse_fraction_option(const char *text, double *out)
+{
+    char buf[64];
+    size_t len = strlen(text);
+    int percent = len > 0 && text[len - 1] == '%';
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, text, len + 1);
+    if (percent)
+        buf[len - 1] = '\0';
+    double v;
+    if (parse_double_option(buf, &v) || !isfinite(v))
+        return -1;
+    if (percent)
+        v /= 100;
+    else if (v >= 1) /* "5" is 5% or 500%? neither: say which */
+        return -1;
+    if (!(v > 0 && v < 1))
         return -1;
     *out = v;
     return 0;

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "suite_cli.h"
 #include "run.h"
 #include "counters.h"
 #include "instr_count.h"
@@ -34,37 +35,28 @@ static const char run_usage[] =
 
 int cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'},  {"kernels", required_argument, 0, 'k'},
-        {"hidden", required_argument, 0, 'n'},  {"rows", required_argument, 0, 'r'},
-        {"dtype", required_argument, 0, 'd'},   {"eps", required_argument, 0, 'e'},
-        {"reps", required_argument, 0, 'R'},    {"min-time", required_argument, 0, 'm'},
-        {"threads", required_argument, 0, 't'}, {"cpu", required_argument, 0, 'C'},
-        {"cache", required_argument, 0, 'H'},   {"events", required_argument, 0, 'E'},
-        {"accuracy-rows", required_argument, 0, 'a'}, {"full", no_argument, 0, 'f'},
-        {"p", required_argument, 0, 'p'},       {"out", required_argument, 0, 'o'},
-        {"no-report", no_argument, 0, 'N'},     {"count", required_argument, 0, 'I'},
-        {"json", required_argument, 0, 'J'},    {"schedule", required_argument, 0, 'S'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+    static const struct option own[] = {
+        {"full", no_argument, 0, 'f'},      {"out", required_argument, 0, 'o'},
+        {"no-report", no_argument, 0, 'N'}, {"count", required_argument, 0, 'I'},
+        {"json", required_argument, 0, 'J'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
-    /* where an option goes in the suite: section and key */
-    static const struct { int opt; const char *section, *key; } keys[] = {
-        {'k', "run", "kernels"}, {'n', "run", "hidden"}, {'r', "run", "rows"}, {'d', "run", "dtype"},
-        {'e', "run", "eps"}, {'R', "run", "reps"}, {'m', "run", "min_time"}, {'t', "run", "threads"},
-        {'C', "run", "cpu"}, {'H', "run", "cache"}, {'E', "run", "events"}, {'a', "accuracy", "rows"},
-        {'p', "run", "p"}, {'S', "run", "schedule"},
-    };
-    const char *config = NULL, *out = NULL;
-    struct { int opt; const char *value; } overrides[64];
-    size_t noverrides = 0;
+    struct option opts[SUITE_CLI_NOPTIONS + sizeof own / sizeof own[0]];
+    memcpy(opts, suite_cli_options, SUITE_CLI_NOPTIONS * sizeof *opts);
+    memcpy(opts + SUITE_CLI_NOPTIONS, own, sizeof own);
+    struct suite_cli sc = {0};
+    const char *out = NULL;
     int full = 0, report = 1, count = 0;
     const char *json = NULL;
     optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        int took = suite_cli_take(&sc, c, optarg, "run");
+        if (took < 0)
+            return NB_EXIT_USAGE;
+        if (took)
+            continue;
         switch (c) {
-        case 'c': config = optarg; break;
         case 'o': out = optarg; break;
         case 'f': full = 1; break;
         case 'N': report = 0; break;
@@ -77,15 +69,7 @@ int cmd_run(int argc, char **argv)
             count = 1;
             break;
         case 'h': fputs(run_usage, stdout); return NB_EXIT_OK;
-        case ':':
-        case '?': return option_error("run", c, argv);
-        default:
-            if (noverrides == sizeof overrides / sizeof overrides[0]) {
-                nb_error("run", "too many options");
-                return NB_EXIT_USAGE;
-            }
-            overrides[noverrides].opt = c;
-            overrides[noverrides++].value = optarg;
+        default: return option_error("run", c, argv);
         }
     }
     if (optind < argc) {
@@ -93,21 +77,10 @@ int cmd_run(int argc, char **argv)
         return NB_EXIT_USAGE;
     }
     struct nb_suite suite;
-    suite_defaults(&suite);
     char err[600];
-    int rc = config ? suite_load_file(&suite, config, err, sizeof err)
-                    : suite_load_string(&suite, nb_default_suite_ini, "embedded default suite", err, sizeof err);
-    if (rc) {
-        nb_error("run", "%s", err);
+    int rc = suite_cli_load(&sc, &suite, "run");
+    if (rc)
         return rc;
-    }
-    for (size_t i = 0; i < noverrides; i++)
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-            if (keys[k].opt == overrides[i].opt &&
-                suite_set(&suite, keys[k].section, keys[k].key, overrides[i].value, err, sizeof err) != 0) {
-                nb_error("run", "--%s", err);
-                return NB_EXIT_USAGE;
-            }
     if (full)
         suite.full = 1;
     if (json)

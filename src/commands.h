@@ -27,6 +27,7 @@ int cmd_topology(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_ab(int argc, char **argv);
 
 /* Diagnostics go to stderr as "normbench CMD: message". */
 void nb_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -41,6 +42,9 @@ int glob_list_match(const char *globs, const char *name);
 /* Strict number parsing for options: the whole text must be the number. */
 int parse_double_option(const char *text, double *out);
 int parse_size_option(const char *text, size_t *out);
+/* A share strictly between 0 and 1, written "5%" or "0.05"; a bare number
+ * of 1 or more ("5") is refused as ambiguous. 0 or -1. */
+int parse_fraction_option(const char *text, double *out);
 
 /* mkdir -p: 0, or -1 with errno set. */
 int make_dir_parents(const char *path);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "paired.h"
 #include "stats.h"
 
 struct ranked {
@@ -83,6 +84,45 @@ void gate_compare(const double *base, size_t nbase, const double *cur, size_t nc
     }
     out->p_value = mann_whitney_p(base, nbase, cur, ncur);
     if (fabs(out->change) <= p->threshold || !(out->p_value < p->alpha))
+        out->verdict = VERDICT_SAME;
+    else
+        out->verdict = out->change > 0 ? VERDICT_SLOWER : VERDICT_FASTER;
+}
+
+void gate_paired(const double *base, const double *cur, size_t n, const struct gate_params *p, size_t tests,
+                 struct paired_verdict *out)
+{
+    struct ratio_ci ci;
+    out->verdict = VERDICT_NOISY;
+    out->change = out->lo = out->hi = out->p_value = NAN;
+    out->why = "";
+    double *logr = malloc((n ? n : 1) * sizeof *logr);
+    if (!logr || paired_ratio(cur, base, n, &ci) != 0) {
+        free(logr);
+        out->why = "out of memory";
+        return;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double r = cur[i] / base[i];
+        if (isfinite(r) && r > 0)
+            logr[k++] = log(r);
+    }
+    out->change = ci.mid - 1;
+    out->lo = ci.lo;
+    out->hi = ci.hi;
+    out->p_value = wilcoxon_signed_rank_p(logr, k);
+    free(logr);
+    if (k < p->min_samples || !isfinite(ci.lo)) {
+        out->why = "too few rounds";
+        return;
+    }
+    if (ci.hi / ci.lo - 1 > 2 * p->threshold) {
+        out->why = "round ratios too spread to tell a change of the threshold";
+        return;
+    }
+    const double alpha = p->alpha / (double)(tests ? tests : 1);
+    if (fabs(out->change) <= p->threshold || !(out->p_value < alpha))
         out->verdict = VERDICT_SAME;
     else
         out->verdict = out->change > 0 ? VERDICT_SLOWER : VERDICT_FASTER;

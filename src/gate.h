@@ -31,6 +31,22 @@ double mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
 void gate_compare(const double *base, size_t nbase, const double *cur, size_t ncur, const struct gate_params *p,
                   struct gate_result *out);
 
+/* The paired verdict of ab: base[i] and cur[i] were timed in the same
+ * round i. The change is the median of cur[i] / base[i] minus 1, with its
+ * 95% interval (lo, hi, as ratios); p is the two-sided Wilcoxon
+ * signed-rank test of the log ratios. A row is slower (faster) only when
+ * the change exceeds the threshold AND p < alpha / tests: `tests` rows are
+ * decided at once, and the Bonferroni division keeps the chance of any
+ * false alarm among them near alpha. Noisy: fewer than min_samples rounds,
+ * or an interval wider than twice the threshold. */
+struct paired_verdict {
+    enum verdict verdict;
+    double change, lo, hi, p_value;
+    const char *why;
+};
+void gate_paired(const double *base, const double *cur, size_t n, const struct gate_params *p, size_t tests,
+                 struct paired_verdict *out);
+
 const char *verdict_name(enum verdict v);
 
 #endif

@@ -21,14 +21,17 @@ size_t plan_footprint_bytes(const struct nb_variant *v, size_t rows, size_t n)
     return rows * per_row + n * es * (norm_uses_bias(v->norm) ? 2 : 1);
 }
 
-static enum plan_status select_variants(const struct nb_suite *s, struct run_plan *p, char *err, size_t errlen)
+static enum plan_status select_variants(const struct nb_suite *s, struct run_plan *p,
+                                        int (*keep)(const void *ctx, const struct nb_variant *v), const void *ctx,
+                                        char *err, size_t errlen)
 {
     p->vars = calloc(registry_count(), sizeof *p->vars);
     if (!p->vars)
         return PLAN_NOMEM;
     for (size_t i = 0; i < registry_count(); i++) {
         const struct nb_variant *v = registry_at(i);
-        if (v->isa == NB_ISA_MPFR || !glob_list_match(s->kernels, v->name) || !dtype_selected(s, v))
+        if (v->isa == NB_ISA_MPFR || !glob_list_match(s->kernels, v->name) || !dtype_selected(s, v) ||
+            (keep && !keep(ctx, v)))
             continue;
         p->matched++;
         const char *why = registry_unavailable(v);
@@ -98,8 +101,15 @@ static void add_group(const struct nb_suite *s, const struct nb_topology *topo, 
 enum plan_status plan_build(const struct nb_suite *s, const struct nb_topology *topo, struct run_plan *p,
                             char *err, size_t errlen)
 {
+    return plan_build_filtered(s, topo, p, NULL, NULL, err, errlen);
+}
+
+enum plan_status plan_build_filtered(const struct nb_suite *s, const struct nb_topology *topo, struct run_plan *p,
+                                     int (*keep)(const void *ctx, const struct nb_variant *v), const void *ctx,
+                                     char *err, size_t errlen)
+{
     memset(p, 0, sizeof *p);
-    enum plan_status st = select_variants(s, p, err, errlen);
+    enum plan_status st = select_variants(s, p, keep, ctx, err, errlen);
     if (st != PLAN_OK)
         return st;
     const size_t slots = s->rows_auto ? NB_TIER_COUNT : s->nrows;

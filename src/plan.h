@@ -48,6 +48,11 @@ enum plan_status {
  * skipped and why; err gets the reason for any status but PLAN_OK. */
 enum plan_status plan_build(const struct nb_suite *s, const struct nb_topology *topo, struct run_plan *p,
                             char *err, size_t errlen);
+/* The same over the variants keep(ctx, v) accepts (ab: those both
+ * libraries have). */
+enum plan_status plan_build_filtered(const struct nb_suite *s, const struct nb_topology *topo, struct run_plan *p,
+                                     int (*keep)(const void *ctx, const struct nb_variant *v), const void *ctx,
+                                     char *err, size_t errlen);
 void plan_free(struct run_plan *p);
 
 /* Bytes of x and y (and the residual) plus g and b, of one job. */

@@ -35,6 +35,7 @@ struct perf_row {
      * speedup_rms_vs_ln, with their 95% intervals */
     struct ratio_ci share_ci, naive_ci, rms_ln_ci;
     size_t round_group;        /* rows of one group were timed in the same rounds */
+    size_t side;               /* ab: 0 base, 1 new; run: 0 */
     const char *schedule;      /* interleaved or sequential */
 };
 

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "ceilings.h"
+#include "machine.h"
 #include "plan.h"
+#include "run_dir.h"
 #include "reporters.h"
 #include "shape_group.h"
 #include "commands.h"
@@ -34,9 +36,14 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
-static int interrupted(void)
+int run_interrupted(void)
 {
     return stop_signal != 0;
+}
+
+static int interrupted(void)
+{
+    return run_interrupted();
 }
 
 void run_install_signal_handlers(void)
@@ -99,94 +106,6 @@ static void accuracy_once(const struct nb_variant *v, const struct job *j, const
             return;
         }
     accuracy_for(v, j, s, cache, &acc[done]);
-}
-
-/* ---- the run directory ---- */
-
-static int make_run_dir(char *out, size_t len, const char *requested, const char *suite_name)
-{
-    if (requested) {
-        snprintf(out, len, "%s", requested);
-    } else {
-        if (mkdir("results", 0777) != 0 && errno != EEXIST) {
-            nb_error("run", "cannot create results/: %s", strerror(errno));
-            return 3;
-        }
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tmv;
-        gmtime_r(&now, &tmv);
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tmv);
-        snprintf(out, len, "results/%s-%.64s", stamp, suite_name);
-        for (int k = 2; access(out, F_OK) == 0 && k < 100; k++)
-            snprintf(out, len, "results/%s-%.64s-%d", stamp, suite_name, k);
-    }
-    if (make_dir_parents(out) != 0) {
-        nb_error("run", "cannot create the output directory '%s': %s", out, strerror(errno));
-        return 3;
-    }
-    char probe[8300];
-    snprintf(probe, sizeof probe, "%s/.write-test", out);
-    FILE *fp = fopen(probe, "w");
-    if (!fp) {
-        nb_error("run", "cannot write to the output directory '%s': %s", out, strerror(errno));
-        return 3;
-    }
-    fclose(fp);
-    unlink(probe);
-    return 0;
-}
-
-/* Takes back a run's data files when their meta.csv cannot vouch for them. */
-static void remove_data_files(const char *dir)
-{
-    static const char *const names[] = {"perf.csv", "samples.csv", "accuracy.csv"};
-    char path[4200];
-    for (size_t f = 0; f < 3; f++) {
-        snprintf(path, sizeof path, "%.4000s/%s", dir, names[f]);
-        unlink(path);
-    }
-}
-
-
-/* ---- the machine: counters, topology, pinning ---- */
-
-struct machine {
-    struct counters ctr;
-    struct nb_topology topo;
-    struct timer_info ti;
-    char hwloc_state[300], binding[300];
-};
-
-static int machine_setup(struct machine *m, struct nb_suite *s)
-{
-    char err[1200];
-    snprintf(m->hwloc_state, sizeof m->hwloc_state, "loaded");
-    if (counters_setup(&m->ctr, s->events, err, sizeof err)) {
-        nb_error("run", "%s", err);
-        return NB_EXIT_USAGE;
-    }
-    if (m->ctr.init_error[0])
-        fprintf(stderr, "warning: %s: running without counters\n", m->ctr.init_error);
-    if (topology_load(&m->topo, err, sizeof err) != 0) {
-        fprintf(stderr, "warning: %s\n", err);
-        snprintf(m->hwloc_state, sizeof m->hwloc_state, "failed: %.250s", err);
-    }
-    if (s->cpu < 0) /* auto: interrupts and housekeeping favour CPU 0 */
-        s->cpu = m->topo.pus > 0 ? m->topo.pus - 1 : 0;
-    if (m->topo.pus > 0 && s->cpu >= m->topo.pus) {
-        nb_error("run", "there is no CPU %d (this machine has CPUs 0 to %d)", s->cpu, m->topo.pus - 1);
-        counters_teardown(&m->ctr);
-        return NB_EXIT_USAGE;
-    }
-    snprintf(m->binding, sizeof m->binding, "measuring thread pinned to CPU %d", s->cpu);
-    if (topology_bind_thread(s->cpu, err, sizeof err) != 0) {
-        fprintf(stderr, "warning: %s: the run is not pinned\n", err);
-        snprintf(m->binding, sizeof m->binding, "not pinned: %.250s", err);
-    }
-    provenance_warn(&m->topo);
-    timer_calibrate(&m->ti);
-    return 0;
 }
 
 static int plan_exit_status(enum plan_status st)
@@ -299,7 +218,7 @@ static int write_outputs(const struct run_output *out, struct meta_list *meta, c
             /* data files without a complete meta.csv must not look like a
              * run: take back what was written, then say in meta.csv (if the
              * disk still lets us) why there is nothing */
-            remove_data_files(out->dir);
+            run_dir_remove_data(out->dir);
             *status = "failed";
             meta_add(meta, "error", "%s", err);
             return NB_EXIT_ENV;
@@ -313,24 +232,17 @@ static int write_meta(const char *dir, struct meta_list *meta)
     snprintf(path, sizeof path, "%s/meta.csv", dir);
     if (write_meta_csv(path, meta->e, meta->count, err, sizeof err)) {
         nb_error("run", "%s", err);
-        remove_data_files(dir); /* whole perhaps, but nothing says so */
+        run_dir_remove_data(dir); /* whole perhaps, but nothing says so */
         return NB_EXIT_ENV;
     }
     return 0;
-}
-
-static void point_latest(const char *dir)
-{
-    unlink("results/latest");
-    if (symlink(dir + strlen("results/"), "results/latest") != 0)
-        fprintf(stderr, "warning: cannot point results/latest at %s: %s\n", dir, strerror(errno));
 }
 
 int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, size_t dir_len)
 {
     struct nb_suite suite_copy = *s_in, *s = &suite_copy;
     struct machine m;
-    int rc = machine_setup(&m, s);
+    int rc = machine_setup(&m, s, "run");
     if (rc)
         return rc;
     struct run_plan plan;
@@ -357,7 +269,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         goto out;
     }
     char dir[4096];
-    if ((rc = make_run_dir(dir, sizeof dir, out_dir, s->name)))
+    if ((rc = run_dir_make("run", dir, sizeof dir, out_dir, s->name)))
         goto out;
     snprintf(dir_used, dir_len, "%s", dir);
 
@@ -417,7 +329,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     meta_free(&meta);
     /* results/latest names the last complete run only */
     if (!rc && !stop_signal && !out_dir)
-        point_latest(dir);
+        run_dir_point_latest(dir);
     fprintf(stderr, "%s: %zu rows in %s\n", status, rr.done, dir);
     if (stop_signal)
         rc = 128 + stop_signal;
@@ -427,6 +339,6 @@ out:
     free(rr.perf);
     free(rr.acc);
     plan_free(&plan);
-    counters_teardown(&m.ctr);
+    machine_teardown(&m);
     return rc;
 }

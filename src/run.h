@@ -13,5 +13,7 @@ int run_suite(const struct nb_suite *s, const char *out_dir, char *dir_used, siz
 /* Set by SIGINT/SIGTERM: the run stops between repetitions and keeps what
  * it measured. */
 void run_install_signal_handlers(void);
+/* Has SIGINT or SIGTERM arrived? */
+int run_interrupted(void);
 
 #endif

@@ -63,7 +63,7 @@ static void fill_inputs(struct group_buffers *gb, enum nb_dtype dt, const struct
 }
 
 static int buffers_alloc(struct group_buffers *gb, const struct run_plan *p, const struct shape_group *g,
-                         const struct nb_suite *s)
+                         const struct nb_suite *s, int with_ceiling)
 {
     memset(gb, 0, sizeof *gb);
     gb->n = p->jobs[g->first].n;
@@ -77,7 +77,7 @@ static int buffers_alloc(struct group_buffers *gb, const struct run_plan *p, con
         if (w > gb->work_bytes)
             gb->work_bytes = w;
         size_t floats = 2 * j->rows * j->n * nb_dtype_size(d) / 8;
-        if (floats > gb->copy_floats[j->tier])
+        if (with_ceiling && floats > gb->copy_floats[j->tier])
             gb->copy_floats[j->tier] = floats < 64 ? 64 : floats;
     }
     for (int d = 0; d < NB_DTYPE_COUNT; d++) {
@@ -111,10 +111,20 @@ static int buffers_alloc(struct group_buffers *gb, const struct run_plan *p, con
     return 0;
 }
 
+static size_t sides(const struct group_env *env)
+{
+    return env->nsides > 1 ? env->nsides : 1;
+}
+
+static nb_kernel_fn side_code(const struct group_env *env, const struct nb_variant *v, size_t side)
+{
+    return env->side_fn ? env->side_fn(env->side_ctx, v, side) : v->fn;
+}
+
 static struct nb_args job_args(const struct group_buffers *gb, const struct job *j, const struct group_env *env)
 {
     enum nb_dtype d = j->v->dtype;
-    size_t nt = ceiling_nt_threshold(&env->ceil[NB_TIER_DRAM], env->llc_bytes, (unsigned)j->threads, NULL, 0);
+    size_t nt = env->ceil ? ceiling_nt_threshold(&env->ceil[NB_TIER_DRAM], env->llc_bytes, (unsigned)j->threads, NULL, 0) : 0;
     return (struct nb_args){.rows = j->rows, .n = j->n, .x = gb->x[d], .y = gb->y[d],
                             .g = j->v->norm == NB_GEMMARMSNORM ? gb->gemma_g[d] : gb->g[d], .b = gb->b[d],
                             .residual = norm_uses_residual(j->v->norm) ? gb->res[d] : NULL, .eps = j->eps,
@@ -161,15 +171,18 @@ void perf_row_init(struct perf_row *r, const struct job *j, int cold)
 static void count_group(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
                         const struct group_buffers *gb, struct perf_row *rows)
 {
-    for (size_t k = 0; k < g->count; k++) {
-        const struct job *j = &p->jobs[g->first + k];
-        struct nb_args a = job_args(gb, j, env);
-        char why[300] = "";
-        perf_row_init(&rows[k], j, env->suite->cold);
-        rows[k].instructions_per_call = instr_count_callgrind(j->v->fn, &a, 3, why, sizeof why);
-        snprintf(rows[k].note, sizeof rows[k].note, "%s",
-                 isnan(rows[k].instructions_per_call) ? why : "instructions counted by callgrind; not timed");
-    }
+    for (size_t s = 0; s < sides(env); s++)
+        for (size_t k = 0; k < g->count; k++) {
+            const struct job *j = &p->jobs[g->first + k];
+            struct nb_args a = job_args(gb, j, env);
+            struct perf_row *r = &rows[s * g->count + k];
+            char why[300] = "";
+            perf_row_init(r, j, env->suite->cold);
+            r->side = s;
+            r->instructions_per_call = instr_count_callgrind(side_code(env, j->v, s), &a, 3, why, sizeof why);
+            snprintf(r->note, sizeof r->note, "%s",
+                     isnan(r->instructions_per_call) ? why : "instructions counted by callgrind; not timed");
+        }
 }
 
 static void row_counters(const struct group_env *env, const struct round_samples *rs, size_t bench, size_t calls,
@@ -195,7 +208,8 @@ static int fill_row(const struct group_env *env, const struct job *j, const stru
                     size_t cb, size_t copy_floats, struct bench *const *benches, struct perf_row *r)
 {
     perf_row_init(r, j, env->suite->cold);
-    const double *ns = &rs->ns_per_call[bench * rs->reps], *cns = &rs->ns_per_call[cb * rs->reps];
+    const double *ns = &rs->ns_per_call[bench * rs->reps];
+    const double *cns = cb != SIZE_MAX ? &rs->ns_per_call[cb * rs->reps] : NULL;
     r->reps = rs->rounds;
     r->calls = bench_calls(benches[bench]);
     r->samples = malloc((rs->rounds ? rs->rounds : 1) * sizeof *r->samples);
@@ -208,17 +222,20 @@ static int fill_row(const struct group_env *env, const struct job *j, const stru
         memcpy(r->samples, ns, rs->rounds * sizeof *ns);
         r->nsamples = rs->rounds;
         r->bandwidth_gbs = r->bytes / r->time.median;
-        for (size_t k = 0; k < rs->rounds; k++) {
-            copy_bw[k] = copy_bytes / cns[k];
-            /* share per round: (bytes / t) over (copy bytes / copy t) */
-            num[k] = r->bytes * cns[k];
-            tsc[k] = rs->tsc_per_call[bench * rs->reps + k];
-        }
-        r->ceiling_gbs = stats_median_inplace(copy_bw, rs->rounds);
         for (size_t k = 0; k < rs->rounds; k++)
-            copy_bw[k] = copy_bytes * ns[k];
-        paired_ratio(num, copy_bw, rs->rounds, &r->share_ci);
-        r->roofline_share = r->share_ci.mid;
+            tsc[k] = rs->tsc_per_call[bench * rs->reps + k];
+        if (cns) {
+            for (size_t k = 0; k < rs->rounds; k++) {
+                copy_bw[k] = copy_bytes / cns[k];
+                /* share per round: (bytes / t) over (copy bytes / copy t) */
+                num[k] = r->bytes * cns[k];
+            }
+            r->ceiling_gbs = stats_median_inplace(copy_bw, rs->rounds);
+            for (size_t k = 0; k < rs->rounds; k++)
+                copy_bw[k] = copy_bytes * ns[k];
+            paired_ratio(num, copy_bw, rs->rounds, &r->share_ci);
+            r->roofline_share = r->share_ci.mid;
+        }
         r->tsc_per_elem = stats_median_inplace(tsc, rs->rounds) / (double)(j->rows * j->n);
         if (j->threads == 1 && env->ctr && env->ctr->count)
             row_counters(env, rs, bench, r->calls, r);
@@ -241,7 +258,7 @@ void group_speedups(struct perf_row *rows, size_t count)
         struct perf_row *r = &rows[i];
         for (size_t k = 0; k < count; k++) {
             const struct perf_row *o = &rows[k];
-            if (o->n != r->n || o->rows != r->rows || o->eps != r->eps || o->threads != r->threads ||
+            if (o->side != r->side || o->n != r->n || o->rows != r->rows || o->eps != r->eps || o->threads != r->threads ||
                 o->cold != r->cold || o->v->dtype != r->v->dtype || o->v->mode != r->v->mode ||
                 o->nsamples != r->nsamples)
                 continue;
@@ -266,15 +283,17 @@ static int open_benches(const struct group_env *env, const struct run_plan *p, c
                         const struct group_buffers *gb, struct bench **benches, size_t *nb, size_t *cbench)
 {
     *nb = 0;
-    for (size_t k = 0; k < g->count; k++) {
-        const struct job *j = &p->jobs[g->first + k];
-        struct nb_args a = job_args(gb, j, env);
-        struct measure_config c = job_config(env, j, &a);
-        if (!(benches[(*nb)++] = bench_open(j->v->fn, &a, nb_dtype_size(j->v->dtype), &c)))
-            return -1;
-    }
+    for (size_t s = 0; s < sides(env); s++)
+        for (size_t k = 0; k < g->count; k++) {
+            const struct job *j = &p->jobs[g->first + k];
+            struct nb_args a = job_args(gb, j, env);
+            struct measure_config c = job_config(env, j, &a);
+            if (!(benches[(*nb)++] = bench_open(side_code(env, j->v, s), &a, nb_dtype_size(j->v->dtype), &c)))
+                return -1;
+        }
     for (int t = 0; t < NB_TIER_COUNT; t++) {
-        if (!gb->copy_floats[t])
+        cbench[t] = SIZE_MAX;
+        if (!gb->copy_floats[t] || !env->ceil)
             continue;
         struct nb_args a = {.rows = 1, .n = gb->copy_floats[t], .x = gb->cx[t], .y = gb->cy[t]};
         struct measure_config c = *env->mc;
@@ -298,7 +317,7 @@ enum nb_status group_measure(const struct group_env *env, const struct run_plan 
 {
     *done = 0;
     struct group_buffers gb;
-    if (buffers_alloc(&gb, p, g, env->suite) != 0) {
+    if (buffers_alloc(&gb, p, g, env->suite, env->ceil != NULL) != 0) {
         snprintf(err, errlen, "out of memory allocating %.1f MiB for the shape n = %zu of %s",
                  (double)plan_group_bytes(p, g) / (1 << 20), p->jobs[g->first].n, p->jobs[g->first].v->name);
         buffers_free(&gb);
@@ -306,11 +325,12 @@ enum nb_status group_measure(const struct group_env *env, const struct run_plan 
     }
     if (env->callgrind) {
         count_group(env, p, g, &gb, rows);
-        *done = g->count;
+        *done = g->count * sides(env);
         buffers_free(&gb);
         return NB_OK;
     }
-    struct bench **benches = calloc(g->count + NB_TIER_COUNT, sizeof *benches);
+    const size_t nrows = g->count * sides(env);
+    struct bench **benches = calloc(nrows + NB_TIER_COUNT, sizeof *benches);
     size_t nb = 0, cbench[NB_TIER_COUNT] = {0};
     enum nb_status st = NB_ERR_NOMEM;
     struct round_samples rs = {0};
@@ -320,17 +340,18 @@ enum nb_status group_measure(const struct group_env *env, const struct run_plan 
         st = rounds_run(benches, nb, env->suite->reps, nev, env->suite->schedule, env->seed + group_index,
                         env->mc->interrupted, &rs);
     }
-    for (size_t k = 0; st != NB_ERR_NOMEM && rs.rounds > 0 && k < g->count; k++) {
-        const struct job *j = &p->jobs[g->first + k];
+    for (size_t k = 0; st != NB_ERR_NOMEM && rs.rounds > 0 && k < nrows; k++) {
+        const struct job *j = &p->jobs[g->first + k % g->count];
         if (fill_row(env, j, &rs, k, cbench[j->tier], gb.copy_floats[j->tier], benches, &rows[k]) != 0) {
             st = NB_ERR_NOMEM;
             break;
         }
         rows[k].round_group = group_index;
+        rows[k].side = k / g->count;
         rows[k].schedule = schedule_name(env->suite->schedule);
         *done = k + 1;
     }
-    if (*done == g->count)
+    if (*done == nrows)
         group_speedups(rows, *done);
     for (size_t k = 0; k < nb; k++)
         bench_close(benches[k]);

@@ -22,9 +22,16 @@ struct group_env {
     size_t llc_bytes;                    /* warm-up calls pay only below this footprint */
     int callgrind;                       /* count instructions under valgrind, do not time */
     uint64_t seed;
+    /* ab: every job is timed from nsides kernel libraries in the same
+     * rounds; side_fn gives side s's code for a variant. nsides 0 or 1 with
+     * side_fn NULL: the registry's own (run). */
+    size_t nsides;
+    nb_kernel_fn (*side_fn)(const void *ctx, const struct nb_variant *v, size_t side);
+    const void *side_ctx;
 };
 
-/* Measures group g into rows[0 .. g->count): NB_OK, NB_ERR_NOMEM (err says
+/* Measures group g into rows[0 .. g->count * nsides) (side s's rows from
+ * s * g->count on; ceil NULL: no ceiling, shares n/a): NB_OK, NB_ERR_NOMEM (err says
  * what could not be allocated) or NB_ERR_INTERRUPTED (rows of completed
  * rounds kept). *done gets the rows filled (0 when interrupted before a
  * round completed). Rows own their samples (free them). */

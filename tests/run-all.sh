@@ -42,7 +42,7 @@ for t in build/tests$suffix/fuzz/replay_*; do
 done
 for t in tests/e2e/test_*.sh; do
     echo "== $t"
-    if NB_BIN="build/normbench$suffix" NB_SHIM="build/tests$suffix/fault_shim.so" sh "$t"; then
+    if NB_BIN="build/normbench$suffix" NB_LIB="build/libnormbench-kernels$suffix.so" NB_SHIM="build/tests$suffix/fault_shim.so" sh "$t"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))

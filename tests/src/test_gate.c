@@ -1,5 +1,6 @@
 /* The regression verdict on synthetic samples (no timing involved). */
 #include <criterion/criterion.h>
+#include <math.h>
 
 #include "../../src/datagen.h"
 #include "../../src/gate.h"
@@ -82,4 +83,74 @@ Test(gate, mann_whitney_matches_known_values)
     cr_expect(p > 0.005 && p < 0.02, "p = %g", p);
     /* identical samples: no evidence of a difference */
     cr_expect_eq(mann_whitney_p(a, 5, a, 5), 1.0);
+}
+
+/* ---- the paired verdict of ab ---- */
+
+static void paired_series(double *base, double *cur, size_t n, double ratio, double noise, uint64_t seed)
+{
+    struct nb_rng r;
+    rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) {
+        double load = 1 + 0.5 * fabs(rng_gauss(&r)); /* the host: up to 2x per round, both sides alike */
+        base[i] = 100 * load * (1 + noise * rng_gauss(&r));
+        cur[i] = ratio * 100 * load * (1 + noise * rng_gauss(&r));
+    }
+}
+
+Test(gate_paired, the_same_code_under_a_moving_load_is_same)
+{
+    double a[30], b[30];
+    for (uint64_t s = 0; s < 50; s++) {
+        paired_series(a, b, 30, 1.0, 0.01, s);
+        struct paired_verdict v;
+        gate_paired(a, b, 30, &params, 13, &v);
+        cr_expect_eq(v.verdict, VERDICT_SAME, "seed %d: %s (%+.2f%%, p %g)", (int)s, verdict_name(v.verdict),
+                     v.change * 100, v.p_value);
+    }
+}
+
+Test(gate_paired, ten_percent_slower_is_slower_under_the_same_load)
+{
+    double a[30], b[30];
+    paired_series(a, b, 30, 1.10, 0.01, 3);
+    struct paired_verdict v;
+    gate_paired(a, b, 30, &params, 13, &v);
+    cr_expect_eq(v.verdict, VERDICT_SLOWER, "%s (%+.2f%%)", verdict_name(v.verdict), v.change * 100);
+    cr_expect(v.lo <= 1.10 && v.hi >= 1.10, "[%g, %g]", v.lo, v.hi);
+    /* unpaired, the load swamps it: the old gate cannot tell */
+    struct gate_result g;
+    gate_compare(a, 30, b, 30, &params, &g);
+    cr_expect_neq(g.verdict, VERDICT_SLOWER, "the unpaired gate should not see 10%% under a 2x load");
+}
+
+Test(gate_paired, a_small_change_is_same_and_few_rounds_are_noisy)
+{
+    double a[30], b[30];
+    paired_series(a, b, 30, 1.02, 0.005, 4);
+    struct paired_verdict v;
+    gate_paired(a, b, 30, &params, 1, &v);
+    cr_expect_eq(v.verdict, VERDICT_SAME, "2%% is under the 5%% threshold, significant or not");
+    cr_expect_lt(v.p_value, 0.01);
+    gate_paired(a, b, 4, &params, 1, &v);
+    cr_expect_eq(v.verdict, VERDICT_NOISY);
+    cr_expect_str_eq(v.why, "too few rounds");
+    paired_series(a, b, 30, 1.0, 0.2, 5); /* 20% noise per round: a 5% change cannot be told */
+    gate_paired(a, b, 30, &params, 1, &v);
+    cr_expect_eq(v.verdict, VERDICT_NOISY, "%s", v.why);
+}
+
+Test(gate_paired, bonferroni_divides_alpha_by_the_rows_decided)
+{
+    /* 8 rounds all 6% slower: p = 2/256 = 0.0078, below 0.05 but not 0.05 / 13 */
+    double a[8], b[8];
+    for (int i = 0; i < 8; i++) {
+        a[i] = 100 + i;
+        b[i] = (100 + i) * (1.06 + 0.001 * i);
+    }
+    struct paired_verdict v;
+    gate_paired(a, b, 8, &params, 1, &v);
+    cr_expect_eq(v.verdict, VERDICT_SLOWER, "one row: %s p %g", verdict_name(v.verdict), v.p_value);
+    gate_paired(a, b, 8, &params, 13, &v);
+    cr_expect_eq(v.verdict, VERDICT_SAME, "13 rows: p %g is not below 0.05 / 13", v.p_value);
 }
