@@ -42,7 +42,7 @@ else
     make -s lib >/dev/null
     echo "base: $ref"
     "$bin" ab "$wt/build/libnormbench-kernels.so" build/libnormbench-kernels.so --config configs/ci.ini \
-        --reps "${NB_AB_ROUNDS:-30}" --accept configs/ab-accept.txt --out "$out/ab" || rc_time=$?
+        --reps "${NB_AB_ROUNDS:-50}" --accept configs/ab-accept.txt --out "$out/ab" || rc_time=$?
 fi
 for rc in $rc_ins $rc_time; do
     [ "$rc" -gt 1 ] && exit "$rc"

@@ -13,6 +13,7 @@
 #include "csv_table.h"
 #include "topology.h"
 #include "report_best.h"
+#include "report_pairs.h"
 #include "report_threads.h"
 
 struct run_files {
@@ -231,10 +232,19 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
 static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *col)
 {
     const struct csv_table *p = &r->perf;
-    fprintf(md, "## RMSNorm against LayerNorm\n\n"
-                "Time of LayerNorm over time of RMSNorm for the same algorithm (fused RMSNorm against twopass "
-                "LayerNorm), ISA, dtype, shape: 1.10 means RMSNorm is 10%% faster. The RMSNorm paper reports 7 to "
-                "64%% on GPUs.\n\n| tier | pairs | min | median | max |\n|---|---|---|---|---|\n");
+    size_t pairs = 0;
+    for (size_t i = 0; i < p->nrows; i++)
+        pairs += !isnan(csv_table_num(p, i, col[P_RMSLN]));
+    fprintf(md, "## RMSNorm against LayerNorm\n\n");
+    if (!pairs) {
+        fprintf(md, "This run has no RMSNorm and LayerNorm of the same algorithm (fused against twopass), ISA, "
+                    "dtype and shape: nothing to compare.\n\n");
+        return;
+    }
+    fprintf(md, "Time of LayerNorm over time of RMSNorm for the same algorithm (fused RMSNorm against twopass "
+                "LayerNorm), ISA, dtype, shape, the median of their per-round ratios: 1.10 means RMSNorm is 10%% "
+                "faster. The RMSNorm paper reports 7 to 64%% on GPUs.\n\n| tier | pairs | min | median | max "
+                "|\n|---|---|---|---|---|\n");
     double med[NB_TIER_COUNT] = {NAN, NAN, NAN, NAN};
     for (int t = 0; t < NB_TIER_COUNT; t++) {
         double v[512];
@@ -249,19 +259,33 @@ static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *co
         fprintf(md, "| %s |", tier_name(t));
         med[t] = report_spread_cells(md, v, k);
     }
+    fprintf(md, "\nEach pair, with the 95%% interval of its ratio:\n\n| RMSNorm variant | tier | n | rows | × |\n"
+                "|---|---|---|---|---|\n");
+    for (int t = 0; t < NB_TIER_COUNT; t++)
+        for (size_t i = 0; i < p->nrows; i++)
+            if (!isnan(csv_table_num(p, i, col[P_RMSLN])) && !strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t))) {
+                fprintf(md, "| %s | %s | %s | %s |", csv_table_get(p, i, col[P_VARIANT]), tier_name(t),
+                        csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]));
+                report_ratio_column_cell(md, p, i, "speedup_rms_vs_layernorm");
+                fputc('\n', md);
+            }
     fprintf(md, "\nWhat this machine shows: ");
     for (int t = 0; t < NB_TIER_COUNT; t++)
         if (!isnan(med[t]))
             fprintf(md, "%s %+.0f%%, ", tier_name(t), (med[t] - 1) * 100);
-    fprintf(md, "(median gain of RMSNorm). ");
-    if (!isnan(med[0]) && !isnan(med[3]) && med[3] < med[0])
-        fprintf(md, "In cache the kernels are limited by instructions, and LayerNorm does more per element (a "
+    fprintf(md, "(median gain of RMSNorm).");
+    /* the sentence compares the caches with DRAM: only where both were measured */
+    int cache = !isnan(med[NB_TIER_L1]) ? NB_TIER_L1 : !isnan(med[NB_TIER_L2]) ? NB_TIER_L2 : -1;
+    if (cache < 0 || isnan(med[NB_TIER_DRAM]))
+        fprintf(md, "\n\n");
+    else if (med[NB_TIER_DRAM] < med[cache])
+        fprintf(md, " In cache the kernels are limited by instructions, and LayerNorm does more per element (a "
                     "second statistics pass over x - mu, the subtraction and the bias add), so RMSNorm's gain is "
                     "largest there. From DRAM both must move x in and y out once, and the row is still in cache "
                     "for the second pass, so the gain shrinks toward the cost of memory traffic alone.\n\n");
     else
-        fprintf(md, "The gain does not shrink from the caches to DRAM here; look at the per-tier rows below for "
-                    "the variants that drive it.\n\n");
+        fprintf(md, " The gain does not shrink from %s to DRAM here; look at the pairs above for the variants "
+                    "that drive it.\n\n", tier_name((enum nb_tier)cache));
 }
 
 int cmd_report(int argc, char **argv)
@@ -355,10 +379,13 @@ int cmd_report(int argc, char **argv)
                 meta_get(&r, by), meta_get(&r, key[2]), meta_get(&r, key[3]));
     }
     fprintf(md, "\n");
-    report_threads_section(md, &r.perf); /* keeps one thread count for the rest */
+    struct report_pairs rp;
+    report_pairs_open(&rp, dir);
+    report_threads_section(md, &r.perf, &rp); /* keeps one thread count for the rest */
     rms_vs_ln_section(md, &r, col);
-    report_best_section(md, &r.perf);
-    report_partial_section(md, &r.perf);
+    report_best_section(md, &r.perf, &rp);
+    report_partial_section(md, &r.perf, &rp);
+    report_pairs_close(&rp);
 
     /* per norm and dtype: best variant per tier and n, then all rows */
     const struct csv_table *p = &r.perf;
@@ -401,14 +428,15 @@ int cmd_report(int argc, char **argv)
                 if (strcmp(csv_table_get(p, i, col[P_NORM]), norm) || strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype) ||
                     strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t)))
                     continue;
-                char a[32], b[32], c[32], d[32], e[32];
+                char a[32], b[32], c[32];
                 fmt(a, sizeof a, csv_table_num(p, i, col[P_MEDIAN]) / 1000, "%.3f");
                 fmt(b, sizeof b, csv_table_num(p, i, col[P_CV]) * 100, "%.1f%%");
                 fmt(c, sizeof c, csv_table_num(p, i, col[P_GBS]), "%.2f");
-                fmt(d, sizeof d, csv_table_num(p, i, col[P_SHARE]), "%.2f");
-                fmt(e, sizeof e, csv_table_num(p, i, col[P_NAIVE]), "%.2f");
-                fprintf(md, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", csv_table_get(p, i, col[P_VARIANT]),
-                        tier_name(t), csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]), a, b, c, d, e);
+                fprintf(md, "| %s | %s | %s | %s | %s | %s | %s |", csv_table_get(p, i, col[P_VARIANT]), tier_name(t),
+                        csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]), a, b, c);
+                report_ratio_column_cell(md, p, i, "roofline_share");
+                report_ratio_column_cell(md, p, i, "speedup_vs_naive");
+                fputc('\n', md);
             }
         fprintf(md, "\n");
     }

@@ -41,7 +41,7 @@ double report_spread_cells(FILE *md, const double *v, size_t k)
     return st.median;
 }
 
-void report_best_section(FILE *md, const struct csv_table *p)
+void report_best_section(FILE *md, const struct csv_table *p, const struct report_pairs *rp)
 {
     int col[C_COUNT];
     for (int c = 0; c < C_COUNT; c++)
@@ -52,9 +52,10 @@ void report_best_section(FILE *md, const struct csv_table *p)
         any_ext |= !strcmp(csv_table_get(p, i, col[C_ISA]), "ext");
     fprintf(md, "## Best variants\n\nThe fastest of normbench's own variants for each norm, dtype, tier and hidden "
                 "size (lowest median time; external libraries excluded), its bandwidth, its share of the copy "
-                "ceiling measured in this run at its tier%s.\n\n",
-            any_ext ? ", and how many times faster than oneDNN it is on the same shape (oneDNN's median time over "
-                      "the best's)"
+                "ceiling measured in this run at its tier%s. Ratios are medians of per-round ratios with their "
+                "95%% interval in brackets.\n\n",
+            any_ext ? ", and how many times faster than oneDNN it is on the same shape (oneDNN's time over "
+                      "the best's, round by round)"
                     : "");
     fprintf(md, "| norm | dtype | tier | n | best variant | GB/s | share of copy | × naive |%s\n|---|---|---|---|---|---|---|---|%s\n",
             any_ext ? " oneDNN GB/s | × oneDNN |" : "", any_ext ? "---|---|" : "");
@@ -89,14 +90,16 @@ void report_best_section(FILE *md, const struct csv_table *p)
             fprintf(md, "| %s | %s | %s | %s | %s |", csv_table_get(p, b, col[C_NORM]), csv_table_get(p, b, col[C_DTYPE]),
                     tier_name(t), csv_table_get(p, b, col[C_N]), csv_table_get(p, b, col[C_VARIANT]));
             cell(md, csv_table_num(p, b, col[C_GBS]), "%.1f");
-            cell(md, csv_table_num(p, b, col[C_SHARE]), "%.2f");
-            cell(md, csv_table_num(p, b, col[C_NAIVE]), "%.1f");
+            report_ratio_column_cell(md, p, b, "roofline_share");
+            report_ratio_column_cell(md, p, b, "speedup_vs_naive");
             if (any_ext) {
                 double eg = ext >= 0 ? csv_table_num(p, (size_t)ext, col[C_GBS]) : NAN;
-                double ratio = ext >= 0 ? csv_table_num(p, (size_t)ext, col[C_MEDIAN]) / csv_table_num(p, b, col[C_MEDIAN])
-                                        : NAN;
+                struct ratio_ci onednn = {NAN, NAN, NAN, 0};
+                if (ext >= 0)
+                    report_pair(rp, p, (size_t)ext, b, &onednn);
+                double ratio = onednn.mid;
                 cell(md, eg, "%.1f");
-                cell(md, ratio, "%.2f");
+                report_ratio_cell(md, &onednn);
                 if (!isnan(ratio) && nratio[t] < MAX_SHAPES)
                     ratios[t][nratio[t]++] = ratio;
                 if (!isnan(ratio) && t == NB_TIER_L1 && nextra < MAX_SHAPES) {
@@ -125,23 +128,26 @@ void report_best_section(FILE *md, const struct csv_table *p)
 }
 
 /* The best own variant of `norm` on row i's dtype, tier, n and rows: its
- * median time, NaN if none ran. */
-static double best_median_of(const struct csv_table *p, const int *col, size_t i, const char *norm)
+ * row, -1 if none ran. */
+static long best_row_of(const struct csv_table *p, const int *col, size_t i, const char *norm)
 {
     double best = NAN;
+    long row = -1;
     for (size_t k = 0; k < p->nrows; k++) {
         if (strcmp(csv_table_get(p, k, col[C_NORM]), norm) || !strcmp(csv_table_get(p, k, col[C_ISA]), "ext") ||
             !csv_table_same(p, i, k, col[C_DTYPE]) || !csv_table_same(p, i, k, col[C_TIER]) || !csv_table_same(p, i, k, col[C_N]) ||
             !csv_table_same(p, i, k, col[C_ROWS]))
             continue;
         double m = csv_table_num(p, k, col[C_MEDIAN]);
-        if (!isnan(m) && (isnan(best) || m < best))
+        if (!isnan(m) && (isnan(best) || m < best)) {
             best = m;
+            row = (long)k;
+        }
     }
-    return best;
+    return row;
 }
 
-void report_partial_section(FILE *md, const struct csv_table *p)
+void report_partial_section(FILE *md, const struct csv_table *p, const struct report_pairs *rp)
 {
     int col[C_COUNT];
     for (int c = 0; c < C_COUNT; c++)
@@ -158,9 +164,12 @@ void report_partial_section(FILE *md, const struct csv_table *p)
         enum nb_tier t;
         if (!first || tier_parse(csv_table_get(p, i, col[C_TIER]), &t) != 0)
             continue;
-        double ratio = best_median_of(p, col, i, "rmsnorm") / best_median_of(p, col, i, "prmsnorm");
-        if (!isnan(ratio) && nratio[t] < MAX_SHAPES)
-            ratios[t][nratio[t]++] = ratio;
+        long plain = best_row_of(p, col, i, "rmsnorm"), partial = best_row_of(p, col, i, "prmsnorm");
+        struct ratio_ci r = {NAN, NAN, NAN, 0};
+        if (plain >= 0 && partial >= 0)
+            report_pair(rp, p, (size_t)plain, (size_t)partial, &r);
+        if (!isnan(r.mid) && nratio[t] < MAX_SHAPES)
+            ratios[t][nratio[t]++] = r.mid;
     }
     int any = 0;
     for (int t = 0; t < NB_TIER_COUNT; t++)
@@ -168,7 +177,8 @@ void report_partial_section(FILE *md, const struct csv_table *p)
     if (!any)
         return;
     fprintf(md, "## Partial RMSNorm against RMSNorm\n\nTime of the best RMSNorm over time of the best partial "
-                "RMSNorm on the same dtype and shape: 1.30 means prmsnorm is 30%% faster.\n\n"
+                "RMSNorm on the same dtype and shape, the median of their per-round ratios: 1.30 means prmsnorm is "
+                "30%% faster.\n\n"
                 "| tier | shapes | min | median | max |\n|---|---|---|---|---|\n");
     for (int t = 0; t < NB_TIER_COUNT; t++) {
         med[t] = NAN;

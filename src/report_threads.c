@@ -46,7 +46,8 @@ static long same_variant_at(const struct csv_table *p, const int *col, size_t k,
     return -1;
 }
 
-static void pairs_table(FILE *md, const struct csv_table *p, const int *col, double base, double t)
+static void pairs_table(FILE *md, const struct csv_table *p, const struct report_pairs *rp, const int *col, double base,
+                        double t)
 {
     double *ratio = malloc(MAX_PAIRS * sizeof *ratio);
     if (!ratio)
@@ -57,9 +58,11 @@ static void pairs_table(FILE *md, const struct csv_table *p, const int *col, dou
             if (csv_table_num(p, i, col[T_THREADS]) != t || strcmp(csv_table_get(p, i, col[T_TIER]), tier_name(tier)))
                 continue;
             long one = same_variant_at(p, col, i, base);
-            double r = one < 0 ? NAN : csv_table_num(p, (size_t)one, col[T_MEDIAN]) / csv_table_num(p, i, col[T_MEDIAN]);
-            if (!isnan(r))
-                ratio[k++] = r;
+            struct ratio_ci r = {NAN, NAN, NAN, 0};
+            if (one >= 0)
+                report_pair(rp, p, (size_t)one, i, &r);
+            if (!isnan(r.mid))
+                ratio[k++] = r.mid;
         }
         if (!k)
             continue;
@@ -69,7 +72,7 @@ static void pairs_table(FILE *md, const struct csv_table *p, const int *col, dou
     free(ratio);
 }
 
-void report_threads_section(FILE *md, struct csv_table *p)
+void report_threads_section(FILE *md, struct csv_table *p, const struct report_pairs *rp)
 {
     int col[T_COUNT];
     for (int c = 0; c < T_COUNT; c++)
@@ -90,15 +93,16 @@ void report_threads_section(FILE *md, struct csv_table *p)
     double base = counts[0];
     for (size_t k = 1; k < ncounts; k++)
         base = fmin(base, counts[k]);
-    fprintf(md, "## Threads\n\nThis run measured each shape at %zu thread counts, one after the other. Time at %g "
-                "thread%s over time at more, for the same variant and shape: 2.00 means twice the throughput "
+    fprintf(md, "## Threads\n\nThis run measured each shape at %zu thread counts, in the same rounds. Time at %g "
+                "thread%s over time at more, for the same variant and shape, the median of the per-round ratios: "
+                "2.00 means twice the throughput "
                 "(a call never uses more threads than it has rows). The rest of this report shows the rows at "
                 "%g thread%s.\n\n"
                 "| threads | tier | pairs | min | median | max |\n|---|---|---|---|---|---|\n",
             ncounts, base, base == 1 ? "" : "s", base, base == 1 ? "" : "s");
     for (size_t k = 0; k < ncounts; k++)
         if (counts[k] != base)
-            pairs_table(md, p, col, base, counts[k]);
+            pairs_table(md, p, rp, col, base, counts[k]);
     fprintf(md, "\nThe fastest variant of each norm, dtype, tier and n at each thread count, against itself and "
                 "against the fastest at %g:\n\n| threads | norm | dtype | tier | n | fastest | GB/s | × itself | "
                 "× fastest at %g |\n|---|---|---|---|---|---|---|---|---|\n",
@@ -110,18 +114,17 @@ void report_threads_section(FILE *md, struct csv_table *p)
             if (csv_table_num(p, i, col[T_THREADS]) != counts[k] || fastest_at(p, col, i, counts[k]) != (long)i)
                 continue;
             long self = same_variant_at(p, col, i, base), best = fastest_at(p, col, i, base);
-            double m = csv_table_num(p, i, col[T_MEDIAN]);
             fprintf(md, "| %g | %s | %s | %s | %s | %s | %.1f |", counts[k], csv_table_get(p, i, col[T_NORM]),
                     csv_table_get(p, i, col[T_DTYPE]), csv_table_get(p, i, col[T_TIER]), csv_table_get(p, i, col[T_N]),
                     csv_table_get(p, i, col[T_VARIANT]), csv_table_num(p, i, col[T_GBS]));
+            struct ratio_ci rs = {NAN, NAN, NAN, 0}, rb = {NAN, NAN, NAN, 0};
             if (self >= 0)
-                fprintf(md, " %.2f |", csv_table_num(p, (size_t)self, col[T_MEDIAN]) / m);
-            else
-                fprintf(md, " n/a |");
+                report_pair(rp, p, (size_t)self, i, &rs);
             if (best >= 0)
-                fprintf(md, " %.2f |\n", csv_table_num(p, (size_t)best, col[T_MEDIAN]) / m);
-            else
-                fprintf(md, " n/a |\n");
+                report_pair(rp, p, (size_t)best, i, &rb);
+            report_ratio_cell(md, &rs);
+            report_ratio_cell(md, &rb);
+            fputc('\n', md);
         }
     }
     fprintf(md, "\n");
