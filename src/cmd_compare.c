@@ -114,6 +114,40 @@ static void row_key(const struct csv_table *t, size_t row, char *out, size_t len
                                  csv_table_get(t, row, csv_table_col(t, key_cols[k])));
 }
 
+/* Per tier (and one slot for rows of no known tier), the drift of the
+ * matched rows' times from base to cur. */
+static void estimate_drift(const struct run_data *base, const struct run_data *cur, int bcol, int ncol, int tcol,
+                           const char *const *tiers, struct gate_drift *drift)
+{
+    double *lr = malloc((cur->perf.nrows + 1) * sizeof *lr);
+    char a[512], b[512];
+    for (int t = 0; t < 5 && lr; t++) {
+        size_t k = 0;
+        for (size_t i = 0; i < cur->perf.nrows; i++) {
+            const char *tier = tcol >= 0 ? csv_table_get(&cur->perf, i, tcol) : "";
+            int known = 0;
+            for (int q = 0; q < 4; q++)
+                known |= !strcmp(tier, tiers[q]);
+            if (t < 4 ? strcmp(tier, tiers[t]) != 0 : known)
+                continue;
+            row_key(&cur->perf, i, a, sizeof a);
+            for (size_t j = 0; j < base->perf.nrows; j++) {
+                row_key(&base->perf, j, b, sizeof b);
+                if (strcmp(a, b))
+                    continue;
+                double r = csv_table_num(&cur->perf, i, ncol) / csv_table_num(&base->perf, j, bcol);
+                if (isfinite(r) && r > 0)
+                    lr[k++] = log(r);
+                break;
+            }
+        }
+        if (gate_drift_estimate(lr, k, &drift[t]) == 0)
+            fprintf(stderr, "run-to-run drift in %s over %zu rows: median %+.1f%%, robust sd %.1f%%\n",
+                    t < 4 ? tiers[t] : "other rows", k, expm1(drift[t].mid) * 100, drift[t].sd * 100);
+    }
+    free(lr);
+}
+
 static const char *meta_value(const struct run_data *r, const char *key)
 {
     if (!r->have_meta)
@@ -147,15 +181,15 @@ struct out_fmt {
     int md;
 };
 
-static void print_header(const struct out_fmt *f, const char *metric)
+static void print_header(const struct out_fmt *f, int instructions)
 {
+    const char *metric = instructions ? "instructions" : "µs";
     if (f->md)
         printf("| variant | rows | n | eps | threads | cache | base %s | new %s | change | p | verdict |\n"
                "|---|---|---|---|---|---|---|---|---|---|---|\n", metric, metric);
     else
-        printf("%-34s %7s %6s %8s %3s %4s %12s %12s %8s %7s  %s\n", "variant", "rows", "n", "eps", "thr", "cache",
-               strcmp(metric, "time") ? "base_ins" : "base_us", strcmp(metric, "time") ? "new_ins" : "new_us",
-               "change", "p", "verdict");
+        printf("%-34s %7s %6s %8s %3s %4s %14s %14s %9s %7s  %s\n", "variant", "rows", "n", "eps", "thr", "cache",
+               instructions ? "base_ins" : "base_us", instructions ? "new_ins" : "new_us", "change", "p", "verdict");
 }
 
 static void print_row(const struct out_fmt *f, const struct csv_table *t, size_t row, double base, double cur,
@@ -165,15 +199,17 @@ static void print_row(const struct out_fmt *f, const struct csv_table *t, size_t
     for (int k = 0; k < NKEY; k++)
         v[k] = csv_table_get(t, row, csv_table_col(t, key_cols[k]));
     char b[32] = "", c[32] = "", ch[32] = "", pv[32] = "";
-    if (isfinite(base)) snprintf(b, sizeof b, "%.4g", base / scale);
-    if (isfinite(cur)) snprintf(c, sizeof c, "%.4g", cur / scale);
+    /* instruction counts whole (a 1% gate wants every digit), times in µs */
+    const char *num = scale == 1.0 ? "%.0f" : "%.4g";
+    if (isfinite(base)) snprintf(b, sizeof b, num, base / scale);
+    if (isfinite(cur)) snprintf(c, sizeof c, num, cur / scale);
     if (isfinite(change)) snprintf(ch, sizeof ch, "%+.1f%%", change * 100);
     if (isfinite(p)) snprintf(pv, sizeof pv, "%.3g", p);
     if (f->md)
         printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", v[0], v[1], v[2], v[3], v[4], v[5], b, c,
                ch, pv, verdict);
     else
-        printf("%-34s %7s %6s %8s %3s %4s %12s %12s %8s %7s  %s\n", v[0], v[1], v[2], v[3], v[4], v[5], b, c, ch, pv,
+        printf("%-34s %7s %6s %8s %3s %4s %14s %14s %9s %7s  %s\n", v[0], v[1], v[2], v[3], v[4], v[5], b, c, ch, pv,
                verdict);
 }
 
@@ -251,8 +287,18 @@ int cmd_compare(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         double *target = NULL;
         switch (c) {
-        case 't': target = &gp.threshold; break;
-        case 'a': target = &gp.alpha; break;
+        case 't':
+            if (parse_fraction_option(optarg, &gp.threshold)) {
+                nb_error("compare", "--threshold wants a share such as 5%% or 0.05, not '%s'", optarg);
+                return NB_EXIT_USAGE;
+            }
+            break;
+        case 'a':
+            if (parse_fraction_option(optarg, &gp.alpha)) {
+                nb_error("compare", "--alpha wants a probability in (0, 1) such as 0.05, not '%s'", optarg);
+                return NB_EXIT_USAGE;
+            }
+            break;
         case 'u': target = &slack; break;
         case 'c': target = &gp.cv_cap; break;
         case 'z': target = &drift_z; break;
@@ -277,8 +323,8 @@ int cmd_compare(int argc, char **argv)
             printf("usage: normbench compare BASE NEW [--metric time|instructions] [--threshold R]\n"
                    "                         [--alpha A] [--cv-cap C] [--ulp-slack U] [--format text|md] [--force]\n\n"
                    "Compares two runs (directories, or their perf.csv) row by row and exits 1 if\n"
-                   "any row regressed: slower by more than the threshold (default 5%% for time,\n"
-                   "1%% for instructions) with a Mann-Whitney U test over the per-repetition\n"
+                   "any row regressed: slower by more than the threshold (5%% or 0.05; default 5%%\n"
+                   "for time, 1%% for instructions) with a Mann-Whitney U test over the per-repetition\n"
                    "samples significant at alpha (0.05); more max ULP than the baseline's plus\n"
                    "the slack (0.5); or non-finite outputs the baseline did not have. Rows with\n"
                    "fewer than 5 repetitions or a robust CV (1.4826 MAD / median) above the cap\n"
@@ -287,6 +333,8 @@ int cmd_compare(int argc, char **argv)
                    "with 20 or more rows in a tier, a time regression must also stand out from the\n"
                    "run-to-run spread of all rows (its log change above the median by more\n"
                    "than --drift-z, default 3, robust standard deviations; 0 turns this off).\n"
+                   "Times from two separate runs are not paired: to gate a code change on time,\n"
+                   "use normbench ab (one process, interleaved rounds, a paired test).\n"
                    "Exit 0 no regression, 1 regression, 2 bad usage or input.\n");
             return NB_EXIT_OK;
         default: return option_error("compare", c, argv);
@@ -338,7 +386,11 @@ int cmd_compare(int argc, char **argv)
     }
     int bcol = csv_table_col(&base.perf, metric_col), ncol = csv_table_col(&cur.perf, metric_col);
     const double scale = instructions ? 1.0 : 1000.0;
-    print_header(&fmt, instructions ? "instructions" : "µs");
+    if (!instructions)
+        fprintf(stderr, "warning: times from two separate runs are not paired: on a shared machine the drift between "
+                        "them can exceed any threshold worth gating on. To gate a code change on time, build each "
+                        "revision's kernels with make lib and compare them in one process: normbench ab BASE.so NEW.so\n");
+    print_header(&fmt, instructions);
     size_t matched = 0, regressions = 0, counts[4] = {0}, added = 0, removed = 0, untested = 0;
     double log_sum = 0;
     size_t log_n = 0;
@@ -346,42 +398,12 @@ int cmd_compare(int argc, char **argv)
      * differently): the median and robust spread of the matched rows' log
      * changes */
     static const char *const drift_tiers[] = {"L1", "L2", "L3", "DRAM", ""};
-    double drift_mid[5] = {0, 0, 0, 0, 0}, drift_sd[5] = {NAN, NAN, NAN, NAN, NAN};
+    struct gate_drift drift[5];
+    for (int t = 0; t < 5; t++)
+        drift[t] = (struct gate_drift){0, NAN};
     int tcol_cur = csv_table_col(&cur.perf, "tier");
-    if (!instructions && drift_z > 0) {
-        double *lr = malloc((cur.perf.nrows + 1) * sizeof *lr);
-        char a[512], b[512];
-        for (int t = 0; t < 5 && lr; t++) {
-            size_t k = 0;
-            for (size_t i = 0; i < cur.perf.nrows; i++) {
-                const char *tier = tcol_cur >= 0 ? csv_table_get(&cur.perf, i, tcol_cur) : "";
-                int known = 0;
-                for (int q = 0; q < 4; q++)
-                    known |= !strcmp(tier, drift_tiers[q]);
-                if (t < 4 ? strcmp(tier, drift_tiers[t]) != 0 : known)
-                    continue;
-                row_key(&cur.perf, i, a, sizeof a);
-                for (size_t j = 0; j < base.perf.nrows; j++) {
-                    row_key(&base.perf, j, b, sizeof b);
-                    if (strcmp(a, b))
-                        continue;
-                    double r = csv_table_num(&cur.perf, i, ncol) / csv_table_num(&base.perf, j, bcol);
-                    if (isfinite(r) && r > 0)
-                        lr[k++] = log(r);
-                    break;
-                }
-            }
-            if (k < 20) /* too few rows for a robust spread: no drift filter */
-                continue;
-            drift_mid[t] = stats_median_inplace(lr, k);
-            for (size_t i = 0; i < k; i++)
-                lr[i] = fabs(lr[i] - drift_mid[t]);
-            drift_sd[t] = 1.4826 * stats_median_inplace(lr, k);
-            fprintf(stderr, "run-to-run drift in %s over %zu rows: median %+.1f%%, robust sd %.1f%%\n",
-                    t < 4 ? drift_tiers[t] : "other rows", k, expm1(drift_mid[t]) * 100, drift_sd[t] * 100);
-        }
-        free(lr);
-    }
+    if (!instructions && drift_z > 0)
+        estimate_drift(&base, &cur, bcol, ncol, tcol_cur, drift_tiers, drift);
     enum { CAP = 4096 };
     double *sb = malloc(CAP * sizeof *sb), *sn = malloc(CAP * sizeof *sn);
     char key[512], k2[512];
@@ -423,9 +445,8 @@ int cmd_compare(int argc, char **argv)
                 untested++;
                 continue;
             }
-            double change = nv / bv - 1;
-            enum verdict v = change > gp.threshold ? VERDICT_SLOWER
-                           : change < -gp.threshold ? VERDICT_FASTER : VERDICT_SAME;
+            double change;
+            enum verdict v = gate_instructions(bv, nv, gp.threshold, &change);
             counts[v]++;
             log_sum += log(nv / bv);
             log_n++;
@@ -451,12 +472,7 @@ int cmd_compare(int argc, char **argv)
             for (int q = 0; q < 4; q++)
                 if (tcol_cur >= 0 && !strcmp(csv_table_get(&cur.perf, i, tcol_cur), drift_tiers[q]))
                     t = q;
-            double away = log1p(g.change) - drift_mid[t];
-            if ((g.verdict == VERDICT_SLOWER || g.verdict == VERDICT_FASTER) && isfinite(drift_sd[t]) &&
-                fabs(away) <= drift_z * drift_sd[t]) {
-                g.verdict = VERDICT_NOISY;
-                g.why = "within the run-to-run drift";
-            }
+            gate_apply_drift(&g, &drift[t], drift_z);
         }
         if (!pass) {
             var_rows[vi] += g.verdict != VERDICT_NOISY || strcmp(g.why, "within the run-to-run drift") == 0;
@@ -464,11 +480,7 @@ int cmd_compare(int argc, char **argv)
             var_fast[vi] += g.verdict == VERDICT_FASTER;
             continue;
         }
-        if ((g.verdict == VERDICT_SLOWER && 3 * var_slow[vi] < 2 * var_rows[vi]) ||
-            (g.verdict == VERDICT_FASTER && 3 * var_fast[vi] < 2 * var_rows[vi])) {
-            g.verdict = VERDICT_NOISY;
-            g.why = "isolated: most shapes of this variant did not change";
-        }
+        gate_apply_isolation(&g, var_rows[vi], var_slow[vi], var_fast[vi]);
         counts[g.verdict]++;
         if (isfinite(g.change)) {
             log_sum += log1p(g.change);
@@ -512,7 +524,7 @@ int cmd_compare(int argc, char **argv)
                counts[VERDICT_NOISY], added, removed, untested ? ", some not counted" : "",
                regressions + acc_regressions, acc_regressions);
     else
-        printf("%-34s %7s %6s %8s %3s %4s %12s %12s %8s\n"
+        printf("%-34s %7s %6s %8s %3s %4s %14s %14s %9s\n"
                "%zu rows matched: %zu faster, %zu slower, %zu same, %zu noisy%s; %zu added, %zu removed; "
                "%zu regressions (%zu accuracy)\n",
                "geomean", "", "", "", "", "", "", "", geo, matched, counts[VERDICT_FASTER],

@@ -128,6 +128,45 @@ void gate_paired(const double *base, const double *cur, size_t n, const struct g
         out->verdict = out->change > 0 ? VERDICT_SLOWER : VERDICT_FASTER;
 }
 
+int gate_drift_estimate(double *log_changes, size_t k, struct gate_drift *out)
+{
+    out->mid = 0;
+    out->sd = NAN;
+    if (k < 20) /* too few rows for a robust spread */
+        return -1;
+    out->mid = stats_median_inplace(log_changes, k);
+    for (size_t i = 0; i < k; i++)
+        log_changes[i] = fabs(log_changes[i] - out->mid);
+    out->sd = 1.4826 * stats_median_inplace(log_changes, k);
+    return 0;
+}
+
+void gate_apply_drift(struct gate_result *g, const struct gate_drift *d, double z)
+{
+    if (g->verdict != VERDICT_SLOWER && g->verdict != VERDICT_FASTER)
+        return;
+    double away = log1p(g->change) - d->mid;
+    if (isfinite(d->sd) && fabs(away) <= z * d->sd) {
+        g->verdict = VERDICT_NOISY;
+        g->why = "within the run-to-run drift";
+    }
+}
+
+void gate_apply_isolation(struct gate_result *g, size_t variant_rows, size_t variant_slow, size_t variant_fast)
+{
+    if ((g->verdict == VERDICT_SLOWER && 3 * variant_slow < 2 * variant_rows) ||
+        (g->verdict == VERDICT_FASTER && 3 * variant_fast < 2 * variant_rows)) {
+        g->verdict = VERDICT_NOISY;
+        g->why = "isolated: most shapes of this variant did not change";
+    }
+}
+
+enum verdict gate_instructions(double base, double cur, double threshold, double *change)
+{
+    *change = cur / base - 1;
+    return *change > threshold ? VERDICT_SLOWER : *change < -threshold ? VERDICT_FASTER : VERDICT_SAME;
+}
+
 const char *verdict_name(enum verdict v)
 {
     static const char *const names[] = {"same", "faster", "slower", "noisy"};

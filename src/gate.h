@@ -47,6 +47,26 @@ struct paired_verdict {
 void gate_paired(const double *base, const double *cur, size_t n, const struct gate_params *p, size_t tests,
                  struct paired_verdict *out);
 
+/* compare's policy for two separate runs, beyond one row's test:
+ *
+ * Drift: runs on a shared machine drift as a whole, tier by tier. From the
+ * matched rows' log changes of one tier (at least 20 of them, else no
+ * filter: returns -1), their median and robust spread (1.4826 MAD). */
+struct gate_drift {
+    double mid, sd;
+};
+int gate_drift_estimate(double *log_changes, size_t k, struct gate_drift *out);
+/* A slower or faster verdict whose log change lies within z robust spreads
+ * of the tier's drift becomes noisy ("within the run-to-run drift"). */
+void gate_apply_drift(struct gate_result *g, const struct gate_drift *d, double z);
+/* Isolation: a code change slows a kernel at every shape; a burst on a
+ * shared machine hits one row. A slower (faster) verdict becomes noisy
+ * unless at least two thirds of the variant's decided rows are slower
+ * (faster). */
+void gate_apply_isolation(struct gate_result *g, size_t variant_rows, size_t variant_slow, size_t variant_fast);
+/* Instruction counts are deterministic: the change alone decides. */
+enum verdict gate_instructions(double base, double cur, double threshold, double *change);
+
 const char *verdict_name(enum verdict v);
 
 #endif

@@ -144,4 +144,14 @@ families = {x["name"].split("/rows:")[0]: x["family_index"] for x in its}
 assert sorted(families.values()) == list(range(len(families))), families
 PY
 
+# ---- thresholds: a share as 5% or 0.05; a bare 5 is ambiguous; alpha in (0, 1) ----
+expect 2 "--threshold wants a share such as 5% or 0.05, not '5'" "$bin" compare --threshold 5 "$tmp/a" "$tmp/b"
+expect 2 "--alpha wants a probability" "$bin" compare --alpha 2 "$tmp/a" "$tmp/b"
+expect 2 "--threshold wants a share" "$bin" compare --threshold 0 "$tmp/a" "$tmp/b"
+"$bin" compare --threshold 5% "$tmp/a" "$tmp/a" >"$tmp/out" 2>"$tmp/err" && ok || bad "--threshold 5%: $(cat "$tmp/err")"
+"$bin" compare --threshold 0.05 "$tmp/a" "$tmp/a" >"$tmp/out" 2>"$tmp/err" && ok || bad "--threshold 0.05: $(cat "$tmp/err")"
+# times of two runs are unpaired: compare says so and points to ab
+grep -q "not paired.*normbench ab" "$tmp/err" && ok || bad "no unpaired-times warning: $(cat "$tmp/err")"
+head -1 "$tmp/out" | grep -q "base_us *new_us" && ok || bad "time header: $(head -1 "$tmp/out")"
+
 finish compare

@@ -154,3 +154,62 @@ Test(gate_paired, bonferroni_divides_alpha_by_the_rows_decided)
     gate_paired(a, b, 8, &params, 13, &v);
     cr_expect_eq(v.verdict, VERDICT_SAME, "13 rows: p %g is not below 0.05 / 13", v.p_value);
 }
+
+/* ---- compare's policy for two separate runs ---- */
+
+Test(gate_policy, drift_needs_twenty_rows_and_is_robust)
+{
+    double lr[40];
+    struct gate_drift d;
+    for (int i = 0; i < 19; i++)
+        lr[i] = 0.1;
+    cr_expect_eq(gate_drift_estimate(lr, 19, &d), -1, "19 rows: no drift filter");
+    cr_expect(isnan(d.sd));
+    for (int i = 0; i < 40; i++)
+        lr[i] = log(1.10) + 0.01 * ((i % 5) - 2); /* the whole run 10% slower, one row wildly off */
+    lr[7] = log(3.0);
+    cr_assert_eq(gate_drift_estimate(lr, 40, &d), 0);
+    cr_expect(fabs(d.mid - log(1.10)) < 0.011, "median %g", d.mid);
+    cr_expect(d.sd < 0.03, "one outlier must not inflate the robust spread: %g", d.sd);
+}
+
+Test(gate_policy, a_change_within_the_drift_is_noisy)
+{
+    struct gate_drift d = {log(1.10), 0.02};
+    struct gate_result g = {.verdict = VERDICT_SLOWER, .change = 0.12, .why = ""};
+    gate_apply_drift(&g, &d, 3.0);
+    cr_expect_eq(g.verdict, VERDICT_NOISY, "+12%% in a run that drifted +10%% (sd 2%%)");
+    cr_expect_str_eq(g.why, "within the run-to-run drift");
+    g = (struct gate_result){.verdict = VERDICT_SLOWER, .change = 0.40, .why = ""};
+    gate_apply_drift(&g, &d, 3.0);
+    cr_expect_eq(g.verdict, VERDICT_SLOWER, "+40%% stands out of a +10%% drift");
+    g = (struct gate_result){.verdict = VERDICT_SAME, .change = 0.12, .why = ""};
+    gate_apply_drift(&g, &d, 3.0);
+    cr_expect_eq(g.verdict, VERDICT_SAME, "only slower and faster verdicts are filtered");
+    struct gate_drift none = {0, NAN};
+    g = (struct gate_result){.verdict = VERDICT_SLOWER, .change = 0.06, .why = ""};
+    gate_apply_drift(&g, &none, 3.0);
+    cr_expect_eq(g.verdict, VERDICT_SLOWER, "no drift estimate: no filter");
+}
+
+Test(gate_policy, one_slow_shape_of_many_is_isolated)
+{
+    struct gate_result g = {.verdict = VERDICT_SLOWER, .why = ""};
+    gate_apply_isolation(&g, 6, 1, 0);
+    cr_expect_eq(g.verdict, VERDICT_NOISY);
+    g.verdict = VERDICT_SLOWER;
+    gate_apply_isolation(&g, 6, 4, 0);
+    cr_expect_eq(g.verdict, VERDICT_SLOWER, "4 of 6 shapes slower: a real slowdown");
+    g.verdict = VERDICT_FASTER;
+    gate_apply_isolation(&g, 3, 0, 1);
+    cr_expect_eq(g.verdict, VERDICT_NOISY);
+}
+
+Test(gate_policy, instructions_decide_by_the_change_alone)
+{
+    double change;
+    cr_expect_eq(gate_instructions(1000, 1011, 0.01, &change), VERDICT_SLOWER);
+    cr_expect_float_eq(change, 0.011, 1e-12);
+    cr_expect_eq(gate_instructions(1000, 1009, 0.01, &change), VERDICT_SAME, "0.9%% is within 1%%");
+    cr_expect_eq(gate_instructions(1000, 980, 0.01, &change), VERDICT_FASTER);
+}
