@@ -207,7 +207,7 @@ size_t bench_calls(const struct bench *b)
     return b->calls;
 }
 
-void bench_rep(struct bench *b, int warm_call, double *ns_per_call, double *tsc_per_call, long long *events)
+void bench_slice(struct bench *b, int warm_call, size_t calls, double *ns, double *tsc, long long *events)
 {
     const struct measure_config *cfg = &b->cfg;
     const size_t nev = cfg->counters ? cfg->counters->count : 0;
@@ -218,12 +218,27 @@ void bench_rep(struct bench *b, int warm_call, double *ns_per_call, double *tsc_
     if (nev)
         counters_start(cfg->counters);
     int64_t c0 = timer_tsc(), t0 = timer_ns();
-    pool_run(&b->pool, b->calls);
+    pool_run(&b->pool, calls);
     int64_t t1 = timer_ns(), c1 = timer_tsc();
-    if (nev)
-        counters_stop(cfg->counters, events);
-    *ns_per_call = (double)(t1 - t0) / (double)b->calls;
-    *tsc_per_call = (double)(c1 - c0) / (double)b->calls;
+    if (nev) {
+        long long ev[NB_MAX_EVENTS];
+        counters_stop(cfg->counters, ev);
+        for (size_t e = 0; e < nev; e++)
+            events[e] += ev[e];
+    }
+    *ns = (double)(t1 - t0);
+    *tsc = (double)(c1 - c0);
+}
+
+void bench_rep(struct bench *b, int warm_call, double *ns_per_call, double *tsc_per_call, long long *events)
+{
+    const size_t nev = b->cfg.counters ? b->cfg.counters->count : 0;
+    for (size_t e = 0; e < nev; e++)
+        events[e] = 0;
+    double ns, tsc;
+    bench_slice(b, warm_call, b->calls, &ns, &tsc, events);
+    *ns_per_call = ns / (double)b->calls;
+    *tsc_per_call = tsc / (double)b->calls;
 }
 
 const char *bench_warning(const struct bench *b)

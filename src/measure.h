@@ -62,6 +62,10 @@ size_t bench_calls(const struct bench *b);
  * into the caches after another bench ran. events gets counters->count
  * values when counting. */
 void bench_rep(struct bench *b, int warm_call, double *ns_per_call, double *tsc_per_call, long long *events);
+/* Part of a repetition: `calls` calls (with the same flush or warm-up
+ * first), their total nanoseconds and TSC ticks, events added to
+ * events[0..counters->count). */
+void bench_slice(struct bench *b, int warm_call, size_t calls, double *ns, double *tsc, long long *events);
 /* "" or why a thread could not be bound. */
 const char *bench_warning(const struct bench *b);
 void bench_close(struct bench *b);

@@ -41,12 +41,18 @@ int paired_ratio(const double *num, const double *den, size_t n, struct ratio_ci
         out->mid = stats_median_inplace(r, k); /* sorts r */
         size_t j = paired_order_k(k, 0.025);
         if (j > 0) {
-            out->lo = r[j - 1] * (1 - PAIRED_FLOOR);
-            out->hi = r[k - j] * (1 + PAIRED_FLOOR);
+            out->lo = r[j - 1];
+            out->hi = r[k - j];
         }
     }
     free(r);
     return 0;
+}
+
+void ratio_ci_widen(struct ratio_ci *r, double floor)
+{
+    r->lo *= 1 - floor;
+    r->hi *= 1 + floor;
 }
 
 struct signed_rank {

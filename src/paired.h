@@ -15,15 +15,22 @@ struct ratio_ci {
 /* The ratios num[i] / den[i] (i < n, non-finite or non-positive pairs
  * skipped): their median and its distribution-free 95% interval (the order
  * statistics x(k), x(n+1-k) with the largest k such that a Binomial(n, 1/2)
- * falls below k with probability <= 2.5%), widened by the run-to-run floor
- * (PAIRED_FLOOR) on each side. Needs n >= 6 for an interval. -1 when out of
- * memory (out all NaN), else 0. */
+ * falls below k with probability <= 2.5%): how well this run knows the
+ * ratio. Needs n >= 6 for an interval. -1 when out of memory (out all NaN),
+ * else 0. */
 int paired_ratio(const double *num, const double *den, size_t n, struct ratio_ci *out);
 
-/* The relative half-width added on each side of every interval: what
- * separate runs of one build still differ by after pairing (measured with
- * scripts/repro-study.sh; README "Paired ratios"). */
-#define PAIRED_FLOOR 0.01
+/* What separate runs of one build still differ by after pairing, on each
+ * side: on a shared machine a co-tenant's load can last a whole run and
+ * slow one kind of kernel (scalar, port-bound) more than another, which no
+ * pairing within the run cancels. Measured with scripts/repro-study.py:
+ * within-run intervals covered 59% of the other runs' estimates, widened by
+ * 3% they cover 93% (README "Paired ratios"). run's reported ratios carry
+ * it; ab, whose two sides share one run, does not. */
+#define PAIRED_RUN_FLOOR 0.03
+
+/* r's interval widened by `floor` (relative) on each side. */
+void ratio_ci_widen(struct ratio_ci *r, double floor);
 
 /* The order statistic k (1-based) whose pair x(k), x(n+1-k) covers the
  * median with probability >= 1 - 2 * tail. 0 when n is too small. */

@@ -77,8 +77,10 @@ void report_pair(const struct report_pairs *rp, const struct csv_table *p, size_
     if (rp->have && grp >= 0 && !strcmp(csv_table_get(p, slow, grp), csv_table_get(p, fast, grp))) {
         double *a = NULL, *b = NULL;
         size_t na = samples_of(rp, p, slow, &a), nb = samples_of(rp, p, fast, &b);
-        if (na > 0 && na == nb)
+        if (na > 0 && na == nb) {
             paired_ratio(a, b, na, out);
+            ratio_ci_widen(out, PAIRED_RUN_FLOOR);
+        }
         free(a);
         free(b);
         if (out->n > 0)

@@ -56,26 +56,57 @@ static void take_rep(struct bench *b, struct round_samples *out, size_t bench, s
               out->nevents ? &out->events[at * out->nevents] : NULL);
 }
 
+/* Slice s of a repetition of `calls` calls: calls spread as evenly as the
+ * count allows (a bench with fewer calls than slices sits some out). */
+static size_t slice_calls(size_t calls, size_t s)
+{
+    return calls * (s + 1) / ROUND_SLICES - calls * s / ROUND_SLICES;
+}
+
 static enum nb_status run_interleaved(struct bench *const *benches, size_t k, uint64_t seed,
                                       int (*interrupted)(void), struct round_samples *out)
 {
     size_t *order = malloc((k ? k : 1) * sizeof *order);
-    if (!order)
+    double *ns = calloc(k ? k : 1, sizeof *ns), *tsc = calloc(k ? k : 1, sizeof *tsc);
+    if (!order || !ns || !tsc) {
+        free(order);
+        free(ns);
+        free(tsc);
         return NB_ERR_NOMEM;
+    }
     enum nb_status rc = NB_OK;
-    for (size_t r = 0; r < out->reps; r++) {
-        rounds_order(k, seed, r, order);
-        for (size_t i = 0; i < k && rc == NB_OK; i++) {
-            if (interrupted && interrupted())
-                rc = NB_ERR_INTERRUPTED;
-            else /* the bench before this one evicted its buffers */
-                take_rep(benches[order[i]], out, order[i], r, 1);
+    for (size_t r = 0; r < out->reps && rc == NB_OK; r++) {
+        for (size_t i = 0; i < k; i++) {
+            ns[i] = tsc[i] = 0;
+            for (size_t e = 0; e < out->nevents; e++)
+                out->events[(i * out->reps + r) * out->nevents + e] = 0;
+        }
+        for (size_t s = 0; s < ROUND_SLICES && rc == NB_OK; s++) {
+            rounds_order(k, seed, r * ROUND_SLICES + s, order);
+            for (size_t i = 0; i < k && rc == NB_OK; i++) {
+                const size_t b = order[i], calls = slice_calls(bench_calls(benches[b]), s);
+                if (interrupted && interrupted()) {
+                    rc = NB_ERR_INTERRUPTED;
+                } else if (calls) { /* the bench before this one evicted its buffers: warm first */
+                    double t, c;
+                    bench_slice(benches[b], 1, calls, &t, &c,
+                                out->nevents ? &out->events[(b * out->reps + r) * out->nevents] : NULL);
+                    ns[b] += t;
+                    tsc[b] += c;
+                }
+            }
         }
         if (rc != NB_OK)
             break;
+        for (size_t i = 0; i < k; i++) {
+            out->ns_per_call[i * out->reps + r] = ns[i] / (double)bench_calls(benches[i]);
+            out->tsc_per_call[i * out->reps + r] = tsc[i] / (double)bench_calls(benches[i]);
+        }
         out->rounds = r + 1;
     }
     free(order);
+    free(ns);
+    free(tsc);
     return rc;
 }
 

@@ -33,6 +33,15 @@ struct round_samples {
     size_t reps, nevents;
 };
 
+/* An interleaved round is cut into this many slices: each bench runs a
+ * slice of its repetition's calls in every slice, in an order that changes
+ * from slice to slice, and its repetition's time is the sum. The benches of
+ * a round then interleave every min_time / ROUND_SLICES instead of every
+ * min_time, so a burst of load that starts or ends inside a round hits them
+ * alike (as in Google Benchmark's random interleaving, many short turns pair
+ * better than a few long ones); rounds and repetitions stay one to one. */
+#define ROUND_SLICES 8
+
 /* Calibrates every bench, then runs `reps` rounds. A round stopped by an
  * interrupt is dropped whole, so every bench keeps the same rounds and the
  * ratios stay paired. NB_OK, NB_ERR_NOMEM, or NB_ERR_INTERRUPTED (the

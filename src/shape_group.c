@@ -234,6 +234,7 @@ static int fill_row(const struct group_env *env, const struct job *j, const stru
             for (size_t k = 0; k < rs->rounds; k++)
                 copy_bw[k] = copy_bytes * ns[k];
             paired_ratio(num, copy_bw, rs->rounds, &r->share_ci);
+            ratio_ci_widen(&r->share_ci, PAIRED_RUN_FLOOR);
             r->roofline_share = r->share_ci.mid;
         }
         r->tsc_per_elem = stats_median_inplace(tsc, rs->rounds) / (double)(j->rows * j->n);
@@ -264,15 +265,19 @@ void group_speedups(struct perf_row *rows, size_t count)
                 continue;
             if (o == r && strcmp(o->v->algorithm, "naive") == 0)
                 r->naive_ci = (struct ratio_ci){1.0, NAN, NAN, r->nsamples}; /* by definition, no interval */
-            else if (o->v->norm == r->v->norm && strcmp(o->v->algorithm, "naive") == 0)
+            else if (o->v->norm == r->v->norm && strcmp(o->v->algorithm, "naive") == 0) {
                 paired_ratio(o->samples, r->samples, r->nsamples, &r->naive_ci);
+                ratio_ci_widen(&r->naive_ci, PAIRED_RUN_FLOOR);
+            }
             /* RMSNorm against LayerNorm of the same algorithm and ISA: fused
              * RMSNorm is set against twopass LayerNorm, the fused one both
              * frameworks ship */
             if (r->v->norm == NB_RMSNORM && o->v->norm == NB_LAYERNORM && o->v->isa == r->v->isa &&
                 (strcmp(o->v->algorithm, r->v->algorithm) == 0 ||
-                 (strcmp(r->v->algorithm, "fused") == 0 && strcmp(o->v->algorithm, "twopass") == 0)))
+                 (strcmp(r->v->algorithm, "fused") == 0 && strcmp(o->v->algorithm, "twopass") == 0))) {
                 paired_ratio(o->samples, r->samples, r->nsamples, &r->rms_ln_ci);
+                ratio_ci_widen(&r->rms_ln_ci, PAIRED_RUN_FLOOR);
+            }
         }
         r->speedup_vs_naive = r->naive_ci.mid;
         r->speedup_rms_vs_ln = r->rms_ln_ci.mid;

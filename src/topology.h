@@ -22,8 +22,9 @@ int topology_load(struct nb_topology *t, char *err, size_t errlen);
  * goes on unbound. */
 int topology_bind_thread(int cpu, char *err, size_t errlen);
 
-/* Memory near the bound thread (hwloc_alloc_membind), 64-byte aligned and
- * zero-filled by the caller's first touch; falls back to aligned_alloc. */
+/* Memory near the bound thread: whole 2 MiB pages, 2 MiB aligned, with
+ * transparent huge pages asked for (madvise) and bound with hwloc where it
+ * loaded; zero-filled. NULL when out of memory. */
 void *topology_alloc(size_t bytes);
 void topology_free(void *p, size_t bytes);
 

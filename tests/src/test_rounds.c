@@ -68,7 +68,8 @@ Test(rounds, interleaved_runs_the_seeded_order)
     cr_assert_eq(ncalls, K + K * R, "calibration (one call each) and one call per bench per round");
     for (size_t r = 0; r < R; r++) {
         size_t order[K];
-        rounds_order(K, 9, r, order);
+        /* one call a repetition (cold): it falls in the round's last slice */
+        rounds_order(K, 9, r * ROUND_SLICES + ROUND_SLICES - 1, order);
         for (size_t i = 0; i < K; i++)
             cr_expect_eq(call_log[K + r * K + i], order[i], "round %zu, slot %zu", r, i);
     }
@@ -92,6 +93,37 @@ Test(rounds, sequential_runs_each_bench_back_to_back)
     for (size_t i = 0; i < K; i++)
         for (size_t r = 0; r <= R; r++)
             cr_expect_eq(call_log[i * (R + 1) + r], i);
+    round_samples_free(&rs);
+    for (size_t i = 0; i < K; i++)
+        bench_close(b[i]);
+}
+
+/* hot, no warm-up time: calibration stops at the first call count whose
+ * repetition lasts 20 timer ticks */
+static struct bench *open_hot(size_t id)
+{
+    static float y[4];
+    struct nb_args a = {.rows = 1, .n = id, .y = y};
+    struct measure_config c = {.reps = 1, .min_time_ns = 1, .resolution_ns = 1, .threads = 1};
+    return bench_open(logging_kernel, &a, 0, &c);
+}
+
+Test(rounds, hot_repetitions_interleave_slice_by_slice)
+{
+    enum { K = 3, R = 2 };
+    struct bench *b[K];
+    for (size_t i = 0; i < K; i++)
+        cr_assert(b[i] = open_hot(i));
+    ncalls = 0;
+    struct round_samples rs;
+    cr_assert_eq(rounds_run(b, K, R, 0, NB_SCHEDULE_INTERLEAVED, 5, NULL, &rs), NB_OK);
+    /* however the calls fall into slices, every bench runs in every round */
+    size_t seen[K] = {0};
+    for (size_t i = 0; i < ncalls; i++)
+        seen[call_log[i]]++;
+    for (size_t i = 0; i < K; i++)
+        cr_expect_geq(seen[i], R, "bench %zu ran %zu times", i, seen[i]);
+    cr_expect_eq(rs.rounds, R);
     round_samples_free(&rs);
     for (size_t i = 0; i < K; i++)
         bench_close(b[i]);
