@@ -63,7 +63,7 @@ new = ("        float nb_study_sink = 0; /* planted: a serial sum on the row's c
 assert old in s
 open(path, "w").write(s.replace(old, new))
 EOP
-    grep -q nb_study_sink "$tree/kernels/rmsnorm_avx2.c"
+    grep -q nb_study_sink "$tree/kernels/layernorm_avx2.c"
     make -s -C "$tree" lib >/dev/null
     "$bin" ab "$lib" "$tree/build/libnormbench-kernels.so" --config configs/ci.ini --reps 300 \
         --out "$work/long-$div" >/dev/null 2>&1 || true

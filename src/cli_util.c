@@ -35,12 +35,12 @@ int option_error(const char *cmd, int c, char **argv)
 
 int glob_list_match(const char *globs, const char *name)
 {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", globs);
-    for (char *save = NULL, *g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save))
-        if (fnmatch(g, name, 0) == 0)
-            return 1;
-    return 0;
+    char *buf = strdup(globs);
+    int hit = 0;
+    for (char *save = NULL, *g = buf ? strtok_r(buf, ",", &save) : NULL; g && !hit; g = strtok_r(NULL, ",", &save))
+        hit = fnmatch(g, name, 0) == 0;
+    free(buf);
+    return hit;
 }
 
 int parse_double_option(const char *text, double *out)

@@ -404,7 +404,8 @@ int cmd_compare(int argc, char **argv)
     int tcol_cur = csv_table_col(&cur.perf, "tier");
     if (!instructions && drift_z > 0)
         estimate_drift(&base, &cur, bcol, ncol, tcol_cur, drift_tiers, drift);
-    enum { CAP = 4096 };
+    /* a key's samples cannot outnumber its file's rows */
+    const size_t CAP = 1 + (base.have_samples ? base.samples.nrows : 0) + (cur.have_samples ? cur.samples.nrows : 0);
     double *sb = malloc(CAP * sizeof *sb), *sn = malloc(CAP * sizeof *sn);
     char key[512], k2[512];
     /* per variant: matched rows, and rows slower beyond the drift. A code
@@ -441,7 +442,7 @@ int cmd_compare(int argc, char **argv)
             if (!pass)
                 continue;
             if (!isfinite(bv) || !isfinite(nv)) {
-                print_row(&fmt, &cur.perf, i, bv, nv, NAN, NAN, "not counted: gated by time only", scale);
+                print_row(&fmt, &cur.perf, i, bv, nv, NAN, NAN, "not counted (the time gate, ab, times it where the CPU can run it)", scale);
                 untested++;
                 continue;
             }
@@ -529,7 +530,7 @@ int cmd_compare(int argc, char **argv)
                "%zu regressions (%zu accuracy)\n",
                "geomean", "", "", "", "", "", "", "", geo, matched, counts[VERDICT_FASTER],
                counts[VERDICT_SLOWER], counts[VERDICT_SAME], counts[VERDICT_NOISY],
-               untested ? ", some not counted (gated by time only)" : "", added, removed,
+               untested ? ", some not counted (ab times them where the CPU can run them)" : "", added, removed,
                regressions + acc_regressions, acc_regressions);
     free_run(&base);
     free_run(&cur);

@@ -15,16 +15,18 @@
 
 static const char eval_usage[] =
     "usage: normbench eval --kernel NAME --x X.csv --g G.csv [--b B.csv]\n"
-    "                      [--residual R.csv] --eps E [--p P] [--prec BITS] [--out Y.csv]\n"
+    "                      [--residual R.csv] --eps E [--p P] [--prec BITS] [--out Y.csv] [--hex]\n"
     "\n"
     "Runs one variant (or a NORM/ref/mpfr/DTYPE reference) on x, one row per\n"
     "line, with gain g (one row of n values) and, for layernorm, bias b; for\n"
     "addrmsnorm, the residual (rows x n). Values are decimal or C99 hex-float,\n"
-    "rounded to the variant's dtype. Writes y (stdout without --out) so that it\n"
-    "reads back exactly, and the error against the correctly rounded MPFR\n"
-    "reference on stderr.\n"
+    "rounded to the variant's dtype. Writes y (stdout without --out), each value\n"
+    "as the shortest decimal that reads back as the same double (so exactly in\n"
+    "the storage type), or in C99 hex-float with --hex, and the error against\n"
+    "the correctly rounded MPFR reference on stderr.\n"
     "  --eps E       eps >= 0 (the double nearest the decimal)\n"
-    "  --p P         prmsnorm: the percentage of the row the RMS covers (default 6.25)\n"
+    "  --p P         prmsnorm only: the percentage of the row the RMS covers (default 6.25)\n"
+    "  --hex         write y as C99 hex-floats (%a)\n"
     "  --prec BITS   MPFR working precision of the reference (default 256)\n";
 
 struct eval_inputs {
@@ -60,12 +62,14 @@ int cmd_eval(int argc, char **argv)
         {"g", required_argument, 0, 'g'},      {"b", required_argument, 0, 'b'},
         {"residual", required_argument, 0, 'r'}, {"eps", required_argument, 0, 'e'},
         {"p", required_argument, 0, 'p'},      {"prec", required_argument, 0, 'P'},
-        {"out", required_argument, 0, 'o'},    {"help", no_argument, 0, 'h'},
+        {"out", required_argument, 0, 'o'},    {"hex", no_argument, 0, 'H'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *kernel = NULL, *xpath = NULL, *gpath = NULL, *bpath = NULL, *rpath = NULL;
     const char *out_path = NULL, *eps_text = NULL;
     double p = 6.25;
+    int p_given = 0, hex = 0;
     size_t prec = 256;
     optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
@@ -79,7 +83,9 @@ int cmd_eval(int argc, char **argv)
         case 'r': rpath = optarg; break;
         case 'o': out_path = optarg; break;
         case 'e': eps_text = optarg; break;
+        case 'H': hex = 1; break;
         case 'p':
+            p_given = 1;
             if (parse_double_option(optarg, &p) || !(p > 0 && p <= 100)) {
                 nb_error("eval", "--p wants a percentage in (0, 100], not '%s'", optarg);
                 return NB_EXIT_USAGE;
@@ -117,6 +123,10 @@ int cmd_eval(int argc, char **argv)
     if (why) {
         nb_error("eval", "%s cannot run here: %s", v->name, why);
         return NB_EXIT_ENV;
+    }
+    if (p_given && v->norm != NB_PRMSNORM) {
+        nb_error("eval", "--p is for prmsnorm; %s covers the whole row", v->name);
+        return NB_EXIT_USAGE;
     }
     if (bpath && !norm_uses_bias(v->norm)) {
         nb_error("eval", "--b is for layernorm; %s has no bias", v->name);
@@ -193,7 +203,7 @@ int cmd_eval(int argc, char **argv)
 
     struct nb_tensor out = {.dtype = dt, .rows = rows, .n = n, .data = y};
     char err[512];
-    rc = tensor_csv_write(out_path, &out, err, sizeof err);
+    rc = tensor_csv_write(out_path, &out, hex, err, sizeof err);
     if (rc) {
         nb_error("eval", "%s", err);
         goto done;

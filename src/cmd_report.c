@@ -53,13 +53,13 @@ static void fmt(char *out, size_t len, double v, const char *spec)
 static int draw_plots(const struct run_files *r, const int *col, const char *dir, const char *norm,
                       const char *dtype, char *why, size_t whylen)
 {
-    char plots[200], path[400], base[128];
+    char plots[4200], path[4400], base[128];
     if (snprintf(plots, sizeof plots, "%s/plots", dir) >= (int)sizeof plots) {
         snprintf(why, whylen, "the run directory's path is too long for plots");
         return 0;
     }
     if (mkdir(plots, 0777) != 0 && errno != EEXIST) {
-        snprintf(why, whylen, "cannot create %s: %s", plots, strerror(errno));
+        snprintf(why, whylen, "cannot create %.200s: %s", plots, strerror(errno));
         return 0;
     }
     snprintf(base, sizeof base, "%s-%s", norm, dtype);
@@ -69,21 +69,34 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
     if (!dat)
         return 0;
     const struct csv_table *p = &r->perf;
-    char seen[64][64];
-    size_t nseen = 0;
-    for (size_t i = 0; i < p->nrows && nseen < 64; i++) {
+    /* one block per (variant, n): a line joins the tiers of one hidden
+     * size, never one n's DRAM point to the next n's L1 point */
+    size_t *block_variant = calloc(p->nrows + 1, sizeof *block_variant), nblocks = 0, nvariants = 0;
+    const char **variant_name = calloc(p->nrows + 1, sizeof *variant_name);
+    if (!block_variant || !variant_name) {
+        fclose(dat);
+        free(block_variant);
+        free(variant_name);
+        return 0;
+    }
+    for (size_t i = 0; i < p->nrows; i++) {
         const char *v = csv_table_get(p, i, col[P_VARIANT]);
         if (strcmp(csv_table_get(p, i, col[P_NORM]), norm) || strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype))
             continue;
-        int dup = 0;
-        for (size_t k = 0; k < nseen; k++)
-            dup |= strcmp(seen[k], v) == 0;
-        if (dup)
+        int dup_variant = 0, dup_n = 0; /* the first row of the variant, of its n */
+        for (size_t k = 0; k < i && !dup_n; k++)
+            if (strcmp(csv_table_get(p, k, col[P_VARIANT]), v) == 0) {
+                dup_variant = 1;
+                dup_n = csv_table_same(p, k, i, col[P_N]);
+            }
+        if (dup_n)
             continue;
-        snprintf(seen[nseen++], sizeof seen[0], "%s", v);
-        fprintf(dat, "# %s\n", v);
+        if (!dup_variant)
+            variant_name[nvariants++] = v;
+        block_variant[nblocks++] = nvariants - 1;
+        fprintf(dat, "# %s n=%s\n", v, csv_table_get(p, i, col[P_N]));
         for (size_t k = 0; k < p->nrows; k++)
-            if (strcmp(csv_table_get(p, k, col[P_VARIANT]), v) == 0)
+            if (strcmp(csv_table_get(p, k, col[P_VARIANT]), v) == 0 && csv_table_same(p, k, i, col[P_N]))
                 fprintf(dat, "%g %g\n", csv_table_num(p, k, col[P_BYTES]), csv_table_num(p, k, col[P_GBS]));
         fprintf(dat, "\n\n");
     }
@@ -104,17 +117,28 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
     }
     snprintf(path, sizeof path, "%s/bw-%s.gp", plots, base);
     FILE *gp = fopen(path, "w");
-    if (!gp)
+    if (!gp) {
+        free(block_variant);
+        free(variant_name);
         return 0;
+    }
     fprintf(gp, "set terminal svg size 900,560 dynamic\nset output 'bw-%s.svg'\n"
                 "set title '%s %s: bandwidth against footprint'\nset logscale x 2\nset format x '2^{%%L}'\n"
                 "set xlabel 'footprint (bytes of x, y, g, b)'\nset ylabel 'GB/s'\nset logscale y\nset key outside right\n"
                 "set grid\n", base, norm, dtype);
     fprintf(gp, "plot 'ceilings.dat' using 1:2 with linespoints lw 3 dt 2 lc 'black' title 'copy ceiling'");
-    for (size_t k = 0; k < nseen; k++)
-        fprintf(gp, ", 'bw-%s.dat' index %zu using 1:2 with linespoints title '%s'", base, k, seen[k]);
+    for (size_t k = 0; k < nblocks; k++) { /* a variant's colour for each of its n, one legend entry */
+        int first = k == 0 || block_variant[k - 1] != block_variant[k];
+        fprintf(gp, ", 'bw-%s.dat' index %zu using 1:2 with linespoints lc %zu pt %zu ", base, k, block_variant[k] + 1,
+                block_variant[k] % 12 + 1);
+        if (first)
+            fprintf(gp, "title '%s'", variant_name[block_variant[k]]);
+        else
+            fprintf(gp, "notitle");
+    }
     fprintf(gp, "\n");
     fclose(gp);
+    free(block_variant);
     int drawn = 0;
     char script[200];
     snprintf(script, sizeof script, "bw-%s.gp", base);
@@ -144,10 +168,10 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
                     nhi = fmax(nhi, csv_table_num(p, i, col[P_N]));
                 }
             int panel = 0;
-            for (size_t k = 0; k < nseen; k++) {
+            for (size_t k = 0; k < nvariants; k++) {
                 int points = 0;
                 for (size_t i = 0; i < p->nrows; i++)
-                    if (!strcmp(csv_table_get(p, i, col[P_VARIANT]), seen[k]) &&
+                    if (!strcmp(csv_table_get(p, i, col[P_VARIANT]), variant_name[k]) &&
                         !strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t)) && !isnan(csv_table_num(p, i, col[P_GBS]))) {
                         fprintf(dat, "%g %g\n", csv_table_num(p, i, col[P_N]), csv_table_num(p, i, col[P_GBS]));
                         points++;
@@ -163,7 +187,7 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
                 } else {
                     fprintf(gp, ", ");
                 }
-                fprintf(gp, "'bwn-%s.dat' index %zu using 1:2 with linespoints title '%s'", base, block++, seen[k]);
+                fprintf(gp, "'bwn-%s.dat' index %zu using 1:2 with linespoints title '%s'", base, block++, variant_name[k]);
             }
             if (panel)
                 fprintf(gp, "\n");
@@ -190,19 +214,19 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
                 }
     if (!any) {
         snprintf(why, whylen, "no naive variant of %s %s ran: no speedup plot", norm, dtype);
-        return drawn;
+        goto done;
     }
     snprintf(path, sizeof path, "%s/speedup-%s.dat", plots, base);
     dat = fopen(path, "w");
     if (!dat)
-        return drawn;
+        goto done;
     fprintf(dat, "# variant L1 L2 L3 DRAM\n");
-    for (size_t k = 0; k < nseen; k++) {
-        fprintf(dat, "%s", seen[k]);
+    for (size_t k = 0; k < nvariants; k++) {
+        fprintf(dat, "%s", variant_name[k]);
         for (int t = 0; t < NB_TIER_COUNT; t++) {
             double sp = NAN;
             for (size_t i = 0; i < p->nrows; i++)
-                if (!strcmp(csv_table_get(p, i, col[P_VARIANT]), seen[k]) &&
+                if (!strcmp(csv_table_get(p, i, col[P_VARIANT]), variant_name[k]) &&
                     !strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t)) && csv_table_num(p, i, col[P_N]) == nmax[t])
                     sp = csv_table_num(p, i, col[P_NAIVE]);
             fprintf(dat, isnan(sp) ? " 1e-9" : " %g", sp); /* 1e-9: below the axis, no bar */
@@ -213,19 +237,29 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
     snprintf(path, sizeof path, "%s/speedup-%s.gp", plots, base);
     gp = fopen(path, "w");
     if (!gp)
-        return drawn;
+        goto done;
     fprintf(gp, "set terminal svg size 900,560 dynamic\nset output 'speedup-%s.svg'\n"
                 "set title '%s %s: speedup over naive (largest n of each tier)'\nset style data histogram\n"
                 "set style histogram cluster gap 1\nset style fill solid border -1\n"
                 "set xtics rotate by -30 noenhanced\nset ylabel 'times faster than naive'\nset logscale y\n"
-                "set yrange [0.5:*]\nset grid y\n"
-                "plot 'speedup-%s.dat' using 2:xtic(1) title 'L1', '' using 3 title 'L2', '' using 4 title 'L3', "
-                "'' using 5 title 'DRAM'\n",
-            base, norm, dtype, base);
+                "set yrange [0.5:*]\nset grid y\nplot ",
+            base, norm, dtype);
+    /* a bar per tier the run measured, and a legend entry for those only */
+    for (int t = 0, first = 1; t < NB_TIER_COUNT; t++)
+        if (nmax[t] > 0) {
+            if (first)
+                fprintf(gp, "'speedup-%s.dat' using %d:xtic(1) title '%s'", base, t + 2, tier_name(t));
+            else
+                fprintf(gp, ", '' using %d title '%s'", t + 2, tier_name(t));
+            first = 0;
+        }
+    fprintf(gp, "\n");
     fclose(gp);
     snprintf(script, sizeof script, "speedup-%s.gp", base);
     if (plot_run_gnuplot(plots, script, why, whylen) == 0)
         drawn |= 2;
+done:
+    free(variant_name);
     return drawn;
 }
 
@@ -389,21 +423,15 @@ int cmd_report(int argc, char **argv)
 
     /* per norm and dtype: best variant per tier and n, then all rows */
     const struct csv_table *p = &r.perf;
-    char groups[32][80];
-    size_t ngroups = 0;
-    for (size_t i = 0; i < p->nrows && ngroups < 32; i++) {
-        char g[80];
-        snprintf(g, sizeof g, "%s %s", csv_table_get(p, i, col[P_NORM]), csv_table_get(p, i, col[P_DTYPE]));
-        int dup = 0;
-        for (size_t k = 0; k < ngroups; k++)
-            dup |= !strcmp(groups[k], g);
-        if (!dup)
-            snprintf(groups[ngroups++], sizeof groups[0], "%s", g);
-    }
     char plot_note[300] = "";
-    for (size_t gi = 0; gi < ngroups; gi++) {
+    for (size_t gi = 0; gi < p->nrows; gi++) {
+        /* a (norm, dtype) group at its first row */
+        int dup = 0;
+        for (size_t k = 0; k < gi && !dup; k++)
+            dup = csv_table_same(p, k, gi, col[P_NORM]) && csv_table_same(p, k, gi, col[P_DTYPE]);
         char norm[40], dtype[40];
-        if (sscanf(groups[gi], "%39s %39s", norm, dtype) != 2)
+        if (dup || snprintf(norm, sizeof norm, "%s", csv_table_get(p, gi, col[P_NORM])) >= (int)sizeof norm ||
+            snprintf(dtype, sizeof dtype, "%s", csv_table_get(p, gi, col[P_DTYPE])) >= (int)sizeof dtype)
             continue;
         fprintf(md, "## %s %s\n\n", norm, dtype);
         if (plots) {
@@ -421,8 +449,9 @@ int cmd_report(int argc, char **argv)
             if (drawn == 0)
                 snprintf(plot_note, sizeof plot_note, "%s", why[0] ? why : "plots could not be drawn");
         }
-        fprintf(md, "| variant | tier | n | rows | median µs | cv | GB/s | share of copy | × naive |\n"
-                    "|---|---|---|---|---|---|---|---|---|\n");
+        fprintf(md, "| variant | tier | n | rows | eps | median µs | cv | GB/s | share of copy | × naive |\n"
+                    "|---|---|---|---|---|---|---|---|---|---|\n");
+        const int eps_col = csv_table_col(p, "eps");
         for (int t = 0; t < NB_TIER_COUNT; t++)
             for (size_t i = 0; i < p->nrows; i++) {
                 if (strcmp(csv_table_get(p, i, col[P_NORM]), norm) || strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype) ||
@@ -432,8 +461,9 @@ int cmd_report(int argc, char **argv)
                 fmt(a, sizeof a, csv_table_num(p, i, col[P_MEDIAN]) / 1000, "%.3f");
                 fmt(b, sizeof b, csv_table_num(p, i, col[P_CV]) * 100, "%.1f%%");
                 fmt(c, sizeof c, csv_table_num(p, i, col[P_GBS]), "%.2f");
-                fprintf(md, "| %s | %s | %s | %s | %s | %s | %s |", csv_table_get(p, i, col[P_VARIANT]), tier_name(t),
-                        csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]), a, b, c);
+                fprintf(md, "| %s | %s | %s | %s | %s | %s | %s | %s |", csv_table_get(p, i, col[P_VARIANT]), tier_name(t),
+                        csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]),
+                        eps_col >= 0 ? csv_table_get(p, i, eps_col) : "n/a", a, b, c);
                 report_ratio_column_cell(md, p, i, "roofline_share");
                 report_ratio_column_cell(md, p, i, "speedup_vs_naive");
                 fputc('\n', md);

@@ -103,9 +103,12 @@ int cmd_run(int argc, char **argv)
     run_install_signal_handlers();
     char dir[4096] = "";
     rc = run_suite(&suite, out, dir, sizeof dir);
-    if (rc == 0 && report) {
+    /* a failed accuracy check (exit 1) still gets its report: it says which */
+    if ((rc == NB_EXIT_OK || rc == NB_EXIT_FAILED) && report) {
         char *report_argv[] = {"report", dir, NULL};
-        rc = cmd_report(2, report_argv);
+        int rrc = cmd_report(2, report_argv);
+        if (rrc)
+            rc = rrc;
     }
     return rc;
 }

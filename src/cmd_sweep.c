@@ -17,6 +17,9 @@
 #include "reference.h"
 #include "results.h"
 #include "study.h"
+#include "provenance.h"
+#include "run.h"
+#include "run_dir.h"
 
 /* Reference values a sweep may compute: about a minute of MPFR here. */
 #define SWEEP_MAX_REF_VALUES ((size_t)40000000)
@@ -41,6 +44,9 @@ static int within_bound(const struct nb_variant *v, const struct accuracy_summar
 {
     return s->max_ulp_terms <= study_bound(v) && !broken(s);
 }
+
+struct sweep_row;
+static size_t bounded_failures(const struct sweep_row *rows, size_t count);
 
 struct sweep_row {
     const struct nb_variant *v;
@@ -229,6 +235,28 @@ static int plot_lines(const char *dir, const struct sweep_row *rows, size_t coun
     return plot_run_gnuplot(plots, script, why, sizeof why);
 }
 
+/* SPEC section 9 for a study: a bounded (not `nat`) variant beyond its bound
+ * on well-conditioned inputs (normal or uniform rows, scale within 2^-4 to
+ * 2^4, eps > 0) fails the sweep; out-of-range scales are what studies are
+ * for. Each failure is named on stderr. */
+static size_t bounded_failures(const struct sweep_row *rows, size_t count)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < count; i++) {
+        const struct sweep_row *r = &rows[i];
+        int tame = (r->dist.kind == NB_DIST_NORMAL || r->dist.kind == NB_DIST_UNIFORM) && r->dist.scale >= 0.0625 &&
+                   r->dist.scale <= 16 && r->eps > 0;
+        if (!tame || r->v->ulp_bound < 0 || within_bound(r->v, &r->s))
+            continue;
+        char eps[32];
+        format_double(eps, sizeof eps, r->eps);
+        nb_error("sweep", "accuracy check failed: %s at n = %zu, eps = %s, %s scale %g: %.4g ULP against its bound %.3g",
+                 r->v->name, r->n, eps, dist_name(r->dist.kind), r->dist.scale, r->s.max_ulp_terms, r->v->ulp_bound);
+        failed++;
+    }
+    return failed;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -268,14 +296,22 @@ int cmd_sweep(int argc, char **argv)
         nb_error("sweep", "%s", err);
         return rc;
     }
+    if (!s.has_sweep) {
+        nb_error("sweep", "%s: no [sweep] section (scales, dists, rows): not a study config", config);
+        return NB_EXIT_USAGE;
+    }
     if (nb_parse_only)
         return NB_EXIT_OK;
     /* variants, grouped by (norm, dtype) so the reference is shared */
-    const struct nb_variant *vars[256];
+    const struct nb_variant **vars = calloc(registry_count(), sizeof *vars);
     size_t nvar = 0, matched = 0;
+    if (!vars) {
+        nb_error("sweep", "out of memory");
+        return NB_EXIT_ENV;
+    }
     for (int norm = 0; norm < NB_NORM_COUNT; norm++)
         for (int dt = 0; dt < NB_DTYPE_COUNT; dt++)
-            for (size_t i = 0; i < registry_count() && nvar < 256; i++) {
+            for (size_t i = 0; i < registry_count(); i++) {
                 const struct nb_variant *v = registry_at(i);
                 if ((int)v->norm != norm || (int)v->dtype != dt || v->isa == NB_ISA_MPFR ||
                     !glob_list_match(s.kernels, v->name) ||
@@ -288,13 +324,13 @@ int cmd_sweep(int argc, char **argv)
                 else
                     vars[nvar++] = v;
             }
-    if (!matched) {
-        nb_error("sweep", "%s: no variant matches '%s'", config, s.kernels);
-        return NB_EXIT_USAGE;
-    }
-    if (!nvar) {
-        nb_error("sweep", "none of the %zu matching variants can run here", matched);
-        return NB_EXIT_ENV;
+    if (!matched || !nvar) {
+        if (!matched)
+            nb_error("sweep", "%s: no variant matches '%s'", config, s.kernels);
+        else
+            nb_error("sweep", "none of the %zu matching variants can run here", matched);
+        free(vars);
+        return matched ? NB_EXIT_ENV : NB_EXIT_USAGE;
     }
     size_t groups = 0;
     for (size_t i = 0; i < nvar; i++)
@@ -311,31 +347,24 @@ int cmd_sweep(int argc, char **argv)
         nb_error("sweep", "%s: the grid is too large: %zu cells x %zu variants need %zu reference values "
                           "(limit %zu); fewer scales, sizes or rows",
                  config, cells_per_n * s.nhidden, nvar, ref_values, SWEEP_MAX_REF_VALUES);
+        free(vars);
         return NB_EXIT_USAGE;
     }
     struct sweep_row *rows = calloc(rows_out, sizeof *rows);
     if (!rows) {
         nb_error("sweep", "out of memory for %zu results", rows_out);
+        free(vars);
         return NB_EXIT_ENV;
     }
     /* output directory */
-    char dir[4096];
-    if (out) {
-        snprintf(dir, sizeof dir, "%s", out);
-    } else {
-        mkdir("results", 0777);
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tmv;
-        gmtime_r(&now, &tmv);
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tmv);
-        snprintf(dir, sizeof dir, "results/%s-sweep-%s", stamp, s.name);
-    }
-    if (make_dir_parents(dir) != 0) {
-        nb_error("sweep", "cannot create the output directory '%s': %s", dir, strerror(errno));
+    char dir[4096], dir_name[128];
+    snprintf(dir_name, sizeof dir_name, "sweep-%.100s", s.name);
+    if ((rc = run_dir_make("sweep", dir, sizeof dir, out, dir_name))) {
         free(rows);
-        return NB_EXIT_ENV;
+        free(vars);
+        return rc;
     }
+    run_install_signal_handlers();
     fprintf(stderr, "sweep %s: %zu variants x %zu cells, %zu reference values\n", s.name, nvar,
             cells_per_n * s.nhidden, ref_values);
     size_t done = 0;
@@ -347,6 +376,8 @@ int cmd_sweep(int argc, char **argv)
                 for (size_t e = 0; e < s.neps; e++)
                     for (size_t sc = 0; sc < s.nscales; sc++)
                         for (size_t i = 0; i < nvar; i++) {
+                            if (run_interrupted())
+                                goto write;
                             struct nb_distribution dist = s.dist;
                             dist.kind = s.dists[d];
                             dist.scale = s.scales[sc];
@@ -368,8 +399,14 @@ int cmd_sweep(int argc, char **argv)
     }
 write:;
     char path[4200];
+    int wrc = 0;
+    if (run_interrupted()) /* a partial grid is not a study: meta.csv says so, nothing else is written */
+        wrc = -1;
     snprintf(path, sizeof path, "%s/sweep.csv", dir);
-    int wrc = write_sweep_csv(path, rows, done, s.sweep_rows, err, sizeof err);
+    if (!wrc)
+        wrc = write_sweep_csv(path, rows, done, s.sweep_rows, err, sizeof err);
+    if (wrc < 0)
+        wrc = 0, rc = run_stop_status();
     if (wrc) {
         nb_error("sweep", "%s", err);
         rc = wrc;
@@ -377,8 +414,8 @@ write:;
     snprintf(path, sizeof path, "%s/summary.md", dir);
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *md = wrc ? NULL : fopen(tmp, "w");
-    if (!wrc && !md) {
+    FILE *md = wrc || run_interrupted() ? NULL : fopen(tmp, "w");
+    if (!wrc && !md && !run_interrupted()) {
         nb_error("sweep", "cannot write %s: %s", path, strerror(errno));
         rc = NB_EXIT_ENV;
     }
@@ -446,8 +483,24 @@ write:;
     char speed[64] = "n/a";
     if (cache.ref_seconds > 0)
         snprintf(speed, sizeof speed, "%.0f values/s", (double)cache.ref_values / cache.ref_seconds);
-    fprintf(stderr, "%s: %zu results in %s; reference %s\n", rc ? "failed" : "complete", done, dir, speed);
+    if (!rc && bounded_failures(rows, done))
+        rc = NB_EXIT_FAILED;
+    const char *status = run_interrupted() ? "interrupted" : rc && rc != NB_EXIT_FAILED ? "failed" : "complete";
+    /* meta.csv last: its status says whether sweep.csv and summary.md are whole */
+    struct meta_list meta = {0};
+    meta_add(&meta, "command", "sweep");
+    meta_add(&meta, "config", "%s", config);
+    meta_add(&meta, "results", "%zu of %zu", done, rows_out);
+    meta_add(&meta, "status", "%s", status);
+    snprintf(path, sizeof path, "%s/meta.csv", dir);
+    if (write_meta_csv(path, meta.e, meta.count, err, sizeof err)) {
+        nb_error("sweep", "%s", err);
+        rc = NB_EXIT_ENV;
+    }
+    meta_free(&meta);
+    fprintf(stderr, "%s: %zu results in %s; reference %s\n", status, done, dir, speed);
     ref_cache_free(&cache);
     free(rows);
+    free(vars);
     return rc;
 }

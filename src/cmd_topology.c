@@ -25,7 +25,10 @@ int cmd_topology(int argc, char **argv)
             measure = 0;
             continue;
         }
-        nb_error("topology", "unknown option '%s'", argv[i]);
+        if (argv[i][0] == '-')
+            nb_error("topology", "unknown option '%s'", argv[i]);
+        else
+            nb_error("topology", "unexpected argument '%s' (topology takes none)", argv[i]);
         return NB_EXIT_USAGE;
     }
     if (nb_parse_only)

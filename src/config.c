@@ -1,6 +1,7 @@
 #include "config.h"
 #include "input_file.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -102,10 +103,31 @@ static int parse_num(const char *v, double *out)
     return 0;
 }
 
+/* "768," or "a,,b": an empty element is a typo, never a value */
+static int list_has_empty(const char *v)
+{
+    const char *p = v;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p == ',' || !*p)
+        return 1;
+    for (; *p; p++)
+        if (*p == ',') {
+            const char *q = p + 1;
+            while (isspace((unsigned char)*q))
+                q++;
+            if (*q == ',' || *q == '\0')
+                return 1;
+        }
+    return 0;
+}
+
 /* "2^-24..2^16" (every power of two between), or a list of numbers, each
  * decimal or 2^k. */
 static int parse_scales(const char *v, double *out, size_t *count)
 {
+    if (list_has_empty(v))
+        return -1;
     int a, b;
     char tail;
     if (sscanf(v, " 2^%d..2^%d %c", &a, &b, &tail) == 2) {
@@ -144,6 +166,8 @@ static int parse_scales(const char *v, double *out, size_t *count)
 /* "a,b,c" into sizes; each must be in [lo, hi]. */
 static int parse_size_list(const char *v, size_t *out, size_t *count, size_t lo, size_t hi)
 {
+    if (list_has_empty(v))
+        return -1;
     char buf[512];
     size_t k = 0;
     snprintf(buf, sizeof buf, "%s", v);
@@ -169,10 +193,12 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
         snprintf(s->name, sizeof s->name, "%s", value);
     } else if (strcmp(section, "run") == 0) {
         if (strcmp(key, "kernels") == 0) {
-            if (!*value)
-                BAD("kernels: empty");
+            if (list_has_empty(value))
+                BAD("kernels: want globs, comma separated, not '%s' (an empty element)", value);
             snprintf(s->kernels, sizeof s->kernels, "%s", value);
         } else if (strcmp(key, "dtype") == 0) {
+            if (list_has_empty(value))
+                BAD("dtype: want dtype globs, comma separated, not '%s' (an empty element)", value);
             snprintf(s->dtypes, sizeof s->dtypes, "%s", value);
         } else if (strcmp(key, "hidden") == 0) {
             if (parse_size_list(value, s->hidden, &s->nhidden, 1, (size_t)1 << 26))
@@ -188,6 +214,8 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
         } else if (strcmp(key, "eps") == 0) {
             char buf[512];
             size_t k = 0;
+            if (list_has_empty(value))
+                BAD("eps: want finite values >= 0, comma separated, not '%s' (an empty element)", value);
             snprintf(buf, sizeof buf, "%s", value);
             for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
                 if (k == NB_MAX_LIST || parse_num(t, &d) || d < 0)
@@ -244,6 +272,7 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
             BAD("unknown key '%s' in [run]", key);
         }
     } else if (strcmp(section, "sweep") == 0) {
+        s->has_sweep = 1;
         if (strcmp(key, "scales") == 0) {
             if (parse_scales(value, s->scales, &s->nscales))
                 BAD("scales: want 2^a..2^b or positive numbers (decimal or 2^k), comma separated, not '%s'", value);
@@ -337,6 +366,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
             snprintf(ctx->msg, sizeof ctx->msg, "unknown section [%s]", section);
             return 0;
         }
+        if (!strcmp(section, "sweep"))
+            ctx->s->has_sweep = 1;
         return 1;
     }
     if (!strcmp(section, "run") && !strcmp(name, "kernels")) {
@@ -351,6 +382,66 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         ctx->kernels_seen = 1;
     }
     return suite_set(ctx->s, section, name, value, ctx->msg, sizeof ctx->msg) == 0;
+}
+
+static int known_section(const char *name)
+{
+    return !strcmp(name, "suite") || !strcmp(name, "run") || !strcmp(name, "accuracy") || !strcmp(name, "sweep");
+}
+
+/* One rule for every key, checked before inih reads the text: a key is
+ * given once per section (a second `eps =` would silently replace the
+ * first, a second `kernels =` extend it); a list longer than a line
+ * continues on indented lines. Unknown sections are reported at their own
+ * line. Returns 0, or the offending line with ctx->msg set. */
+static int check_keys(const char *text, struct parse_ctx *ctx)
+{
+    enum { MAX_KEYS = 256 };
+    static const char bom[] = "\xef\xbb\xbf";
+    struct { char section[32], key[48]; int line; } seen[MAX_KEYS];
+    size_t nseen = 0;
+    char section[32] = "";
+    if (!strncmp(text, bom, 3))
+        text += 3;
+    for (int lineno = 1; *text; lineno++) {
+        const char *end = strchr(text, '\n');
+        size_t len = end ? (size_t)(end - text) : strlen(text);
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), text);
+        text += len + (end != NULL);
+        line[strcspn(line, "\r")] = '\0';
+        if (!line[0] || line[0] == ';' || line[0] == '#' || isspace((unsigned char)line[0]))
+            continue; /* blank, comment, or the continuation of a list */
+        if (line[0] == '[') {
+            char *close = strchr(line, ']');
+            snprintf(section, sizeof section, "%.*s", close ? (int)(close - line - 1) : 0, line + 1);
+            if (!known_section(section)) {
+                snprintf(ctx->msg, sizeof ctx->msg, "unknown section [%s] (suite, run, accuracy, sweep)", section);
+                return lineno;
+            }
+            continue;
+        }
+        size_t klen = strcspn(line, "=:");
+        while (klen > 0 && isspace((unsigned char)line[klen - 1]))
+            klen--;
+        char key[48];
+        snprintf(key, sizeof key, "%.*s", (int)(klen < sizeof key ? klen : sizeof key - 1), line);
+        for (size_t i = 0; i < nseen; i++)
+            if (!strcmp(seen[i].section, section) && !strcmp(seen[i].key, key)) {
+                snprintf(ctx->msg, sizeof ctx->msg,
+                         "'%s' is given twice in [%s] (first at line %d): each key once; a long list continues on "
+                         "indented lines", key, section, seen[i].line);
+                return lineno;
+            }
+        if (nseen < MAX_KEYS) {
+            snprintf(seen[nseen].section, sizeof seen[nseen].section, "%s", section);
+            snprintf(seen[nseen].key, sizeof seen[nseen].key, "%s", key);
+            seen[nseen++].line = lineno;
+        }
+        if (!strcmp(section, "run") && !strcmp(key, "kernels"))
+            ctx->s->kernels_line = lineno;
+    }
+    return 0;
 }
 
 static int finish(int rc, struct parse_ctx *ctx, const char *name, char *err, size_t errlen)
@@ -373,8 +464,24 @@ int suite_load_file(struct nb_suite *s, const char *path, char *err, size_t errl
     FILE *fp = input_file_open(path, 1 << 20, err, errlen);
     if (!fp)
         return 2;
-    int rc = finish(ini_parse_file(fp, on_entry, &ctx), &ctx, path, err, errlen);
+    char *text = malloc((1 << 20) + 1);
+    size_t got = text ? fread(text, 1, 1 << 20, fp) : 0;
+    int bad = ferror(fp);
     fclose(fp);
+    if (!text || bad) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, text ? strerror(errno) : "out of memory");
+        free(text);
+        return 2;
+    }
+    text[got] = '\0';
+    if (memchr(text, '\0', got)) {
+        snprintf(err, errlen, "%s: not a text file (a NUL byte)", path);
+        free(text);
+        return 2;
+    }
+    int line = check_keys(text, &ctx);
+    int rc = finish(line ? line : ini_parse_string(text, on_entry, &ctx), &ctx, path, err, errlen);
+    free(text);
     return rc;
 }
 
@@ -382,5 +489,6 @@ int suite_load_string(struct nb_suite *s, const char *text, const char *name, ch
 {
     struct parse_ctx ctx = {.s = s};
     snprintf(s->source, sizeof s->source, "%s", name);
-    return finish(ini_parse_string(text, on_entry, &ctx), &ctx, name, err, errlen);
+    int line = check_keys(text, &ctx);
+    return finish(line ? line : ini_parse_string(text, on_entry, &ctx), &ctx, name, err, errlen);
 }

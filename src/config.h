@@ -34,6 +34,7 @@ struct nb_suite {
     struct nb_distribution dist;
     uint64_t seed;
     char source[512];            /* the file, or "embedded default" */
+    int kernels_line;            /* the source's line of `kernels`, 0 when given on the command line */
     /* sweep grids ([sweep] section) */
     double scales[64];
     size_t nscales;
@@ -42,6 +43,7 @@ struct nb_suite {
     double offsets[NB_MAX_LIST];
     size_t noffsets;
     size_t sweep_rows;
+    int has_sweep;               /* the file had a [sweep] section */
     int count_instructions;      /* run --count instructions */
     char json_path[1024];        /* run --json FILE: Google Benchmark's format */
 };

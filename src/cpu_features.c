@@ -4,6 +4,7 @@
  * by name, to test the fallbacks on a machine that has them. */
 #include "cpu_features.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,25 @@ static unsigned detect_x86(void)
 }
 #endif
 
+/* A name NORMBENCH_DISABLE does not know switches nothing off: say so, or
+ * a typo ("avx-512") leaves the user measuring what they meant to exclude */
+static void warn_unknown_disabled(const char *list)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int known = !strcmp(t, "avx512");
+        for (size_t i = 0; i < sizeof feature_names / sizeof feature_names[0] && !known; i++)
+            known = !strcmp(t, feature_names[i].name);
+        if (!known) {
+            fprintf(stderr, "warning: NORMBENCH_DISABLE: unknown feature '%s' (known: avx512", t);
+            for (size_t i = 0; i < sizeof feature_names / sizeof feature_names[0]; i++)
+                fprintf(stderr, ", %s", feature_names[i].name);
+            fprintf(stderr, ")\n");
+        }
+    }
+}
+
 static unsigned parse_disabled(const char *list)
 {
     unsigned off = 0;
@@ -94,6 +114,7 @@ static unsigned parse_disabled(const char *list)
     for (const char *p = list; (p = strstr(p, "avx512")) != NULL; p += 6)
         if ((p == list || p[-1] == ',') && (p[6] == '\0' || p[6] == ','))
             off |= NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_AVX512_BF16;
+    warn_unknown_disabled(list);
     return off;
 }
 

@@ -51,8 +51,16 @@ int normbench_main(int argc, char **argv)
         return NB_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(name, commands[i].name) == 0)
+        if (strcmp(name, commands[i].name) == 0) {
+            /* --version on every command (SPEC section 6), wherever it
+             * stands before a "--" */
+            for (int a = 2; a < argc && strcmp(argv[a], "--"); a++)
+                if (!strcmp(argv[a], "--version")) {
+                    printf("normbench %s %s (%s)\n", name, NB_VERSION, NB_GIT_REV);
+                    return NB_EXIT_OK;
+                }
             return commands[i].run(argc - 1, argv + 1);
+        }
     nb_error(NULL, "unknown command '%s' (normbench --help lists them)", name);
     return NB_EXIT_USAGE;
 }

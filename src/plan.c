@@ -37,13 +37,18 @@ static enum plan_status select_variants(const struct nb_suite *s, struct run_pla
         const char *why = registry_unavailable(v);
         if (why) {
             fprintf(stderr, "skipped %s: %s%s\n", v->name, why,
-                    s->count_instructions && cpu_detect()->under_valgrind ? " (not counted: gated by time only)" : "");
+                    s->count_instructions && cpu_detect()->under_valgrind
+                        ? " (not counted; the CI's time gate, normbench ab, times it on machines with AVX-512)" : "");
             continue;
         }
         p->vars[p->nvar++] = v;
     }
     if (p->matched == 0) {
-        snprintf(err, errlen, "no variant matches '%s'%s%s", s->kernels, s->dtypes[0] ? " with dtype " : "", s->dtypes);
+        char where[600] = "";
+        if (s->kernels_line > 0) /* the globs came from a file: say where */
+            snprintf(where, sizeof where, "%.500s:%d: kernels: ", s->source, s->kernels_line);
+        snprintf(err, errlen, "%sno variant matches '%s'%s%s", where, s->kernels, s->dtypes[0] ? " with dtype " : "",
+                 s->dtypes);
         return PLAN_NO_MATCH;
     }
     if (p->nvar == 0) {

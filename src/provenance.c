@@ -120,6 +120,8 @@ void provenance_collect(struct meta_list *m, const struct nb_topology *t, const 
     meta_add(m, "config", "%s", s->source);
     meta_add(m, "suite", "%s", s->name);
     meta_add(m, "kernels", "%s", s->kernels);
+    meta_add(m, "dtype_filter", "%s", s->dtypes[0] ? s->dtypes : "all");
+    meta_add(m, "prmsnorm_p", "%g", s->p);
     char threads[NB_MAX_LIST * 6] = "";
     for (size_t k = 0; k < s->nthread_counts; k++)
         snprintf(threads + strlen(threads), sizeof threads - strlen(threads), "%s%zu", k ? "," : "", s->thread_counts[k]);

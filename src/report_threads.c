@@ -104,8 +104,8 @@ void report_threads_section(FILE *md, struct csv_table *p, const struct report_p
         if (counts[k] != base)
             pairs_table(md, p, rp, col, base, counts[k]);
     fprintf(md, "\nThe fastest variant of each norm, dtype, tier and n at each thread count, against itself and "
-                "against the fastest at %g:\n\n| threads | norm | dtype | tier | n | fastest | GB/s | × itself | "
-                "× fastest at %g |\n|---|---|---|---|---|---|---|---|---|\n",
+                "against the fastest at %g:\n\n| threads | norm | dtype | tier | n | eps | fastest | GB/s | × itself | "
+                "× fastest at %g |\n|---|---|---|---|---|---|---|---|---|---|\n",
             base, base);
     for (size_t k = 0; k < ncounts; k++) {
         if (counts[k] == base)
@@ -114,9 +114,9 @@ void report_threads_section(FILE *md, struct csv_table *p, const struct report_p
             if (csv_table_num(p, i, col[T_THREADS]) != counts[k] || fastest_at(p, col, i, counts[k]) != (long)i)
                 continue;
             long self = same_variant_at(p, col, i, base), best = fastest_at(p, col, i, base);
-            fprintf(md, "| %g | %s | %s | %s | %s | %s | %.1f |", counts[k], csv_table_get(p, i, col[T_NORM]),
+            fprintf(md, "| %g | %s | %s | %s | %s | %s | %s | %.1f |", counts[k], csv_table_get(p, i, col[T_NORM]),
                     csv_table_get(p, i, col[T_DTYPE]), csv_table_get(p, i, col[T_TIER]), csv_table_get(p, i, col[T_N]),
-                    csv_table_get(p, i, col[T_VARIANT]), csv_table_num(p, i, col[T_GBS]));
+                    csv_table_get(p, i, col[T_EPS]), csv_table_get(p, i, col[T_VARIANT]), csv_table_num(p, i, col[T_GBS]));
             struct ratio_ci rs = {NAN, NAN, NAN, 0}, rb = {NAN, NAN, NAN, 0};
             if (self >= 0)
                 report_pair(rp, p, (size_t)self, i, &rs);

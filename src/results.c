@@ -16,14 +16,14 @@ const char *const perf_columns[] = {
 static const char *const perf_tail_columns[] = {
     "calls_per_rep", "tsc_cycles_per_element", "speedup_rms_vs_layernorm", "instructions_per_call",
     "roofline_share_lo", "roofline_share_hi", "speedup_vs_naive_lo", "speedup_vs_naive_hi",
-    "speedup_rms_vs_layernorm_lo", "speedup_rms_vs_layernorm_hi", "round_group", "schedule", NULL};
+    "speedup_rms_vs_layernorm_lo", "speedup_rms_vs_layernorm_hi", "round_group", "schedule", "p", NULL};
 const char *const samples_columns[] = {"variant", "rows", "n", "eps", "threads", "cache", "rep", "calls",
                                        "ns_per_call", "round_group", NULL};
 const char *const accuracy_columns[] = {"variant", "norm", "dtype", "rows", "n", "eps", "dist", "scale",
                                         "rows_checked", "max_ulp", "mean_ulp", "max_rel", "rms_rel", "nmse",
                                         "exact_share", "nan", "pos_inf", "neg_inf", "false_zero", NULL};
 /* after SPEC's columns: the error the bound applies to, and the bound */
-static const char *const accuracy_tail_columns[] = {"max_ulp_terms", "bound_ulp", NULL};
+static const char *const accuracy_tail_columns[] = {"max_ulp_terms", "bound_ulp", "p", NULL};
 
 void format_double(char *out, size_t len, double v)
 {
@@ -33,6 +33,12 @@ void format_double(char *out, size_t len, double v)
     }
     if (isinf(v)) {
         snprintf(out, len, "%s", v > 0 ? "inf" : "-inf");
+        return;
+    }
+    /* integers as integers: "399360", never "3.9936e+05", which int() and
+     * most readers refuse */
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(out, len, "%.0f", v);
         return;
     }
     for (int digits = 1; digits <= 17; digits++) {
@@ -126,6 +132,7 @@ int write_perf_csv(const char *path, const struct perf_row *rows, size_t count, 
         }
         csv_out_fieldf(&o, "%zu", r->round_group);
         csv_out_field(&o, r->schedule ? r->schedule : "");
+        field_double(&o, r->v->norm == NB_PRMSNORM ? r->p : NAN);
         csv_out_end_row(&o);
     }
     return csv_out_commit(&o, err, errlen);
@@ -197,6 +204,7 @@ int write_accuracy_csv(const char *path, const struct accuracy_row *rows, size_t
             field_double(&o, r->v->ulp_bound);
         else
             csv_out_field(&o, ""); /* nat: reported, not bounded */
+        field_double(&o, r->v->norm == NB_PRMSNORM ? r->p : NAN);
         csv_out_end_row(&o);
     }
     return csv_out_commit(&o, err, errlen);

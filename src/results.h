@@ -36,6 +36,7 @@ struct perf_row {
     struct ratio_ci share_ci, naive_ci, rms_ln_ci;
     size_t round_group;        /* rows of one group were timed in the same rounds */
     size_t side;               /* ab: 0 base, 1 new; run: 0 */
+    double p;                  /* prmsnorm's percentage (written for prmsnorm rows) */
     const char *schedule;      /* interleaved or sequential */
 };
 
@@ -45,6 +46,7 @@ struct accuracy_row {
     double eps;
     struct nb_distribution dist;
     struct accuracy_summary s;
+    double p;            /* prmsnorm's percentage */
     int repeat;          /* the same shape at another thread count: written once */
 };
 

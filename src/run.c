@@ -41,6 +41,11 @@ int run_interrupted(void)
     return stop_signal != 0;
 }
 
+int run_stop_status(void)
+{
+    return stop_signal ? 128 + stop_signal : 0;
+}
+
 static int interrupted(void)
 {
     return run_interrupted();
@@ -84,6 +89,7 @@ static void accuracy_for(const struct nb_variant *v, const struct job *j, const 
     out->n = j->n;
     out->eps = j->eps;
     out->dist = s->dist;
+    out->p = s->p;
     out->rows_checked = k;
     if (k == 0)
         return;
@@ -207,6 +213,29 @@ static int measure_all(const struct group_env *env, const struct run_plan *p, co
     return 0;
 }
 
+/* SPEC section 9: a bounded variant beyond its ULP bound (or with NaN, Inf
+ * or zero where the reference is finite and non-zero) fails the run. Each
+ * failure is named on stderr; the count is returned. */
+static size_t accuracy_failures(const struct accuracy_row *acc, size_t count)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < count; i++) {
+        const struct accuracy_row *a = &acc[i];
+        if (a->repeat || !a->rows_checked || a->v->ulp_bound < 0)
+            continue;
+        const struct accuracy_summary *s = &a->s;
+        if (s->max_ulp_terms <= a->v->ulp_bound && s->false_nonfinite + s->false_zero == 0)
+            continue;
+        char eps[32];
+        format_double(eps, sizeof eps, a->eps);
+        nb_error("run", "accuracy check failed: %s at n = %zu, rows = %zu, eps = %s: %.4g ULP against its bound %.3g%s",
+                 a->v->name, a->n, a->rows, eps, s->max_ulp_terms, a->v->ulp_bound,
+                 s->false_nonfinite + s->false_zero ? ", with NaN, Inf or zero where the reference is finite" : "");
+        failed++;
+    }
+    return failed;
+}
+
 /* ---- files: data first, meta last with the run's status ---- */
 
 static int write_outputs(const struct run_output *out, struct meta_list *meta, const char **status)
@@ -269,6 +298,13 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         goto out;
     }
     char dir[4096];
+    /* every output path before measuring: a bad --json found after an hour
+     * of measuring would cost the hour */
+    if (s->json_path[0] && run_dir_check_output(s->json_path, err, sizeof err)) {
+        nb_error("run", "--json %s", err);
+        rc = NB_EXIT_ENV;
+        goto out;
+    }
     if ((rc = run_dir_make("run", dir, sizeof dir, out_dir, s->name)))
         goto out;
     snprintf(dir_used, dir_len, "%s", dir);
@@ -333,6 +369,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     fprintf(stderr, "%s: %zu rows in %s\n", status, rr.done, dir);
     if (stop_signal)
         rc = 128 + stop_signal;
+    else if (!rc && accuracy_failures(rr.acc, rr.done))
+        rc = NB_EXIT_FAILED;
 out:
     for (size_t i = 0; i < rr.done; i++)
         free(rr.perf[i].samples);

@@ -15,5 +15,7 @@ int run_suite(const struct nb_suite *s, const char *out_dir, char *dir_used, siz
 void run_install_signal_handlers(void);
 /* Has SIGINT or SIGTERM arrived? */
 int run_interrupted(void);
+/* 128 + the signal that arrived (130, 143), 0 if none. */
+int run_stop_status(void);
 
 #endif

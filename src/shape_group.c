@@ -179,6 +179,7 @@ static void count_group(const struct group_env *env, const struct run_plan *p, c
             char why[300] = "";
             perf_row_init(r, j, env->suite->cold);
             r->side = s;
+            r->p = env->suite->p;
             r->instructions_per_call = instr_count_callgrind(side_code(env, j->v, s), &a, 3, why, sizeof why);
             snprintf(r->note, sizeof r->note, "%s",
                      isnan(r->instructions_per_call) ? why : "instructions counted by callgrind; not timed");
@@ -356,6 +357,7 @@ enum nb_status group_measure(const struct group_env *env, const struct run_plan 
         rows[k].round_group = group_index;
         rows[k].side = k / g->count;
         rows[k].schedule = schedule_name(env->suite->schedule);
+        rows[k].p = env->suite->p;
         *done = k + 1;
     }
     if (*done == nrows)

@@ -29,6 +29,14 @@ static const struct {
     {'p', "run", "p"}, {'S', "run", "schedule"},
 };
 
+static const char *option_name(int opt)
+{
+    for (size_t i = 0; suite_cli_options[i].name; i++)
+        if (suite_cli_options[i].val == opt)
+            return suite_cli_options[i].name;
+    return "?";
+}
+
 int suite_cli_take(struct suite_cli *sc, int c, const char *arg, const char *cmd)
 {
     if (c == 'c') {
@@ -59,11 +67,17 @@ int suite_cli_load(const struct suite_cli *sc, struct nb_suite *s, const char *c
         return rc;
     }
     for (size_t i = 0; i < sc->count; i++)
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-            if (keys[k].opt == sc->overrides[i].opt &&
-                suite_set(s, keys[k].section, keys[k].key, sc->overrides[i].value, err, sizeof err) != 0) {
-                nb_error(cmd, "--%s", err);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            if (keys[k].opt != sc->overrides[i].opt)
+                continue;
+            if (suite_set(s, keys[k].section, keys[k].key, sc->overrides[i].value, err, sizeof err) != 0) {
+                /* the message names the config key ("min_time: ..."): name the option instead */
+                const char *rest = strchr(err, ':');
+                nb_error(cmd, "--%s%s", option_name(keys[k].opt), rest ? rest : err);
                 return NB_EXIT_USAGE;
             }
+            if (keys[k].opt == 'k')
+                s->kernels_line = 0; /* the command line's, not the file's */
+        }
     return 0;
 }

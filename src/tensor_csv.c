@@ -1,5 +1,7 @@
 #include "tensor_csv.h"
 
+#include "results.h"
+
 #include <ctype.h>
 #include <mpfr.h>
 #include <stdio.h>
@@ -133,7 +135,7 @@ int tensor_csv_read(const char *path, enum nb_dtype dt, struct nb_tensor *t, cha
     return 0;
 }
 
-int tensor_csv_write(const char *path, const struct nb_tensor *t, char *err, size_t errlen)
+int tensor_csv_write(const char *path, const struct nb_tensor *t, int hex, char *err, size_t errlen)
 {
     struct csv_out out;
     int rc = path ? csv_out_open(&out, path, err, errlen) : csv_out_open_stream(&out, stdout);
@@ -142,14 +144,20 @@ int tensor_csv_write(const char *path, const struct nb_tensor *t, char *err, siz
     for (size_t r = 0; r < t->rows; r++) {
         for (size_t i = 0; i < t->n; i++) {
             float v = nb_load(t->data, r * t->n + i, t->dtype);
-            /* nine significant digits identify every f32 (and so every bf16
-             * and f16) value */
+            /* the shortest decimal that reads back as this double: a reader
+             * parsing doubles (Python's float()) gets the stored value, not
+             * one nine digits near it */
+            char buf[48];
             if (isnan(v))
                 csv_out_field(&out, "nan");
             else if (isinf(v))
                 csv_out_field(&out, v > 0 ? "inf" : "-inf");
-            else
-                csv_out_fieldf(&out, "%.9g", (double)v);
+            else if (hex)
+                csv_out_fieldf(&out, "%a", (double)v);
+            else {
+                format_double(buf, sizeof buf, (double)v);
+                csv_out_field(&out, buf);
+            }
         }
         csv_out_end_row(&out);
     }

@@ -29,6 +29,6 @@ int parse_value(const char *text, enum nb_dtype dt, float *out, int *inexact);
 /* Writes t (to stdout when path is NULL), each value printed so that it
  * reads back exactly. Returns 0 or 3 with the reason in err; a file appears
  * only when complete. */
-int tensor_csv_write(const char *path, const struct nb_tensor *t, char *err, size_t errlen);
+int tensor_csv_write(const char *path, const struct nb_tensor *t, int hex, char *err, size_t errlen);
 
 #endif

@@ -34,7 +34,23 @@ expect_one 2 "unknown command" "$bin" frobnicate
 
 # eval: good runs
 expect_one 0 "correctly rounded" "$bin" eval --kernel rmsnorm/ref/mpfr/f32 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0
-head -1 "$tmp/out" | grep -q '^1.09544516,-0.365148365,1.46059346,-0.730296731$' && ok || bad "worked example: $(head -1 "$tmp/out")"
+head -1 "$tmp/out" | grep -q '^1.095445156097412,-0.3651483654975891,1.4605934619903564,-0.7302967309951782$' && ok || bad "worked example: $(head -1 "$tmp/out")"
+# every value eval writes reads back as the stored one: Python's float() of
+# the f16 output is a float16 exactly, and eval fed its own output finds
+# every input exact
+expect_one 0 "" "$bin" eval --kernel rmsnorm/ref/mpfr/f16 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0 --out "$tmp/y16.csv"
+python3 -c '
+import struct, sys
+for line in open(sys.argv[1]):
+    for f in line.strip().split(","):
+        v = float(f)
+        assert struct.unpack("<e", struct.pack("<e", v))[0] == v, f
+' "$tmp/y16.csv" && ok || bad "f16 output does not read back exactly: $(cat "$tmp/y16.csv")"
+expect_one 0 "" "$bin" eval --kernel rmsnorm/ref/mpfr/f16 --x "$tmp/y16.csv" --g "$tmp/g.csv" --eps 0
+grep -q "^inputs: 0 of 12 values were not exact" "$tmp/err" && ok || bad "eval's own f16 output read back inexact: $(cat "$tmp/err")"
+expect_one 0 "" "$bin" eval --kernel rmsnorm/ref/mpfr/f32 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0 --hex
+head -1 "$tmp/out" | grep -q '^0x1\.186f18p+0,-0x1\.75e974p-2,' && ok || bad "--hex: $(head -1 "$tmp/out")"
+expect_one 2 "--p is for prmsnorm" "$bin" eval --kernel rmsnorm/ref/mpfr/f32 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0 --p 50
 expect_one 0 "100.0% correctly rounded" "$bin" eval --kernel layernorm/ref/mpfr/bf16 --x "$tmp/x.csv" --g "$tmp/g.csv" --b "$tmp/b.csv" --eps 1e-5 --out "$tmp/y.csv"
 [ "$(wc -l <"$tmp/y.csv")" = 2 ] && ok || bad "eval --out wrote $(wc -l <"$tmp/y.csv") rows"
 # the output reads back exactly: evaluating the reference on its own output
@@ -60,5 +76,21 @@ expect_one 2 "wants a percentage" "$bin" eval --kernel prmsnorm/fused/scalar/f32
 # a variant this machine cannot run is refused, not run
 NORMBENCH_DISABLE=avx512 "$bin" list 'rmsnorm/fused/avx512/f32' 2>/dev/null | grep -q 'no: disabled' && ok || bad "NORMBENCH_DISABLE not shown in list"
 expect_one 3 "cannot run here" env NORMBENCH_DISABLE=avx2 "$bin" eval --kernel rmsnorm/fused/avx2/f32 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0
+
+# --version on the tool and on every command; every long option a command
+# accepts (its getopt table in src/cmd_NAME.c, and the shared suite options
+# for run and ab) is named in its --help
+expect 0 "" "$bin" --version
+grep -q '^normbench [0-9]' "$tmp/out" && ok || bad "--version: $(cat "$tmp/out")"
+for c in run topology report sweep compare ab list eval; do
+    "$bin" $c --version >"$tmp/out" 2>"$tmp/err" && grep -q "^normbench $c [0-9]" "$tmp/out" && ok || bad "$c --version: $(cat "$tmp/out" "$tmp/err")"
+    "$bin" $c --help >"$tmp/help" 2>&1 || bad "$c --help exited non-zero"
+    src="src/cmd_$c.c"
+    case $c in run|ab) src="$src src/suite_cli.c" ;; esac
+    for opt in $(grep -ho '{"[a-z][a-z-]*", *\(no\|required\|optional\)_argument' $src | sed 's/{"\([a-z-]*\)".*/\1/' | sort -u); do
+        [ "$opt" = help ] && continue
+        grep -q -- "--$opt" "$tmp/help" && ok || bad "$c --help does not name --$opt"
+    done
+done
 
 finish cli

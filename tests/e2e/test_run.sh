@@ -105,7 +105,7 @@ PY
 grep -q '^| rmsnorm/fused/scalar/f32 | n/a | n/a | 6 | n/a | n/a | 0 | 0 |$' "$tmp/unchecked/report.md" && ok ||
     bad "report with no rows checked: $(grep 'rmsnorm/fused/scalar/f32 |' "$tmp/unchecked/report.md" | tail -1)"
 grep -q '^## Threads$' "$tmp/thr/report.md" && grep -Eq '^\| 2 \| L1 \| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/thr/report.md" &&
-    grep -Eq '^\| 2 \| rmsnorm \| f32 \| L1 \| 64 \| rmsnorm/[a-z]+/scalar/f32 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/thr/report.md" &&
+    grep -Eq '^\| 2 \| rmsnorm \| f32 \| L1 \| 64 \| 1e-06 \| rmsnorm/[a-z]+/scalar/f32 \| [0-9.]+ \| [0-9.]+( \[[0-9.]+, [0-9.]+\])? \| [0-9.]+( \[[0-9.]+, [0-9.]+\])? \|$' "$tmp/thr/report.md" &&
     ok || bad "report of --threads 1,2: $(sed -n '/## Threads/,/^## [A-Z]/p' "$tmp/thr/report.md")"
 # the best-variant table keeps one thread count: one row for the shape
 [ "$(grep -c '^| rmsnorm | f32 | L1 | 64 |' "$tmp/thr/report.md")" = 1 ] && ok || bad "best table mixes thread counts"

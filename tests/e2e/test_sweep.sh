@@ -42,8 +42,10 @@ expect 2 "the grid is too large" "$bin" sweep --config "$tmp/huge.ini" --out "$t
 [ ! -e "$tmp/huge" ] && ok || bad "a refused sweep created its directory"
 printf '[sweep]\ndists = normal,cauchy\n' >"$tmp/dist.ini"
 expect 2 "dist.ini:2: dists: unknown distribution 'cauchy'" "$bin" sweep --config "$tmp/dist.ini"
-printf '[run]\nkernels = nothing/*\n' >"$tmp/none.ini"
+printf '[sweep]\nscales = 1\n[run]\nkernels = nothing/*\n' >"$tmp/none.ini"
 expect 2 "no variant matches 'nothing/*'" "$bin" sweep --config "$tmp/none.ini"
+printf '[run]\nkernels = rmsnorm/fused/scalar/f32\n' >"$tmp/nosweep.ini"
+expect 2 "nosweep.ini: no [sweep] section" "$bin" sweep --config "$tmp/nosweep.ini"
 printf '[sweep]\nscales = 2^5..2^1\n' >"$tmp/range.ini"
 expect 2 "range.ini:2: scales:" "$bin" sweep --config "$tmp/range.ini"
 expect 2 "--config F is required" "$bin" sweep

@@ -203,6 +203,7 @@ Test(config, shipped_default_equals_embedded)
     cr_assert_eq(suite_load_file(&b, "configs/default.ini", err, sizeof err), 0, "%s", err);
     memset(a.source, 0, sizeof a.source);
     memset(b.source, 0, sizeof b.source);
+    a.kernels_line = b.kernels_line = 0;
     cr_expect(memcmp(&a, &b, sizeof a) == 0, "configs/default.ini and the embedded suite differ");
     for (const char *f = "configs/llama.ini"; f; f = strcmp(f, "configs/llama.ini") == 0 ? "configs/ci.ini" : NULL) {
         suite_defaults(&b);
@@ -233,7 +234,13 @@ Test(config, errors_name_file_and_line)
     const char *cases[][2] = {
         {"[run]\nhidden = 768\nreps = many\n", "t.ini:3: reps: want 1 to 100000, not 'many'"},
         {"[run]\ncolour = blue\n", "t.ini:2: unknown key 'colour' in [run]"},
-        {"[nosuch]\nx = 1\n", "t.ini:2: unknown section [nosuch] or key 'x'"},
+        {"[nosuch]\nx = 1\n", "t.ini:1: unknown section [nosuch]"},
+        {"[run]\nhidden = 768\n[rnu]\n", "t.ini:3: unknown section [rnu]"},
+        {"[run]\neps = 1e-6\nreps = 5\neps = 1e-5\n", "t.ini:4: 'eps' is given twice in [run] (first at line 2)"},
+        {"[run]\nkernels = a/*\nkernels = b/*\n", "t.ini:3: 'kernels' is given twice"},
+        {"[run]\nhidden = 768,\n", "t.ini:2: hidden:"},
+        {"[run]\neps = 1e-6,,1e-5\n", "t.ini:2: eps:"},
+        {"[run]\nkernels = a/*,\n", "t.ini:2: kernels:"},
         {"[run]\nthis is not ini\n", "t.ini:2: not INI syntax"},
         {"[run]\neps = -1\n", "t.ini:2: eps:"},
         {"[accuracy]\ndist = cauchy\n", "t.ini:2: dist: unknown distribution 'cauchy'"},
@@ -256,10 +263,16 @@ Test(config, errors_name_file_and_line)
     suite_defaults(&s);
     cr_expect_eq(suite_load_string(&s, longline, "t.ini", err, sizeof err), 2);
     cr_expect_neq(strstr(err, "continue a list on an indented line"), NULL, "%s", err);
-    /* continued and repeated kernels lines extend the list */
+    /* a long kernels list continues on indented lines; its line is kept
+     * for the message of a glob that matches nothing */
     suite_defaults(&s);
-    cr_expect_eq(suite_load_string(&s, "[run]\nkernels = a/*\n  b/*\nkernels = c/*\n", "t.ini", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(suite_load_string(&s, "[run]\nhidden = 64\nkernels = a/*\n  b/*\n  c/*\n", "t.ini", err, sizeof err), 0, "%s", err);
     cr_expect_str_eq(s.kernels, "a/*,b/*,c/*");
+    cr_expect_eq(s.kernels_line, 3);
+    /* a byte-order mark and CRLF line ends, as spreadsheets and Windows editors write */
+    suite_defaults(&s);
+    cr_expect_eq(suite_load_string(&s, "\xef\xbb\xbf[run]\r\nhidden = 96\r\neps = 1e-5\r\n", "t.ini", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(s.hidden[0], 96);
     /* endless or blocking inputs are refused before reading */
     const char *not_files[] = {"/dev/zero", "/tmp", "/dev/null"};
     for (size_t i = 0; i < 3; i++) {

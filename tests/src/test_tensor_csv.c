@@ -62,7 +62,7 @@ Test(tensor_csv, reads_back_exactly)
         int fd = mkstemp(path);
         close(fd);
         char err[256];
-        cr_assert_eq(tensor_csv_write(path, &t, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(tensor_csv_write(path, &t, 0, err, sizeof err), 0, "%s", err);
         struct nb_tensor back;
         cr_assert_eq(tensor_csv_read(path, t.dtype, &back, err, sizeof err), 0, "%s", err);
         cr_expect_eq(back.rows, 7);
