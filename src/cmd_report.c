@@ -91,9 +91,12 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
             }
         if (dup_n)
             continue;
-        if (!dup_variant)
+        size_t vi = 0;
+        while (vi < nvariants && strcmp(variant_name[vi], v))
+            vi++;
+        if (!dup_variant || vi == nvariants)
             variant_name[nvariants++] = v;
-        block_variant[nblocks++] = nvariants - 1;
+        block_variant[nblocks++] = vi;
         fprintf(dat, "# %s n=%s\n", v, csv_table_get(p, i, col[P_N]));
         for (size_t k = 0; k < p->nrows; k++)
             if (strcmp(csv_table_get(p, k, col[P_VARIANT]), v) == 0 && csv_table_same(p, k, i, col[P_N]))
@@ -128,7 +131,9 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
                 "set grid\n", base, norm, dtype);
     fprintf(gp, "plot 'ceilings.dat' using 1:2 with linespoints lw 3 dt 2 lc 'black' title 'copy ceiling'");
     for (size_t k = 0; k < nblocks; k++) { /* a variant's colour for each of its n, one legend entry */
-        int first = k == 0 || block_variant[k - 1] != block_variant[k];
+        int first = 1;
+        for (size_t q = 0; q < k && first; q++)
+            first = block_variant[q] != block_variant[k];
         fprintf(gp, ", 'bw-%s.dat' index %zu using 1:2 with linespoints lc %zu pt %zu ", base, k, block_variant[k] + 1,
                 block_variant[k] % 12 + 1);
         if (first)
