@@ -66,14 +66,22 @@ int csv_read_file(const char *path, const struct csv_reader_calls *calls, char *
     struct read_state st = {.calls = calls};
     char buf[65536];
     size_t got;
-    int rc = 0;
+    int rc = 0, first = 1;
     while (!st.stop && (got = fread(buf, 1, sizeof buf, fp)) > 0) {
-        if (memchr(buf, '\0', got)) {
+        char *data = buf;
+        /* the UTF-8 byte-order mark spreadsheets put first is not data
+         * (CRLF line ends libcsv takes as they are) */
+        if (first && got >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
+            data += 3;
+            got -= 3;
+        }
+        first = 0;
+        if (memchr(data, '\0', got)) {
             snprintf(err, errlen, "%s:%zu: a NUL byte: not a text CSV file", path, st.row + 1);
             rc = 2;
             break;
         }
-        if (csv_parse(&parser, buf, got, on_field, on_row, &st) != got && !st.stop) {
+        if (csv_parse(&parser, data, got, on_field, on_row, &st) != got && !st.stop) {
             snprintf(err, errlen, "%s:%zu:%zu: malformed CSV (%s)", path, st.row + 1, st.col + 1,
                      csv_strerror(csv_error(&parser)));
             rc = 2;

@@ -196,11 +196,18 @@ static int measure_all(const struct group_env *env, const struct run_plan *p, co
             fprintf(stderr, "\r\033[K");
         for (size_t k = 0; k < got; k++) {
             const struct job *j = &p->jobs[g->first + k];
+            struct perf_row *row = &rr->perf[rr->done];
+            if (st == NB_ERR_INTERRUPTED) /* a partial row must not pass for a complete one */
+                snprintf(row->note + strlen(row->note), sizeof row->note - strlen(row->note),
+                         "%sinterrupted: %zu of %zu rounds", row->note[0] ? "; " : "", row->nsamples, s->reps);
             accuracy_once(j->v, j, s, cache, rr->perf, rr->acc, rr->done);
             for (size_t r = 0; r < NREPORTERS; r++)
                 reporters[r]->row(out, &rr->perf[rr->done], &rr->acc[rr->done]);
             rr->done++;
         }
+        if (st == NB_ERR_INTERRUPTED && got)
+            fprintf(stderr, "interrupted: the last %zu rows above hold %zu of %zu rounds\n", got,
+                    rr->perf[rr->done - 1].nsamples, s->reps);
         if (st == NB_ERR_NOMEM) {
             nb_error("run", "%s", err);
             return NB_EXIT_ENV;
@@ -277,6 +284,9 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     struct run_plan plan;
     char err[1200];
     struct run_rows rr = {0};
+    if (m.topo.pus > 0 && s->threads > (size_t)m.topo.pus)
+        fprintf(stderr, "warning: %zu threads on %d PUs: some threads share a CPU, so their rows measure "
+                        "time-sharing, not parallel speed\n", s->threads, m.topo.pus);
     enum plan_status pst = plan_build(s, &m.topo, &plan, err, sizeof err);
     if (pst != PLAN_OK) {
         nb_error("run", "%s", err);

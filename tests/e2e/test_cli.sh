@@ -50,6 +50,10 @@ expect_one 0 "" "$bin" eval --kernel rmsnorm/ref/mpfr/f16 --x "$tmp/y16.csv" --g
 grep -q "^inputs: 0 of 12 values were not exact" "$tmp/err" && ok || bad "eval's own f16 output read back inexact: $(cat "$tmp/err")"
 expect_one 0 "" "$bin" eval --kernel rmsnorm/ref/mpfr/f32 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0 --hex
 head -1 "$tmp/out" | grep -q '^0x1\.186f18p+0,-0x1\.75e974p-2,' && ok || bad "--hex: $(head -1 "$tmp/out")"
+# what spreadsheets write: a UTF-8 byte-order mark and CRLF line ends are data, not errors
+printf '\357\273\2773,-1,4,-2\r\n1,2,3,4\r\n' >"$tmp/bom.csv"
+expect_one 0 "" "$bin" eval --kernel rmsnorm/ref/mpfr/f32 --x "$tmp/bom.csv" --g "$tmp/g.csv" --eps 0
+head -1 "$tmp/out" | grep -q '^1.095445156097412,' && ok || bad "BOM/CRLF input: $(head -1 "$tmp/out")"
 expect_one 2 "--p is for prmsnorm" "$bin" eval --kernel rmsnorm/ref/mpfr/f32 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0 --p 50
 expect_one 0 "100.0% correctly rounded" "$bin" eval --kernel layernorm/ref/mpfr/bf16 --x "$tmp/x.csv" --g "$tmp/g.csv" --b "$tmp/b.csv" --eps 1e-5 --out "$tmp/y.csv"
 [ "$(wc -l <"$tmp/y.csv")" = 2 ] && ok || bad "eval --out wrote $(wc -l <"$tmp/y.csv") rows"

@@ -127,6 +127,37 @@ expect 3 "cannot create the output directory" "$bin" run --kernels rmsnorm/fused
 expect 2 "no variant matches 'nothing*'" "$bin" run --kernels 'nothing*'
 expect 2 "unknown option" "$bin" run --frobnicate
 expect 2 "hidden: want sizes" "$bin" run --hidden 0
+# first-day defects: each must fail the way it says
+tiny="--kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 2 --reps 2 --min-time 0.001"
+expect 2 "--hidden: want sizes" "$bin" run --hidden 768, $tiny
+expect 2 "--min-time: want seconds" "$bin" run $tiny --min-time -1
+expect 2 "--threshold" "$bin" compare --threshold 5 "$out" "$out"
+expect 2 "unexpected argument 'extra'" "$bin" topology extra
+NORMBENCH_DISABLE=bogus "$bin" list 'rmsnorm/fused/scalar/f32' >/dev/null 2>"$tmp/err"
+grep -q "NORMBENCH_DISABLE: unknown feature 'bogus'" "$tmp/err" && ok || bad "NORMBENCH_DISABLE=bogus: $(cat "$tmp/err")"
+printf '[run]\nhidden = 64\nkernels = nothing/*\n' >"$tmp/none.ini"
+expect 2 "none.ini:3: kernels: no variant matches" "$bin" run --config "$tmp/none.ini"
+# an unwritable --json is found before measuring: no ceiling was measured, no run directory written
+expect 3 "--json /proc/nope/x.json" "$bin" run $tiny --json /proc/nope/x.json --out "$tmp/jsonfail"
+grep -q "^ceiling" "$tmp/err" && bad "--json was checked after measuring" || ok
+[ -e "$tmp/jsonfail" ] && bad "--json failure left a run directory" || ok
+# --out: a directory of other files is refused; a previous run's files are replaced, none left stale
+mkdir "$tmp/notarun" && echo precious >"$tmp/notarun/notes.txt"
+expect 2 "is not empty and holds no normbench run" "$bin" run $tiny --out "$tmp/notarun"
+[ "$(cat "$tmp/notarun/notes.txt")" = precious ] && ok || bad "a foreign file was touched"
+"$bin" run $tiny --out "$tmp/again" >/dev/null 2>&1 && [ -s "$tmp/again/report.md" ] && ok || bad "first run into again/"
+"$bin" run $tiny --no-report --out "$tmp/again" >/dev/null 2>&1 && ok || bad "second run into again/"
+[ -e "$tmp/again/report.md" ] && bad "a stale report.md of the first run stands beside the second run's perf.csv" || ok
+# a variant beyond its ULP bound fails the run, named on stderr, and still gets its report
+printf '[run]\nkernels = layernorm/onepass/scalar/f32,layernorm/twopass/scalar/f32\nhidden = 256\nrows = 8\nreps = 2\nmin_time = 0.001\nwarmup = 0.001\n[accuracy]\nrows = 4\ndist = offset\noffset = 10000\n' >"$tmp/cancel.ini"
+expect 1 "accuracy check failed: layernorm/onepass/scalar/f32" "$bin" run --config "$tmp/cancel.ini" --out "$tmp/cancel"
+grep -q "twopass" "$tmp/err" && bad "twopass named as failing: $(cat "$tmp/err")" || ok
+[ -s "$tmp/cancel/report.md" ] && ok || bad "no report for a run whose accuracy check failed"
+# p and the dtype filter are recorded
+"$bin" run --kernels 'prmsnorm/fused/scalar/*' --dtype f32 --p 25 --hidden 64 --rows 2 --reps 2 --min-time 0.001 --no-report --out "$tmp/p25" >/dev/null 2>&1
+grep -q '^prmsnorm_p,25$' "$tmp/p25/meta.csv" && grep -q '^dtype_filter,f32$' "$tmp/p25/meta.csv" && ok || bad "meta.csv lacks p or the dtype filter"
+python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert r and all(x["p"] == "25" for x in r), r; int(r[0]["bytes"])' "$tmp/p25/perf.csv" && ok || bad "perf.csv: p column or an integer bytes"
+
 expect 0 "" "$bin" topology --no-ceilings
 grep -q 'perf::TASK-CLOCK   counts here' "$tmp/out" && ok || bad "topology does not show the software event counting"
 

@@ -50,4 +50,17 @@ printf '[sweep]\nscales = 2^5..2^1\n' >"$tmp/range.ini"
 expect 2 "range.ini:2: scales:" "$bin" sweep --config "$tmp/range.ini"
 expect 2 "--config F is required" "$bin" sweep
 
+# SIGINT mid-sweep: exit 130, meta.csv says interrupted, no summary or
+# sweep.csv that could pass for a whole study
+"$bin" sweep --config configs/fp16-overflow.ini --no-plots --out "$tmp/int" >/dev/null 2>"$tmp/err" &
+pid=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -e "$tmp/int" ] && break; sleep 0.1; done
+sleep 0.3
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] && ok || bad "sweep SIGINT: exit $rc: $(cat "$tmp/err")"
+grep -q '^status,interrupted$' "$tmp/int/meta.csv" 2>/dev/null && ok || bad "sweep SIGINT: meta.csv: $(cat "$tmp/int/meta.csv" 2>&1)"
+[ -e "$tmp/int/summary.md" ] || [ -e "$tmp/int/sweep.csv" ] && bad "sweep SIGINT left a summary or sweep.csv" || ok
+
 finish sweep
