@@ -9,16 +9,19 @@ CFLAGS ?= -O2 -g
 # -ffp-contract=off: the compiler must not fuse a*b+c on its own, or a
 # kernel's rounding would depend on the optimiser. -fno-math-errno lets
 # sqrtf be one instruction.
-NB_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -ffp-contract=off -fno-math-errno \
-            -MMD -MP -Isrc -Ikernels
+NB_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Werror=missing-prototypes -ffp-contract=off -fno-math-errno \
+            -MMD -MP -Isrc -Ikernels -Ibuild/gen
 NB_CFLAGS_SHORT = -std=gnu11 -ffp-contract=off -fno-math-errno
-PKGS = mpfr hwloc papi inih json-c
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIBS = $(PKG_LIBS) -lgmp -lcsv -lm -lpthread -ldl $(if $(HAVE_ONEDNN),-ldnnl -lgomp)
+# One pkg-config call per package: a missing one loses its own flags (and
+# the compiler then names its header), not every package's at once.
+PKGS = mpfr gmp hwloc papi inih json-c
+PKG_CFLAGS = $(foreach p,$(PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
+PKG_LIBS = $(foreach p,$(PKGS),$(shell pkg-config --libs $(p) 2>/dev/null))
+# libcsv ships no pkg-config file
+LIBS = $(PKG_LIBS) -lcsv -lm -lpthread -ldl $(if $(HAVE_ONEDNN),-ldnnl -lgomp)
 PREFIX ?= /usr/local
-VERSION = 0.1.0
-GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+VERSION := $(shell cat VERSION)
+CONFIG_DIR = $(PREFIX)/share/normbench/configs
 
 # Each ISA's kernel files end in _ISA.c and get that ISA's flags; nothing
 # else is built with vector flags, so the harness runs on any x86-64.
@@ -69,8 +72,12 @@ FUZZ_CC ?= clang-14
 FUZZ_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 DEPS_STAMP = build/.deps-ok
+# Generated headers: the git revision (rewritten only when HEAD moves, so
+# meta.csv's git_revision follows commits without rebuilding everything)
+# and the embedded default suite (configs/default.ini as a C string).
+GEN = build/gen/git-rev.h build/gen/default-suite.inc
 
-.PHONY: all lib deps run check check-sanitize check-valgrind fuzz fuzz-build baseline ci-gate install clean
+.PHONY: all lib deps run check check-build uninstall FORCE check-sanitize check-valgrind fuzz fuzz-build baseline ci-gate install clean
 all: $(BIN)
 
 # Installs the Debian packages only when a probe fails.
@@ -80,17 +87,27 @@ $(DEPS_STAMP): scripts/install-deps.sh
 	 else sh scripts/install-deps.sh; fi
 	@mkdir -p build && touch $@
 
-$(OBJ_DIR)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
+build/gen/git-rev.h: FORCE
+	@mkdir -p $(dir $@)
+	@rev=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); \
+	 line="#define NB_GIT_REV \"$$rev\""; \
+	 [ -f $@ ] && [ "$$(cat $@)" = "$$line" ] || echo "$$line" > $@
+
+build/gen/default-suite.inc: configs/default.ini
+	@mkdir -p $(dir $@)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+$(OBJ_DIR)/kernels/%.o: kernels/%.c | $(GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NB_CFLAGS) $(KERNEL_ALIGN) $(FLAGS_$(call isa_of,$<)) -c $< -o $@
 
-$(OBJ_DIR)/src/%.o: src/%.c | $(DEPS_STAMP)
+$(OBJ_DIR)/src/%.o: src/%.c | $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -DNB_VERSION='"$(VERSION)"' -DNB_GIT_REV='"$(GIT_REV)"' -DNB_BUILD_FLAGS='"$(CFLAGS) $(NB_CFLAGS_SHORT)"' -c $< -o $@
+	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -DNB_VERSION='"$(VERSION)"' -DNB_CONFIG_DIR='"$(CONFIG_DIR)"' -DNB_BUILD_FLAGS='"$(CFLAGS) $(NB_CFLAGS_SHORT)"' -c $< -o $@
 
-build/obj-pic$(SUFFIX)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
+build/obj-pic$(SUFFIX)/kernels/%.o: kernels/%.c | $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NB_CFLAGS) -fPIC -fvisibility=hidden $(KERNEL_ALIGN) $(FLAGS_$(call isa_of,$<)) -DNB_GIT_REV='"$(GIT_REV)"' -c $< -o $@
+	$(CC) $(CFLAGS) $(NB_CFLAGS) -fPIC -fvisibility=hidden $(KERNEL_ALIGN) $(FLAGS_$(call isa_of,$<)) -c $< -o $@
 
 lib: $(LIB_SO)
 $(LIB_SO): $(SO_OBJ)
@@ -99,11 +116,11 @@ $(LIB_SO): $(SO_OBJ)
 $(BIN): $(OBJ_DIR)/src/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-build/tests$(SUFFIX)/%: tests/%.c $(LIB_OBJ) | $(DEPS_STAMP)
+build/tests$(SUFFIX)/%: tests/%.c $(LIB_OBJ) | $(GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) $< $(LIB_OBJ) $(LIBS) -lcriterion -o $@
 
-build/tests$(SUFFIX)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJ) | $(DEPS_STAMP)
+build/tests$(SUFFIX)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJ) | $(GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) -Itests/fuzz -D_GNU_SOURCE $(filter %.c %.o,$^) $(LIBS) -o $@
 
@@ -113,20 +130,28 @@ build/fuzz$(SUFFIX)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
 
 # The embedded default suite (configs/default.ini): results/<run-id>/ with
 # perf.csv, samples.csv, accuracy.csv, meta.csv, report.md and plots/.
-run: $(BIN)
+# Only these targets install what is missing; plain `make` never runs apt.
+# The build runs in a second make so that pkg-config sees what deps added.
+run:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory $(BIN)
 	./$(BIN)
 
 # LD_PRELOAD fault injection for tests/e2e/test_faults.sh: built without
 # the sanitizers, since it only forwards calls.
 FAULT_SHIM = build/tests$(SUFFIX)/fault_shim.so
-$(FAULT_SHIM): tests/e2e/fault_shim.c | $(DEPS_STAMP)
+$(FAULT_SHIM): tests/e2e/fault_shim.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -shared -fPIC $(PKG_CFLAGS) $< -o $@ -ldl
 
-check: $(BIN) $(LIB_SO) $(TEST_BIN) $(REPLAY_BIN) $(FAULT_SHIM)
-	@# the build must also work without oneDNN: its file compiles to the stubs
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -Isrc -Ikernels -fsyntax-only kernels/layernorm_ext.c
+check:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory check-build
 	sh tests/run-all.sh "$(SUFFIX)"
+
+check-build: $(BIN) $(LIB_SO) $(TEST_BIN) $(REPLAY_BIN) $(FAULT_SHIM)
+	@# the build must also work without oneDNN: its file compiles to the stubs
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -Isrc -Ikernels -Ibuild/gen -fsyntax-only kernels/layernorm_ext.c
 
 # libFuzzer on every target for FUZZ_TIME seconds each (default 600), with
 # ASan and UBSan; findings land in build/fuzz-out/NAME/. Needs clang-14 and
@@ -146,7 +171,9 @@ check-sanitize:
 
 # The suite's binaries under valgrind memcheck (AVX-512 variants skip
 # themselves: valgrind's CPU has none).
-check-valgrind: $(BIN) $(TEST_BIN)
+check-valgrind:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory check-build
 	NB_VALGRIND=1 sh tests/run-all.sh "$(SUFFIX)"
 
 # The instruction-count baseline CI gates on (scripts/ci-gate.sh). Refresh
@@ -160,8 +187,14 @@ ci-gate: $(BIN)
 	sh scripts/ci-gate.sh
 
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(CONFIG_DIR)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/normbench
+	install -m 644 configs/*.ini $(DESTDIR)$(CONFIG_DIR)
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/normbench
+	rm -f $(patsubst configs/%,$(DESTDIR)$(CONFIG_DIR)/%,$(wildcard configs/*.ini))
+	-rmdir $(DESTDIR)$(CONFIG_DIR) $(DESTDIR)$(PREFIX)/share/normbench 2>/dev/null
 
 clean:
 	rm -rf build

@@ -10,6 +10,7 @@
  * asks it for one thread, so a one-thread measurement is one thread and
  * --threads N gives each of normbench's pinned threads its own rows. */
 #include "ext.h"
+#include "kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,12 +2,9 @@
  * for the ISAs whose code the library holds (the MPFR references and the
  * external libraries belong to the harness). Built only into
  * build/libnormbench-kernels.so. */
+#include "git-rev.h"
 #include "kernels.h"
 #include "library.h"
-
-#ifndef NB_GIT_REV
-#define NB_GIT_REV "unknown"
-#endif
 
 #define NB_ENTRY(norm, alg, isa, dt) {#norm "/" #alg "/" #isa "/" #dt, norm##_##alg##_##isa##_##dt},
 #define NB_LIB_scalar(norm, alg, isa, dt) NB_ENTRY(norm, alg, isa, dt)

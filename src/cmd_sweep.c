@@ -17,6 +17,7 @@
 #include "reference.h"
 #include "results.h"
 #include "study.h"
+#include "version.h"
 #include "provenance.h"
 #include "run.h"
 #include "run_dir.h"
@@ -277,8 +278,9 @@ int cmd_sweep(int argc, char **argv)
                    "Runs the accuracy grid of a study config ([sweep] scales, dists, offsets,\n"
                    "rows; [run] kernels, dtype, hidden, eps) against the MPFR reference and\n"
                    "writes sweep.csv, summary.md and plots/ to DIR (default\n"
-                   "results/<run-id>-sweep-<name>/). Studies: configs/fp16-overflow.ini,\n"
-                   "configs/eps-sensitivity.ini, configs/layernorm-cancellation.ini.\n");
+                   "results/<run-id>-sweep-<name>/). Studies (configs/ in the source tree,\n"
+                   "" NB_CONFIG_DIR " once installed): fp16-overflow.ini,\n"
+                   "eps-sensitivity.ini, layernorm-cancellation.ini.\n");
             return NB_EXIT_OK;
         default: return option_error("sweep", c, argv);
         }

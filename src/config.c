@@ -13,29 +13,8 @@
  * LayerNorm variants and pRMSNorm f32 at three hidden sizes, in every
  * cache tier, within two minutes here. */
 const char nb_default_suite_ini[] =
-    "[suite]\n"
-    "name = default\n"
-    "\n"
-    "[run]\n"
-    "kernels = rmsnorm/naive/*/f32,rmsnorm/fused/*/f32,rmsnorm/pipelined/avx512/f32,rmsnorm/naive/*/bf16-up,rmsnorm/fused/*/bf16-up\n"
-    "   rmsnorm/pipelined/avx512/bf16-up,rmsnorm/evenodd/*/bf16-up,prmsnorm/fused/*/f32\n"
-    "   layernorm/naive/*/f32,layernorm/twopass/*/f32,layernorm/welford/avx512/f32,layernorm/onednn/*/f32\n"
-    "hidden = 768,4096,8192\n"
-    "rows = auto\n"
-    "eps = 1e-6\n"
-    "reps = 10\n"
-    "min_time = 0.02\n"
-    "warmup = 0.02\n"
-    "threads = 1\n"
-    "cpu = auto\n"
-    "cache = hot\n"
-    "events = PAPI_TOT_CYC,PAPI_TOT_INS,PAPI_L1_DCM,PAPI_L2_DCM\n"
-    "\n"
-    "[accuracy]\n"
-    "rows = 4\n"
-    "dist = normal\n"
-    "scale = 1\n"
-    "seed = 42\n";
+#include "default-suite.inc" /* configs/default.ini, made a string by the Makefile */
+    ;
 
 void suite_defaults(struct nb_suite *s)
 {

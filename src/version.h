@@ -1,13 +1,15 @@
-/* normbench's version and git revision, set by the Makefile; these
- * defaults serve a build that does not pass them. */
+/* normbench's version (the file VERSION, passed by the Makefile) and git
+ * revision (build/gen/git-rev.h, rewritten when HEAD moves). */
 #ifndef NB_VERSION_H
 #define NB_VERSION_H
 
+#include "git-rev.h"
+
 #ifndef NB_VERSION
-#define NB_VERSION "0.1.0"
+#error "NB_VERSION is set by the Makefile from the file VERSION"
 #endif
-#ifndef NB_GIT_REV
-#define NB_GIT_REV "unknown"
+#ifndef NB_CONFIG_DIR
+#define NB_CONFIG_DIR "configs"
 #endif
 #ifndef NB_BUILD_FLAGS
 #define NB_BUILD_FLAGS "unknown"

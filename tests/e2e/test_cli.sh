@@ -97,4 +97,20 @@ for c in run topology report sweep compare ab list eval; do
     done
 done
 
+# the build: the version from the one VERSION file; the revision follows
+# HEAD; plain make never installs packages; install and uninstall
+"$bin" --version >"$tmp/out"
+grep -q "^normbench $(cat VERSION) " "$tmp/out" && ok || bad "--version does not say VERSION's $(cat VERSION): $(cat "$tmp/out")"
+if rev=$(git rev-parse --short HEAD 2>/dev/null); then
+    grep -q "($rev)" "$tmp/out" && ok || bad "--version names a stale revision: $(cat "$tmp/out"), HEAD is $rev"
+fi
+make -n all 2>/dev/null | grep -q install-deps && bad "plain make would run install-deps.sh" || ok
+if [ -z "${NB_BIN:-}" ] || [ "$NB_BIN" = build/normbench ]; then
+    make -s install DESTDIR="$tmp/inst" PREFIX=/usr >/dev/null 2>&1
+    [ -x "$tmp/inst/usr/bin/normbench" ] && [ -f "$tmp/inst/usr/share/normbench/configs/fp16-overflow.ini" ] && ok ||
+        bad "make install: $(find "$tmp/inst" | head -5)"
+    make -s uninstall DESTDIR="$tmp/inst" PREFIX=/usr >/dev/null 2>&1
+    [ -e "$tmp/inst/usr/bin/normbench" ] || [ -e "$tmp/inst/usr/share/normbench" ] && bad "make uninstall left files" || ok
+fi
+
 finish cli

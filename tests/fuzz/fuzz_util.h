@@ -54,4 +54,7 @@ static inline void fuzz_write_file(const char *dir, const char *name, const uint
         abort();
 }
 
+/* libFuzzer's entry point, which every target defines */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 #endif
