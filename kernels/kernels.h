@@ -4,7 +4,7 @@
 
 #include "kernel.h"
 
-#define NB_VARIANT(norm, alg, isa, dt, bound) void norm##_##alg##_##isa##_##dt(const struct nb_args *a);
+#define NB_VARIANT(norm, alg, isa, dt, bound, partner, flags) void norm##_##alg##_##isa##_##dt(const struct nb_args *a);
 #include "variants.def"
 #undef NB_VARIANT
 

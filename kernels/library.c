@@ -18,7 +18,7 @@
 #define NB_LIB_mpfr(norm, alg, isa, dt)
 #define NB_LIB_ext(norm, alg, isa, dt)
 
-#define NB_VARIANT(norm, alg, isa, dt, bound) NB_LIB_##isa(norm, alg, isa, dt)
+#define NB_VARIANT(norm, alg, isa, dt, bound, partner, flags) NB_LIB_##isa(norm, alg, isa, dt)
 static const struct nb_library_entry entries[] = {
 #include "variants.def"
 };

@@ -51,11 +51,11 @@ static const unsigned isa_needs[NB_ISA_COUNT] = {
 };
 
 /* f32 ref is exact mode too: the isa decides, not the dtype token */
-#define NB_VARIANT(norm, alg, isa, dt, bound)                                              \
+#define NB_VARIANT(norm, alg, isa, dt, bound, partner, flags)                              \
     {#norm "/" #alg "/" #isa "/" #dt, #alg, #dt, (enum nb_norm)nb_norm_##norm,               \
      (enum nb_isa)nb_isa_##isa, (enum nb_dtype)nb_dtype_##dt,                                 \
      (int)nb_isa_##isa == (int)NB_ISA_MPFR ? NB_MODE_EXACT : (enum nb_mode)nb_mode_##dt,     \
-     NB_FN_##isa(norm##_##alg##_##isa##_##dt), 0, bound},
+     NB_FN_##isa(norm##_##alg##_##isa##_##dt), 0, bound, #partner, flags},
 static struct nb_variant table[] = {
 #include "../kernels/variants.def"
 };
@@ -145,7 +145,7 @@ size_t registry_workspace_bytes(const struct nb_variant *v, size_t rows, size_t 
     /* the naive (eager) variants materialise up to three rows x n f32
      * temporaries, two per-row vectors and a gain vector, each region
      * starting on a 64-byte boundary */
-    if (strcmp(v->algorithm, "naive") != 0)
+    if (!(v->flags & NB_V_SCRATCH))
         return 0;
     return 3 * rows * n * sizeof(float) + 2 * rows * sizeof(float) + n * sizeof(float) + 6 * 64;
 }

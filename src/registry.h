@@ -8,6 +8,10 @@
 
 #define NB_REPORTED (-1.0)
 
+/* nb_variant.flags, from the list's last column */
+#define NB_V_SCRATCH 1u   /* needs nb_args.work: registry_workspace_bytes */
+#define NB_V_BASELINE 2u  /* the speedups of its norm and dtype are against it */
+
 /* ext: an external library (kernels/NAME_ext.c), such as oneDNN */
 enum nb_isa { NB_ISA_SCALAR, NB_ISA_AVX2, NB_ISA_AVX512, NB_ISA_MPFR, NB_ISA_EXT, NB_ISA_COUNT };
 
@@ -22,6 +26,8 @@ struct nb_variant {
     nb_kernel_fn fn;         /* NULL when this build has no code for the isa */
     unsigned needs;          /* nb_cpu_feature bits */
     double ulp_bound;        /* NB_REPORTED: measured, not bounded */
+    const char *partner;     /* the algorithm it equals bit for bit (same norm, isa, dtype), "none" */
+    unsigned flags;          /* NB_V_SCRATCH, NB_V_BASELINE */
 };
 
 size_t registry_count(void);

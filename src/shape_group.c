@@ -264,9 +264,9 @@ void group_speedups(struct perf_row *rows, size_t count)
                 o->cold != r->cold || o->v->dtype != r->v->dtype || o->v->mode != r->v->mode ||
                 o->nsamples != r->nsamples)
                 continue;
-            if (o == r && strcmp(o->v->algorithm, "naive") == 0)
+            if (o == r && (o->v->flags & NB_V_BASELINE))
                 r->naive_ci = (struct ratio_ci){1.0, NAN, NAN, r->nsamples}; /* by definition, no interval */
-            else if (o->v->norm == r->v->norm && strcmp(o->v->algorithm, "naive") == 0) {
+            else if (o->v->norm == r->v->norm && (o->v->flags & NB_V_BASELINE)) {
                 paired_ratio(o->samples, r->samples, r->nsamples, &r->naive_ci);
                 ratio_ci_widen(&r->naive_ci, PAIRED_RUN_FLOOR);
             }

@@ -294,40 +294,21 @@ Test(registry, table_is_complete)
  * for nt, the kind of store) differs, so the outputs must be identical. */
 Test(variants, pipelined_equals_fused)
 {
-    static const char *const pairs[][2] = {
-        {"layernorm/pipelined/avx512/f32", "layernorm/twopass/avx512/f32"},
-        {"layernorm/pipelined2/avx512/f32", "layernorm/twopass/avx512/f32"},
-        {"layernorm/pipelined2/avx512/bf16-up", "layernorm/twopass/avx512/bf16-up"},
-        {"layernorm/pipelined2/avx512/f16-up", "layernorm/twopass/avx512/f16-up"},
-        {"layernorm/blocked/avx512/f32", "layernorm/twopass/avx512/f32"},
-        {"layernorm/blocked/avx512/bf16-up", "layernorm/twopass/avx512/bf16-up"},
-        {"layernorm/blocked/avx512/f16-up", "layernorm/twopass/avx512/f16-up"},
-        {"rmsnorm/pipelined/avx2/f32", "rmsnorm/fused/avx2/f32"},
-        {"rmsnorm/pipelined/avx2/bf16-up", "rmsnorm/fused/avx2/bf16-up"},
-        {"rmsnorm/pipelined/avx2/f16-up", "rmsnorm/fused/avx2/f16-up"},
-        {"rmsnorm/prefetch/avx512/f32", "rmsnorm/fused/avx512/f32"},
-        {"rmsnorm/prefetch/avx512/bf16-up", "rmsnorm/fused/avx512/bf16-up"},
-        {"rmsnorm/prefetch/avx512/f16-up", "rmsnorm/fused/avx512/f16-up"},
-        {"rmsnorm/blocked/avx512/f32", "rmsnorm/fused/avx512/f32"},
-        {"prmsnorm/blocked/avx512/f32", "prmsnorm/fused/avx512/f32"},
-        {"prmsnorm/blocked/avx512/bf16-up", "prmsnorm/fused/avx512/bf16-up"},
-        {"prmsnorm/blocked/avx512/f16-up", "prmsnorm/fused/avx512/f16-up"},
-        {"rmsnorm/blocked/avx512/bf16-up", "rmsnorm/fused/avx512/bf16-up"},
-        {"rmsnorm/blocked/avx512/f16-up", "rmsnorm/fused/avx512/f16-up"},
-        {"layernorm/pipelined/avx512/bf16-up", "layernorm/twopass/avx512/bf16-up"},
-        {"layernorm/pipelined/avx512/f16-up", "layernorm/twopass/avx512/f16-up"},
-        {"rmsnorm/pipelined/avx512/f32", "rmsnorm/fused/avx512/f32"},
-        {"rmsnorm/pipelinednt/avx512/f32", "rmsnorm/fused/avx512/f32"},
-        {"rmsnorm/autont/avx512/f32", "rmsnorm/fused/avx512/f32"},
-        {"rmsnorm/pipelined/avx512/bf16-up", "rmsnorm/fused/avx512/bf16-up"},
-        {"rmsnorm/pipelined/avx512/f16-up", "rmsnorm/fused/avx512/f16-up"},
-    };
     size_t compared = 0;
-    /* every pair with autont's streaming never and always chosen */
-    for (size_t k = 0; k < 2 * (sizeof pairs / sizeof pairs[0]); k++) {
+    /* every variant with a partner in the list, with autont's streaming
+     * never and always chosen */
+    size_t with_partner = 0;
+    for (size_t k = 0; k < 2 * registry_count(); k++) {
         const size_t nt = k % 2; /* 1: stream every call; 0: never */
-        const struct nb_variant *pv = registry_find(pairs[k / 2][0]), *fv = registry_find(pairs[k / 2][1]);
-        cr_assert(pv && fv, "%s or %s is not registered", pairs[k / 2][0], pairs[k / 2][1]);
+        const struct nb_variant *pv = registry_at(k / 2);
+        if (!strcmp(pv->partner, "none"))
+            continue;
+        char partner[128];
+        snprintf(partner, sizeof partner, "%s/%s/%s/%s", norm_name(pv->norm), pv->partner, isa_name(pv->isa),
+                 pv->dtype_name);
+        const struct nb_variant *fv = registry_find(partner);
+        cr_assert(fv, "%s names %s as its partner, which is not registered", pv->name, partner);
+        with_partner += nt == 0;
         if (!testable(pv) || !testable(fv))
             continue;
         /* small rows of every tail length, then shapes past one column
@@ -353,5 +334,6 @@ Test(variants, pipelined_equals_fused)
             compared++;
         }
     }
+    cr_expect_geq(with_partner, 20, "only %zu variants have a partner", with_partner);
     cr_log_info("%zu pipelined/fused comparisons", compared);
 }
