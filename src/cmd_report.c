@@ -268,6 +268,33 @@ done:
     return drawn;
 }
 
+/* The instruction counts of a norm and dtype, with the naive variant's
+ * count over each one's. */
+static void counts_table(FILE *md, const struct csv_table *p, const int *col, const char *norm, const char *dtype)
+{
+    const int ins = csv_table_col(p, "instructions_per_call"), eps = csv_table_col(p, "eps");
+    fprintf(md, "| variant | tier | n | rows | eps | instructions per call | per element | × naive |\n"
+                "|---|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < p->nrows; i++) {
+        if (strcmp(csv_table_get(p, i, col[P_NORM]), norm) || strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype))
+            continue;
+        double count = csv_table_num(p, i, ins), naive = NAN;
+        for (size_t k = 0; k < p->nrows; k++)
+            if (!strcmp(csv_table_get(p, k, col[P_ALG]), "naive") && csv_table_same(p, k, i, col[P_NORM]) &&
+                csv_table_same(p, k, i, col[P_DTYPE]) && csv_table_same(p, k, i, col[P_N]) &&
+                csv_table_same(p, k, i, col[P_ROWS]))
+                naive = csv_table_num(p, k, ins);
+        char c[32], e[32], x[32];
+        fmt(c, sizeof c, count, "%.0f");
+        fmt(e, sizeof e, count / (csv_table_num(p, i, col[P_ROWS]) * csv_table_num(p, i, col[P_N])), "%.2f");
+        fmt(x, sizeof x, naive / count, "%.2f");
+        fprintf(md, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", csv_table_get(p, i, col[P_VARIANT]),
+                csv_table_get(p, i, col[P_TIER]), csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]),
+                eps >= 0 ? csv_table_get(p, i, eps) : "n/a", c, e, x);
+    }
+    fprintf(md, "\n");
+}
+
 static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *col)
 {
     const struct csv_table *p = &r->perf;
@@ -418,12 +445,21 @@ int cmd_report(int argc, char **argv)
                 meta_get(&r, by), meta_get(&r, key[2]), meta_get(&r, key[3]));
     }
     fprintf(md, "\n");
+    /* a run that counted instructions (callgrind) has no times: what the
+     * report can say is the counts */
+    const int counting = strcmp(meta_get(&r, "instructions"), "n/a") != 0 && csv_table_col(&r.perf, "instructions_per_call") >= 0;
     struct report_pairs rp;
     report_pairs_open(&rp, dir);
-    report_threads_section(md, &r.perf, &rp); /* keeps one thread count for the rest */
-    rms_vs_ln_section(md, &r, col);
-    report_best_section(md, &r.perf, &rp);
-    report_partial_section(md, &r.perf, &rp);
+    if (counting) {
+        fprintf(md, "## Instruction counts\n\nThis run counted each kernel's instructions (%s) and timed nothing: "
+                    "no bandwidth, shares, speedups in time or plots. × naive below is the naive variant's "
+                    "instructions per call over this one's.\n\n", meta_get(&r, "instructions"));
+    } else {
+        report_threads_section(md, &r.perf, &rp); /* keeps one thread count for the rest */
+        rms_vs_ln_section(md, &r, col);
+        report_best_section(md, &r.perf, &rp);
+        report_partial_section(md, &r.perf, &rp);
+    }
     report_pairs_close(&rp);
 
     /* per norm and dtype: best variant per tier and n, then all rows */
@@ -439,6 +475,10 @@ int cmd_report(int argc, char **argv)
             snprintf(dtype, sizeof dtype, "%s", csv_table_get(p, gi, col[P_DTYPE])) >= (int)sizeof dtype)
             continue;
         fprintf(md, "## %s %s\n\n", norm, dtype);
+        if (counting) {
+            counts_table(md, p, col, norm, dtype);
+            continue;
+        }
         if (plots) {
             char why[300] = "";
             int drawn = draw_plots(&r, col, dir, norm, dtype, why, sizeof why);

@@ -13,20 +13,31 @@ static void console_begin(const struct run_output *out)
            out->counting ? "instr/call" : "median_us", "GB/s", "roof", "x_naive [95%]", "max_ulp");
 }
 
+/* n/a, never nan, on the console */
+static void cell(char *out, size_t len, const char *fmt, double v)
+{
+    if (isfinite(v))
+        snprintf(out, len, fmt, v);
+    else
+        snprintf(out, len, "n/a");
+}
+
 static void console_row(const struct run_output *out, const struct perf_row *r, const struct accuracy_row *a)
 {
-    char ulp[32] = "", speedup[48] = "", eps[32], first[32];
+    char ulp[32] = "", speedup[48] = "", eps[32], first[32], gbs[32], roof[32];
     if (a && a->rows_checked)
         snprintf(ulp, sizeof ulp, "%.3g", a->s.max_ulp);
     if (!isnan(r->naive_ci.mid))
         ratio_ci_format(speedup, sizeof speedup, &r->naive_ci, "");
     format_double(eps, sizeof eps, r->eps);
     if (out->counting)
-        snprintf(first, sizeof first, "%.0f", r->instructions_per_call);
+        cell(first, sizeof first, "%.0f", r->instructions_per_call);
     else
-        snprintf(first, sizeof first, "%.3f", r->time.median / 1000.0);
-    printf("%-34s %-4s %6zu %7zu %8s %3zu %11s %8.2f %6.2f %-20s %8s\n", r->v->name, tier_name(r->tier), r->n,
-           r->rows, eps, r->threads, first, r->bandwidth_gbs, r->roofline_share, speedup, ulp);
+        cell(first, sizeof first, "%.3f", r->time.median / 1000.0);
+    cell(gbs, sizeof gbs, "%.2f", r->bandwidth_gbs);
+    cell(roof, sizeof roof, "%.2f", r->roofline_share);
+    printf("%-34s %-4s %6zu %7zu %8s %3zu %11s %8s %6s %-20s %8s\n", r->v->name, tier_name(r->tier), r->n, r->rows,
+           eps, r->threads, first, gbs, roof, speedup, ulp);
     fflush(stdout);
 }
 

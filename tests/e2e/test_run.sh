@@ -158,6 +158,20 @@ grep -q "twopass" "$tmp/err" && bad "twopass named as failing: $(cat "$tmp/err")
 grep -q '^prmsnorm_p,25$' "$tmp/p25/meta.csv" && grep -q '^dtype_filter,f32$' "$tmp/p25/meta.csv" && ok || bad "meta.csv lacks p or the dtype filter"
 python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert r and all(x["p"] == "25" for x in r), r; int(r[0]["bytes"])' "$tmp/p25/perf.csv" && ok || bad "perf.csv: p column or an integer bytes"
 
+# an instruction-count run: counts in the report, under their own header, no
+# claim that no naive ran, no gnuplot complaint, no nan on the console
+# (valgrind cannot run an AddressSanitizer binary: skipped there)
+case "$bin" in *-san) echo "skipped: instruction counts under the sanitizer build" ;; *)
+"$bin" run --kernels 'rmsnorm/naive/scalar/f32,rmsnorm/fused/scalar/f32' --hidden 64 --rows 2 --count instructions \
+    --out "$tmp/counted" >"$tmp/out" 2>"$tmp/err"
+head -1 "$tmp/out" | grep -q "instr/call" && ok || bad "count run header: $(head -1 "$tmp/out")"
+grep -q "nan" "$tmp/out" && bad "nan on the console: $(cat "$tmp/out")" || ok
+grep -qi "gnuplot\|warning: Skipping" "$tmp/err" && bad "gnuplot leaked to stderr: $(cat "$tmp/err")" || ok
+grep -q "^## Instruction counts" "$tmp/counted/report.md" && grep -Eq '^\| rmsnorm/fused/scalar/f32 \| L1 \| 64 \| 2 \| 1e-06 \| [0-9]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/counted/report.md" &&
+    ok || bad "count run report: $(sed -n '/## rmsnorm f32/,/^$/p' "$tmp/counted/report.md")"
+grep -q "no naive variant" "$tmp/counted/report.md" && bad "count report claims no naive ran" || ok
+;; esac
+
 expect 0 "" "$bin" topology --no-ceilings
 grep -q 'perf::TASK-CLOCK   counts here' "$tmp/out" && ok || bad "topology does not show the software event counting"
 
