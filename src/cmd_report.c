@@ -104,9 +104,27 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
         fprintf(dat, "\n\n");
     }
     fclose(dat);
-    snprintf(path, sizeof path, "%s/ceilings.dat", plots);
+    /* the copy ceiling as the rounds timed it, at each footprint this norm
+     * and dtype measured (rows sorted by footprint); runs from before
+     * rounds have only meta.csv's per-tier figures */
+    snprintf(path, sizeof path, "%s/ceilings-%s.dat", plots, base);
     FILE *cd = fopen(path, "w");
-    if (cd) {
+    size_t *order = calloc(p->nrows + 1, sizeof *order), nord = 0;
+    for (size_t i = 0; order && i < p->nrows; i++)
+        if (!strcmp(csv_table_get(p, i, col[P_NORM]), norm) && !strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype) &&
+            csv_table_num(p, i, col[P_CEIL]) > 0) {
+            size_t at = nord++;
+            while (at > 0 && csv_table_num(p, order[at - 1], col[P_BYTES]) > csv_table_num(p, i, col[P_BYTES])) {
+                order[at] = order[at - 1];
+                at--;
+            }
+            order[at] = i;
+        }
+    for (size_t k = 0; cd && k < nord; k++)
+        if (k == 0 || csv_table_num(p, order[k], col[P_BYTES]) != csv_table_num(p, order[k - 1], col[P_BYTES]))
+            fprintf(cd, "%g %g\n", csv_table_num(p, order[k], col[P_BYTES]), csv_table_num(p, order[k], col[P_CEIL]));
+    free(order);
+    if (cd && nord == 0) {
         for (int t = 0; t < NB_TIER_COUNT; t++) {
             char key[64];
             snprintf(key, sizeof key, "ceiling_%s_bytes", tier_name(t));
@@ -116,8 +134,9 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
             if (bytes > 0 && gbs > 0)
                 fprintf(cd, "%g %g %s\n", bytes, gbs, tier_name(t));
         }
-        fclose(cd);
     }
+    if (cd)
+        fclose(cd);
     snprintf(path, sizeof path, "%s/bw-%s.gp", plots, base);
     FILE *gp = fopen(path, "w");
     if (!gp) {
@@ -126,10 +145,20 @@ static int draw_plots(const struct run_files *r, const int *col, const char *dir
         return 0;
     }
     fprintf(gp, "set terminal svg size 900,560 dynamic\nset output 'bw-%s.svg'\n"
-                "set title '%s %s: bandwidth against footprint'\nset logscale x 2\nset format x '2^{%%L}'\n"
+                "set title '%s %s: bandwidth against footprint (a line per hidden size)'\nset logscale x 2\nset format x '2^{%%L}'\n"
                 "set xlabel 'footprint (bytes of x, y, g, b)'\nset ylabel 'GB/s'\nset logscale y\nset key outside right\n"
                 "set grid\n", base, norm, dtype);
-    fprintf(gp, "plot 'ceilings.dat' using 1:2 with linespoints lw 3 dt 2 lc 'black' title 'copy ceiling'");
+    /* the footprints this norm and dtype measured, with room on both sides:
+     * a one-tier run otherwise puts its only point on the frame */
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < p->nrows; i++)
+        if (!strcmp(csv_table_get(p, i, col[P_NORM]), norm) && !strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype)) {
+            lo = fmin(lo, csv_table_num(p, i, col[P_BYTES]));
+            hi = fmax(hi, csv_table_num(p, i, col[P_BYTES]));
+        }
+    if (hi > 0)
+        fprintf(gp, "set xrange [%g:%g]\n", lo / 3, hi * 3);
+    fprintf(gp, "plot 'ceilings-%s.dat' using 1:2 with linespoints lw 3 dt 2 lc 'black' title 'copy ceiling'", base);
     for (size_t k = 0; k < nblocks; k++) { /* a variant's colour for each of its n, one legend entry */
         int first = 1;
         for (size_t q = 0; q < k && first; q++)

@@ -176,7 +176,7 @@ static void summarise_line(FILE *md, const struct sweep_row *rows, size_t count,
 static int plot_lines(const char *dir, const struct sweep_row *rows, size_t count, size_t first, int by_offset,
                       int index, char *name, size_t namelen)
 {
-    char plots[300], path[400];
+    char plots[4200], path[4400];
     if (snprintf(plots, sizeof plots, "%s/plots", dir) >= (int)sizeof plots)
         return -1;
     mkdir(plots, 0777);
@@ -186,9 +186,13 @@ static int plot_lines(const char *dir, const struct sweep_row *rows, size_t coun
     if (!dat)
         return -1;
     const struct sweep_row *f = &rows[first];
-    const struct nb_variant *seen[128];
+    const struct nb_variant **seen = calloc(count - first + 1, sizeof *seen);
     size_t nseen = 0;
-    for (size_t i = first; i < count && nseen < 128; i++) {
+    if (!seen) {
+        fclose(dat);
+        return -1;
+    }
+    for (size_t i = first; i < count; i++) {
         const struct sweep_row *r = &rows[i];
         if (r->n != f->n || r->eps != f->eps || r->dist.kind != f->dist.kind)
             continue;
@@ -213,10 +217,13 @@ static int plot_lines(const char *dir, const struct sweep_row *rows, size_t coun
     fclose(dat);
     snprintf(path, sizeof path, "%s/%s.gp", plots, name);
     FILE *gp = fopen(path, "w");
-    if (!gp)
+    if (!gp) {
+        free(seen);
         return -1;
+    }
     char e[32];
     format_double(e, sizeof e, f->eps);
+
     fprintf(gp, "set terminal svg size 960,600 dynamic\nset output '%s.svg'\nset logscale xy\nset grid\n"
                 "set title '%s inputs, n = %zu, eps = %s: error against %s' noenhanced\n"
                 "set xlabel '%s'\nset ylabel 'max error (ULP of the storage type, at the terms)'\n"
@@ -225,12 +232,20 @@ static int plot_lines(const char *dir, const struct sweep_row *rows, size_t coun
                 "set object 1 rect from graph 0, graph 0.93 to graph 1, graph 1 fc rgb '#ffdddd' fs solid 0.5 behind\n",
             name, dist_name(f->dist.kind), f->n, e, by_offset ? "offset" : "input scale",
             by_offset ? "offset M (mean of the inputs)" : "input scale S");
+    /* scales on a power-of-two grid read as 2^k, not 0.00000001 ... 10000.0000000 */
+    if (!by_offset)
+        fprintf(gp, "set logscale x 2\nset format x '2^{%%L}'\n");
+    /* a colour and a point shape per series: gnuplot's 8 default colours
+     * repeat past the eighth, so the pair tells twelve series apart */
+    static const char *const colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                                          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8"};
     fprintf(gp, "plot ");
     for (size_t k = 0; k < nseen; k++)
-        fprintf(gp, "%s'%s.dat' index %zu using 1:2 with linespoints title '%s'", k ? ", " : "", name, k,
-                seen[k]->name);
+        fprintf(gp, "%s'%s.dat' index %zu using 1:2 with linespoints lc rgb '%s' pt %zu title '%s'", k ? ", " : "",
+                name, k, colours[k % 12], k % 13 + 1, seen[k]->name);
     fprintf(gp, "\n");
     fclose(gp);
+    free(seen);
     char script[80], why[200];
     snprintf(script, sizeof script, "%s.gp", name);
     return plot_run_gnuplot(plots, script, why, sizeof why);

@@ -111,6 +111,15 @@ grep -q '^## Threads$' "$tmp/thr/report.md" && grep -Eq '^\| 2 \| L1 \| 2 \| [0-
 [ "$(grep -c '^| rmsnorm | f32 | L1 | 64 |' "$tmp/thr/report.md")" = 1 ] && ok || bad "best table mixes thread counts"
 grep -q '^## Threads$' "$out/report.md" && bad "a threads section in a one-count run" || ok
 
+# the plots' scripts: a line per (variant, n) in the footprint plot (two n
+# here: two blocks per variant), a speedup legend of the measured tiers only
+if command -v gnuplot >/dev/null; then
+    blocks=$(grep -c '^# rmsnorm/fused/scalar/f32 n=' "$out/plots/bw-rmsnorm-f32.dat")
+    [ "$blocks" = 2 ] && ok || bad "footprint plot: $blocks blocks for rmsnorm/fused/scalar/f32, want one per n (2)"
+    grep -q "title 'L2'\|title 'L3'\|title 'DRAM'" "$out/plots/speedup-rmsnorm-f32.gp" && bad "speedup legend names unmeasured tiers" || ok
+    grep -q "set xrange" "$out/plots/bw-rmsnorm-f32.gp" && ok || bad "footprint plot has no room around its points"
+fi
+
 # report on its own, and on a broken run directory
 "$bin" report "$out" 2>"$tmp/err" && ok || bad "report: $(cat "$tmp/err")"
 mkdir "$tmp/broken" && printf 'variant,n\nx,1\n' >"$tmp/broken/perf.csv" && printf 'key,value\n' >"$tmp/broken/meta.csv"

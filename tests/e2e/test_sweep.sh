@@ -63,4 +63,15 @@ rc=$?
 grep -q '^status,interrupted$' "$tmp/int/meta.csv" 2>/dev/null && ok || bad "sweep SIGINT: meta.csv: $(cat "$tmp/int/meta.csv" 2>&1)"
 [ -e "$tmp/int/summary.md" ] || [ -e "$tmp/int/sweep.csv" ] && bad "sweep SIGINT left a summary or sweep.csv" || ok
 
+# sweep plots: scales labelled as powers of two, a colour per series
+if command -v gnuplot >/dev/null; then
+    "$bin" sweep --config configs/layernorm-cancellation.ini --out "$tmp/canc" >/dev/null 2>&1
+    gp=$(ls "$tmp/canc/plots/"*.gp | head -1)
+    colours=$(grep -o "lc rgb '#[0-9a-f]*'" "$gp" | sort -u | wc -l)
+    series=$(grep -o "index [0-9]*" "$gp" | wc -l)
+    [ "$series" -le 12 ] && [ "$colours" = "$series" ] || [ "$colours" = 12 ] && ok || bad "sweep plot: $colours colours for $series series"
+    "$bin" sweep --config configs/fp16-overflow.ini --out "$tmp/ovf" >/dev/null 2>&1
+    grep -q "set format x '2^{%L}'" "$tmp/ovf/plots/sweep-0.gp" && ok || bad "sweep scale axis not labelled 2^k"
+fi
+
 finish sweep
