@@ -283,8 +283,8 @@ int cmd_compare(int argc, char **argv)
     struct out_fmt fmt = {0};
     optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int c, which = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, &which)) != -1) {
         double *target = NULL;
         switch (c) {
         case 't':
@@ -339,8 +339,8 @@ int cmd_compare(int argc, char **argv)
             return NB_EXIT_OK;
         default: return option_error("compare", c, argv);
         }
-        if (target && (parse_double_option(optarg, target) || *target < 0)) {
-            nb_error("compare", "%s wants a number >= 0, not '%s'", argv[optind - 2], optarg);
+        if (target && (parse_double_option(optarg, target) || !isfinite(*target) || *target < 0)) {
+            nb_error("compare", "--%s wants a finite number >= 0, not '%s'", opts[which].name, optarg);
             return NB_EXIT_USAGE;
         }
     }

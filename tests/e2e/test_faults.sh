@@ -47,6 +47,13 @@ rows=$(($(wc -l <"$dir/perf.csv") - 1))
 [ "$measured" -ge 1 ] && [ "$measured" -lt "$total" ] && [ "$rows" = "$measured" ] && ok ||
     bad "SIGINT: $rows rows in perf.csv, meta says '$(meta "$dir" rows_measured)'"
 ls "$dir" | grep -q '\.tmp' && bad "SIGINT: a temporary file was left" || ok
+# a row of fewer rounds than asked for says so; no partial row passes for a whole one
+python3 - "$dir/perf.csv" "$(meta "$dir" reps)" <<'PY' && ok || bad "SIGINT: a partial row does not say it was interrupted"
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if int(r["reps"]) < int(sys.argv[2]):
+        assert "interrupted:" in r["counters_note"], r["counters_note"]
+PY
 [ -e results/latest ] && bad "SIGINT: results/latest points at an interrupted run" || ok
 expect 2 "not complete (status interrupted)" "$bin" compare "$dir" "$dir"
 "$bin" run $tiny >/dev/null 2>&1 && ok || bad "a run after the interrupted one failed"

@@ -120,6 +120,20 @@ if command -v gnuplot >/dev/null; then
     grep -q "set xrange" "$out/plots/bw-rmsnorm-f32.gp" && ok || bad "footprint plot has no room around its points"
 fi
 
+# the RMSNorm-against-LayerNorm text speaks only of what the run has: no
+# LayerNorm here, so nothing to compare and no sentence about DRAM
+"$bin" run --kernels 'rmsnorm/fused/scalar/f32' --hidden 64 --rows 2 --reps 2 --min-time 0.001 --out "$tmp/nolayer" >/dev/null 2>&1
+grep -A3 '^## RMSNorm against LayerNorm' "$tmp/nolayer/report.md" | grep -q "nothing to compare" && ok || bad "RMSNorm/LayerNorm text without LayerNorm: $(grep -A3 'RMSNorm against LayerNorm' "$tmp/nolayer/report.md")"
+grep -q "to DRAM" "$tmp/nolayer/report.md" && bad "the report speaks of DRAM, which the run did not measure" || ok
+# a long run directory path (over 190 characters) still gets its plots
+long="$tmp/$(printf 'a%.0s' $(seq 1 120))/$(printf 'b%.0s' $(seq 1 100))"
+"$bin" run --kernels 'rmsnorm/naive/scalar/f32,rmsnorm/fused/scalar/f32' --hidden 64 --rows 2 --reps 2 --min-time 0.001 --out "$long" >/dev/null 2>&1
+if command -v gnuplot >/dev/null; then
+    [ -s "$long/plots/bw-rmsnorm-f32.svg" ] && ok || bad "no plots under a ${#long}-character path: $(grep -i note "$long/report.md")"
+fi
+"$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 4 --reps 2 --min-time 0.001 --threads 3 --no-report --out "$tmp/thr3" >/dev/null 2>"$tmp/err"
+[ "$(nproc)" -lt 3 ] && { grep -q "3 threads on" "$tmp/err" && ok || bad "--threads 3 on $(nproc) PUs said nothing: $(cat "$tmp/err")"; }
+
 # report on its own, and on a broken run directory
 "$bin" report "$out" 2>"$tmp/err" && ok || bad "report: $(cat "$tmp/err")"
 mkdir "$tmp/broken" && printf 'variant,n\nx,1\n' >"$tmp/broken/perf.csv" && printf 'key,value\n' >"$tmp/broken/meta.csv"
