@@ -199,7 +199,12 @@ int cmd_eval(int argc, char **argv)
     v->fn(&args);
     args.y = y_ref;
     args.residual = res_ref;
-    size_t undecided = reference_compute(v->norm, dt, &args, y_ref, exact);
+    size_t undecided = 0;
+    if (reference_compute(v->norm, dt, &args, y_ref, exact, &undecided) != 0) {
+        nb_error("eval", "out of memory for the reference (n = %zu)", n);
+        rc = NB_EXIT_ENV;
+        goto done;
+    }
 
     struct nb_tensor out = {.dtype = dt, .rows = rows, .n = n, .data = y};
     char err[512];

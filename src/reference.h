@@ -12,10 +12,12 @@
  * NULL) gets, per element, the double nearest the exact result, which the
  * accuracy metrics measure errors against. addrmsnorm also overwrites
  * a->residual with x + residual, correctly rounded, as its kernels do.
- * Returns the number of elements whose rounding could not be decided within
- * the precision cap (0 in every case seen; rounded to nearest if it happens). */
-size_t reference_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a,
-                         void *y, double *exact);
+ * *undecided (may be NULL) gets the number of elements whose rounding could
+ * not be decided within the precision cap (0 in every case seen; rounded to
+ * nearest if it happens). Returns 0, or -1 when out of memory (nothing
+ * written). */
+int reference_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a, void *y, double *exact,
+                      size_t *undecided);
 
 /* Rounds a double once, to nearest even, to dt (with subnormals and overflow
  * to infinity) and returns the result as a double. */

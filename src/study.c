@@ -48,7 +48,8 @@ int study_measure(const struct nb_variant *v, const struct study_cell *c, struct
         struct nb_args ra = {.rows = c->rows, .n = n, .x = x, .y = cache->y, .g = g, .b = b, .residual = res,
                              .eps = c->eps, .p = c->p};
         int64_t t0 = timer_ns();
-        reference_compute(v->norm, v->dtype, &ra, cache->y, cache->exact);
+        if (reference_compute(v->norm, v->dtype, &ra, cache->y, cache->exact, NULL) != 0)
+            goto done;
         cache->ref_seconds += (double)(timer_ns() - t0) / 1e9;
         cache->ref_values += total;
         cache->norm = v->norm;
