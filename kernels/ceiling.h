@@ -9,6 +9,8 @@
 void ceiling_copy_scalar(const struct nb_args *a);
 void ceiling_read_scalar(const struct nb_args *a);
 void ceiling_copy_avx2(const struct nb_args *a);
+void ceiling_copy_nt_avx2(const struct nb_args *a);
+void ceiling_read_avx2(const struct nb_args *a);
 void ceiling_copy_avx512(const struct nb_args *a);
 void ceiling_copy_nt_avx512(const struct nb_args *a);
 void ceiling_read_avx512(const struct nb_args *a);

@@ -18,3 +18,49 @@ void ceiling_copy_avx2(const struct nb_args *a)
     for (; i < total; i++)
         y[i] = x[i];
 }
+
+/* vmovntps: AVX has streaming stores too, so machines without AVX-512 get
+ * a non-temporal ceiling (y must be 32-byte aligned: buffers are pages) */
+void ceiling_copy_nt_avx2(const struct nb_args *a)
+{
+    const float *x = a->x;
+    float *y = a->y;
+    size_t total = a->rows * a->n, i = 0;
+    for (; i + 32 <= total; i += 32) {
+        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+        __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);
+        _mm256_stream_ps(y + i, v0);
+        _mm256_stream_ps(y + i + 8, v1);
+        _mm256_stream_ps(y + i + 16, v2);
+        _mm256_stream_ps(y + i + 24, v3);
+    }
+    for (; i < total; i++)
+        y[i] = x[i];
+    _mm_sfence();
+}
+
+/* Eight accumulators: two loads a cycle against a three- or four-cycle add
+ * need at least six in flight, or the read ceiling measures add latency */
+void ceiling_read_avx2(const struct nb_args *a)
+{
+    const float *x = a->x;
+    size_t total = a->rows * a->n, i = 0;
+    __m256 s[8];
+    for (int k = 0; k < 8; k++)
+        s[k] = _mm256_setzero_ps();
+    for (; i + 64 <= total; i += 64) {
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++)
+            s[k] = _mm256_add_ps(s[k], _mm256_loadu_ps(x + i + 8 * k));
+    }
+    float tail = 0;
+    for (; i < total; i++)
+        tail += x[i];
+    __m256 t = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3])),
+                             _mm256_add_ps(_mm256_add_ps(s[4], s[5]), _mm256_add_ps(s[6], s[7])));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, t);
+    for (int k = 0; k < 8; k++)
+        tail += lanes[k];
+    ((float *)a->y)[0] = tail;
+}

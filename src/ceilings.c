@@ -43,6 +43,33 @@ static double ceiling_run(nb_kernel_fn fn, size_t floats, double bytes_per_call,
     return bytes_per_call / ceiling_median_ns(fn, floats, cfg, cfg->cold);
 }
 
+struct ceiling_impl {
+    nb_kernel_fn fn;
+    const char *name;
+    int usable;
+};
+
+/* The fastest usable implementation's GB/s (NaN if none is usable), and
+ * its name in *by. */
+static double best_of(const struct ceiling_impl *impl, size_t count, size_t floats, double bytes,
+                      const struct measure_config *cfg, const char **by, nb_kernel_fn *fn)
+{
+    double best = NAN;
+    *by = "none";
+    for (size_t i = 0; i < count; i++) {
+        if (!impl[i].usable)
+            continue;
+        double g = ceiling_run(impl[i].fn, floats, bytes, cfg);
+        if (isnan(best) || g > best) {
+            best = g;
+            *by = impl[i].name;
+            if (fn)
+                *fn = impl[i].fn;
+        }
+    }
+    return best;
+}
+
 void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tier tier,
                      const struct measure_config *cfg)
 {
@@ -52,34 +79,23 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
     if (floats < 64)
         floats = 64;
     c->bytes = floats * 8;
-    const struct {
-        nb_kernel_fn fn;
-        const char *name;
-        int usable;
-    } copies[] = {
-        {ceiling_copy_avx512, "avx512", avx512},
-        {ceiling_copy_avx2, "avx2", avx2},
-        {ceiling_copy_scalar, "memcpy", 1},
-    };
-    c->copy_gbs = NAN;
-    c->copy_by = "none";
-    for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++) {
-        if (!copies[i].usable)
-            continue;
-        double g = ceiling_run(copies[i].fn, floats, (double)floats * 8, cfg);
-        if (isnan(c->copy_gbs) || g > c->copy_gbs) {
-            c->copy_gbs = g;
-            c->copy_by = copies[i].name;
-            c->round_fn = copies[i].fn;
-        }
-    }
-    c->copy_nt_gbs = avx512 ? ceiling_run(ceiling_copy_nt_avx512, floats, (double)floats * 8, cfg) : NAN;
+    /* each ceiling is the best the machine does: on some CPUs 256-bit
+     * copies beat 512-bit ones, and memcpy beats both from L2 */
+    const struct ceiling_impl copies[] = {
+        {ceiling_copy_avx512, "avx512", avx512}, {ceiling_copy_avx2, "avx2", avx2}, {ceiling_copy_scalar, "memcpy", 1}};
+    const struct ceiling_impl nt[] = {
+        {ceiling_copy_nt_avx512, "avx512", avx512}, {ceiling_copy_nt_avx2, "avx2", avx2}};
+    const struct ceiling_impl reads[] = {
+        {ceiling_read_avx512, "avx512", avx512}, {ceiling_read_avx2, "avx2", avx2}, {ceiling_read_scalar, "scalar", 1}};
+    nb_kernel_fn nt_fn = NULL;
+    c->copy_gbs = best_of(copies, 3, floats, (double)floats * 8, cfg, &c->copy_by, &c->round_fn);
+    c->copy_nt_gbs = best_of(nt, 2, floats, (double)floats * 8, cfg, &c->copy_nt_by, &nt_fn);
+    c->read_gbs = best_of(reads, 3, floats, (double)floats * 4, cfg, &c->read_by, NULL);
     c->round_by = c->copy_by;
     if (tier == NB_TIER_DRAM && isfinite(c->copy_nt_gbs) && c->copy_nt_gbs > c->copy_gbs) {
-        c->round_fn = ceiling_copy_nt_avx512;
-        c->round_by = "avx512 non-temporal";
+        c->round_fn = nt_fn;
+        c->round_by = avx512 && nt_fn == ceiling_copy_nt_avx512 ? "avx512 non-temporal" : "avx2 non-temporal";
     }
-    c->read_gbs = ceiling_run(avx512 ? ceiling_read_avx512 : ceiling_read_scalar, floats, (double)floats * 4, cfg);
     c->measured = 1;
 }
 
@@ -91,7 +107,7 @@ size_t ceiling_nt_threshold(const struct ceiling *dram, size_t llc_bytes, unsign
             snprintf(why, why_len, "never: in DRAM the non-temporal copy (%.2f GB/s) is not faster than the copy (%.2f GB/s)",
                      dram->copy_nt_gbs, dram->copy_gbs);
         else
-            snprintf(why, why_len, "never: no non-temporal copy on this CPU");
+            snprintf(why, why_len, "never: no non-temporal copy on this CPU (needs AVX2)");
         return 0;
     }
     if (llc_bytes == 0) {
@@ -107,6 +123,7 @@ size_t ceiling_nt_threshold(const struct ceiling *dram, size_t llc_bytes, unsign
 
 double ceiling_cold_check(size_t bytes, const struct measure_config *cfg)
 {
-    nb_kernel_fn read = (cpu_detect()->features & NB_CPU_AVX512F) ? ceiling_read_avx512 : ceiling_read_scalar;
+    const unsigned f = cpu_detect()->features;
+    nb_kernel_fn read = (f & NB_CPU_AVX512F) ? ceiling_read_avx512 : (f & NB_CPU_AVX2) ? ceiling_read_avx2 : ceiling_read_scalar;
     return ceiling_median_ns(read, bytes / 4, cfg, 1) / ceiling_median_ns(read, bytes / 4, cfg, 0);
 }

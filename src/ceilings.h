@@ -15,7 +15,9 @@ struct ceiling {
     double copy_gbs;       /* best of the regular-store copies */
     const char *copy_by;   /* which copy that was */
     double copy_nt_gbs;    /* streaming stores; NaN where unavailable */
-    double read_gbs;
+    const char *copy_nt_by;
+    double read_gbs;       /* the best read-only reduction */
+    const char *read_by;
     /* the copy the rounds of a run time beside the kernels: the faster of
      * the best regular copy and (in DRAM) the non-temporal one */
     nb_kernel_fn round_fn;

@@ -71,7 +71,8 @@ int cmd_topology(int argc, char **argv)
     struct measure_config mc = {.reps = 10, .min_time_ns = 1e7, .warmup_ns = 1e7,
                                 .resolution_ns = ti.resolution_ns, .threads = 1};
     printf("ceilings (one thread, CPU 0, footprint = x and y, median of 10):\n");
-    printf("  %-5s %10s %10s %-7s %12s %10s\n", "tier", "bytes", "copy GB/s", "by", "copy-nt GB/s", "read GB/s");
+    printf("  %-5s %10s %10s %-7s %12s %-7s %10s %-7s\n", "tier", "bytes", "copy GB/s", "by", "copy-nt GB/s", "by",
+           "read GB/s", "by");
     for (int tier = 0; tier < NB_TIER_COUNT; tier++) {
         if (tier_target_bytes(&t, (enum nb_tier)tier) < 512)
             continue;
@@ -80,8 +81,8 @@ int cmd_topology(int argc, char **argv)
         char nt[32] = "n/a";
         if (isfinite(c.copy_nt_gbs))
             snprintf(nt, sizeof nt, "%.1f", c.copy_nt_gbs);
-        printf("  %-5s %10zu %10.1f %-7s %12s %10.1f\n", tier_name((enum nb_tier)tier), c.bytes, c.copy_gbs,
-               c.copy_by, nt, c.read_gbs);
+        printf("  %-5s %10zu %10.1f %-7s %12s %-7s %10.1f %-7s\n", tier_name((enum nb_tier)tier), c.bytes, c.copy_gbs,
+               c.copy_by, nt, isfinite(c.copy_nt_gbs) ? c.copy_nt_by : "", c.read_gbs, c.read_by);
     }
     double ratio = ceiling_cold_check(16 << 10, &mc);
     if (isnan(ratio))

@@ -132,9 +132,12 @@ static void measure_ceilings(struct ceiling *ceil, const struct run_plan *p, con
     for (int t = 0; t < NB_TIER_COUNT && !interrupted() && !callgrind; t++)
         if (p->tiers_used[t]) {
             ceiling_measure(&ceil[t], topo, (enum nb_tier)t, mc);
-            fprintf(stderr, "ceiling %-4s (%zu KiB): copy %.1f GB/s (%s), copy (non-temporal) %.1f GB/s, read %.1f GB/s\n",
-                    tier_name((enum nb_tier)t), ceil[t].bytes >> 10, ceil[t].copy_gbs, ceil[t].copy_by,
-                    ceil[t].copy_nt_gbs, ceil[t].read_gbs);
+            char nt[64] = "n/a (needs AVX2)";
+            if (isfinite(ceil[t].copy_nt_gbs))
+                snprintf(nt, sizeof nt, "%.1f GB/s (%s)", ceil[t].copy_nt_gbs, ceil[t].copy_nt_by);
+            fprintf(stderr, "ceiling %-4s (%zu KiB): copy %.1f GB/s (%s), copy (non-temporal) %s, read %.1f GB/s (%s)\n",
+                    tier_name((enum nb_tier)t), ceil[t].bytes >> 10, ceil[t].copy_gbs, ceil[t].copy_by, nt,
+                    ceil[t].read_gbs, ceil[t].read_by);
         }
 }
 
@@ -153,9 +156,13 @@ static void meta_ceilings(struct meta_list *meta, const struct ceiling *ceil)
         if (isfinite(ceil[t].copy_nt_gbs))
             meta_add(meta, key, "%.2f", ceil[t].copy_nt_gbs);
         else
-            meta_add(meta, key, "n/a (the non-temporal copy needs AVX-512)");
+            meta_add(meta, key, "n/a (the non-temporal copy needs AVX2)");
         snprintf(key, sizeof key, "ceiling_%s_read_gbs", tn);
         meta_add(meta, key, "%.2f", ceil[t].read_gbs);
+        snprintf(key, sizeof key, "ceiling_%s_read_by", tn);
+        meta_add(meta, key, "%s", ceil[t].read_by);
+        snprintf(key, sizeof key, "ceiling_%s_copy_nt_by", tn);
+        meta_add(meta, key, "%s", isfinite(ceil[t].copy_nt_gbs) ? ceil[t].copy_nt_by : "n/a");
         snprintf(key, sizeof key, "ceiling_%s_bytes", tn);
         meta_add(meta, key, "%zu", ceil[t].bytes);
         snprintf(key, sizeof key, "ceiling_%s_round_copy", tn);

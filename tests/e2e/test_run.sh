@@ -195,6 +195,18 @@ grep -q "^## Instruction counts" "$tmp/counted/report.md" && grep -Eq '^\| rmsno
 grep -q "no naive variant" "$tmp/counted/report.md" && bad "count report claims no naive ran" || ok
 ;; esac
 
+# ceilings without AVX-512: a non-temporal copy (vmovntps) and a vector
+# read still; without AVX2 the true reason, never nan
+if grep -q avx2 /proc/cpuinfo; then
+    NORMBENCH_DISABLE=avx512 "$bin" topology >"$tmp/out" 2>&1
+    grep -E '^  L1 ' "$tmp/out" | grep -q 'avx2 .*avx2' && ok || bad "AVX2-only ceilings: $(grep -A5 '^ceilings' "$tmp/out")"
+    grep -qi nan "$tmp/out" && bad "nan in topology: $(cat "$tmp/out")" || ok
+    NORMBENCH_DISABLE=avx512,avx2 "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 2 --reps 2 --min-time 0.001 \
+        --no-report --out "$tmp/noavx" >/dev/null 2>"$tmp/err"
+    grep '^ceiling' "$tmp/err" | grep -q 'copy (non-temporal) n/a (needs AVX2)' && ok || bad "scalar-only ceilings: $(grep ceiling "$tmp/err")"
+    grep -qi nan "$tmp/err" && bad "nan on the console: $(cat "$tmp/err")" || ok
+fi
+
 expect 0 "" "$bin" topology --no-ceilings
 grep -q 'perf::TASK-CLOCK   counts here' "$tmp/out" && ok || bad "topology does not show the software event counting"
 
