@@ -34,6 +34,7 @@ KERNEL_ALIGN = -falign-functions=64
 FLAGS_scalar =
 FLAGS_avx2 = -mavx2 -mfma -mf16c
 FLAGS_avx512 = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
+FLAGS_avx512bf16 = $(FLAGS_avx512) -mavx512bf16
 # ext: external libraries, compiled always, calling them only when present
 HAVE_ONEDNN = $(shell [ -f /usr/include/dnnl.h ] && echo yes)
 FLAGS_ext = $(if $(HAVE_ONEDNN),-DNB_HAVE_ONEDNN)
@@ -42,7 +43,7 @@ isa_of = $(lastword $(subst _, ,$(basename $(notdir $(1)))))
 ARCH := $(shell uname -m)
 KERNEL_SRC = $(wildcard kernels/*_scalar.c kernels/*_ext.c)
 ifeq ($(ARCH),x86_64)
-KERNEL_SRC += $(wildcard kernels/*_avx2.c kernels/*_avx512.c)
+KERNEL_SRC += $(wildcard kernels/*_avx2.c kernels/*_avx512.c kernels/*_avx512bf16.c)
 else
 NB_CFLAGS += -DNB_NO_X86_KERNELS
 endif

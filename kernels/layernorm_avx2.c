@@ -1,42 +1,240 @@
-/* LayerNorm, twopass statistics, with AVX2 + FMA + F16C intrinsics. */
+/* LayerNorm with AVX2 + FMA + F16C intrinsics, f32 compute (`up` for
+ * bf16/f16), the schedules of the AVX-512 family: twopass (mean, then mean
+ * of squared deviations); pipelined and pipelined2 (the next rows'
+ * statistics taken during this row's normalise pass) and blocked (rows in
+ * groups, a column block at a time), all three bit for bit twopass; onepass
+ * (sum and sum of squares in one read, E[x^2] - E[x]^2, which cancels for
+ * large means); welford (8 lanes of running moments merged with Chan's
+ * formula). One summation order (simd_avx2.h) for the sums of x. */
 #include "kernels.h"
 #include "simd_avx2.h"
+
+NB_INLINE void ln_normalise_vec(void *y, const void *x, const struct nb_args *a, size_t i, __m256 mu, __m256 r,
+                                enum nb_dtype dt)
+{
+    __m256 t = _mm256_mul_ps(_mm256_sub_ps(load8(x, i, dt), mu), r);
+    store8(y, i, _mm256_fmadd_ps(t, load8(a->g, i, dt), load8(a->b, i, dt)), dt);
+}
+
+/* y[from..to) of one row: whole vectors, then one padded tail */
+NB_INLINE void ln_normalise_span(void *y, const void *x, const struct nb_args *a, size_t from, size_t to, __m256 mu,
+                                 __m256 r, enum nb_dtype dt)
+{
+    size_t i = from;
+    for (; i + 8 <= to; i += 8)
+        ln_normalise_vec(y, x, a, i, mu, r, dt);
+    if (i < to) {
+        __m256 t = _mm256_mul_ps(_mm256_sub_ps(load8_tail(x, i, to - i, dt), mu), r);
+        store8_tail(y, i, to - i, _mm256_fmadd_ps(t, load8_tail(a->g, i, to - i, dt), load8_tail(a->b, i, to - i, dt)), dt);
+    }
+}
+
+/* Squared deviations from mu of x[i..i+32) into four accumulators: the one
+ * order twopass and the pipelined kernels share. */
+NB_INLINE void ln_sqdev32(__m256 q[4], const void *x, size_t i, __m256 mu, enum nb_dtype dt)
+{
+    #pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+        __m256 d = _mm256_sub_ps(load8(x, i + 8 * (size_t)k, dt), mu);
+        q[k] = _mm256_fmadd_ps(d, d, q[k]);
+    }
+}
+
+/* x[i..n) (fewer than 32): whole vectors into the first accumulator, the
+ * padded tail, its padding cleared, into the second */
+NB_INLINE void ln_sqdev_tail(__m256 q[4], const void *x, size_t i, size_t n, __m256 mu, enum nb_dtype dt)
+{
+    for (; i + 8 <= n; i += 8) {
+        __m256 d = _mm256_sub_ps(load8(x, i, dt), mu);
+        q[0] = _mm256_fmadd_ps(d, d, q[0]);
+    }
+    if (i < n) {
+        __m256 d = _mm256_and_ps(_mm256_sub_ps(load8_tail(x, i, n - i, dt), mu), lanes_below(n - i));
+        q[1] = _mm256_fmadd_ps(d, d, q[1]);
+    }
+}
+
+NB_INLINE float ln_sum_sqdev(const void *x, size_t n, float mean, enum nb_dtype dt)
+{
+    const __m256 mu = _mm256_set1_ps(mean);
+    __m256 q[4] = NB_SUM8_ZERO4;
+    size_t j = 0;
+    for (; j + 32 <= n; j += 32)
+        ln_sqdev32(q, x, j, mu, dt);
+    ln_sqdev_tail(q, x, j, n, mu, dt);
+    return sum_reduce8x4(q);
+}
 
 NB_INLINE void ln_twopass_avx2(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
-        void *y = (char *)a->y + r * n * es;
         const float mean = sum8(x, n, dt, 0) / (float)n;
-        const __m256 mu = _mm256_set1_ps(mean);
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-        size_t j = 0;
-        for (; j + 16 <= n; j += 16) {
-            __m256 d0 = _mm256_sub_ps(load8(x, j, dt), mu);
-            __m256 d1 = _mm256_sub_ps(load8(x, j + 8, dt), mu);
-            acc0 = _mm256_fmadd_ps(d0, d0, acc0);
-            acc1 = _mm256_fmadd_ps(d1, d1, acc1);
-        }
-        for (; j < n; j++) {
-            float d = nb_load(x, j, dt) - mean;
-            acc0 = _mm256_add_ps(acc0, _mm256_setr_ps(d * d, 0, 0, 0, 0, 0, 0, 0));
-        }
-        const float var = hsum8(_mm256_add_ps(acc0, acc1)) / (float)n;
-        const __m256 rs = _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps));
+        const float var = ln_sum_sqdev(x, n, mean, dt) / (float)n;
+        ln_normalise_span((char *)a->y + r * n * es, x, a, 0, n, _mm256_set1_ps(mean),
+                          _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps)), dt);
+    }
+}
+
+/* Row r normalised while row r + 1's sum is accumulated (the pass that
+ * brings a new row in also does useful work; its squared deviations are
+ * then summed from L1). Same sums as twopass: bit for bit its outputs. */
+NB_INLINE void ln_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    if (a->rows == 0)
+        return;
+    float sum = sum8(a->x, n, dt, 0);
+    for (size_t r = 0; r < a->rows; r++) {
+        const void *x = (const char *)a->x + r * n * es;
+        void *y = (char *)a->y + r * n * es;
+        const float mean = sum / (float)n;
+        const float var = ln_sum_sqdev(x, n, mean, dt) / (float)n;
+        const __m256 mu = _mm256_set1_ps(mean), rs = _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps));
         size_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            __m256 t = _mm256_mul_ps(_mm256_sub_ps(load8(x, i, dt), mu), rs);
-            store8(y, i, _mm256_fmadd_ps(t, load8(a->g, i, dt), load8(a->b, i, dt)), dt);
+        if (r + 1 < a->rows) {
+            const void *next = (const char *)x + n * es;
+            __m256 acc[4] = NB_SUM8_ZERO4;
+            for (; i + 32 <= n; i += 32) {
+                sum_block32(acc, next, i, dt, 0);
+                for (size_t q = 0; q < 32; q += 8)
+                    ln_normalise_vec(y, x, a, i + q, mu, rs, dt);
+            }
+            sum_tail8(acc, next, i, n, dt, 0);
+            sum = sum_reduce8x4(acc);
         }
-        if (i < n) {
-            __m256 t = _mm256_mul_ps(_mm256_sub_ps(load8_tail(x, i, n - i, dt), mu), rs);
-            __m256 v = _mm256_fmadd_ps(t, load8_tail(a->g, i, n - i, dt), load8_tail(a->b, i, n - i, dt));
-            store8_tail(y, i, n - i, v, dt);
+        ln_normalise_span(y, x, a, i, n, mu, rs, dt);
+    }
+}
+
+/* Two rows ahead: while row r is normalised, the squared deviations of row
+ * r + 1 and the sum of row r + 2 are accumulated in the same loop. Rows
+ * past the end are replaced by row r, whose sums are discarded. Same sums
+ * as twopass: bit for bit its outputs. */
+NB_INLINE void ln_pipelined2_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    if (a->rows == 0)
+        return;
+    const float eps = (float)a->eps;
+    float mean = sum8(a->x, n, dt, 0) / (float)n, mean_next = 0.0f;
+    float rs = 1.0f / sqrtf(ln_sum_sqdev(a->x, n, mean, dt) / (float)n + eps);
+    if (a->rows > 1)
+        mean_next = sum8((const char *)a->x + n * es, n, dt, 0) / (float)n;
+    for (size_t r = 0; r < a->rows; r++) {
+        const void *x = (const char *)a->x + r * n * es;
+        const void *x1 = r + 1 < a->rows ? (const char *)x + n * es : x;
+        const void *x2 = r + 2 < a->rows ? (const char *)x + 2 * n * es : x;
+        void *y = (char *)a->y + r * n * es;
+        const __m256 mu = _mm256_set1_ps(mean), rsv = _mm256_set1_ps(rs), mu1 = _mm256_set1_ps(mean_next);
+        __m256 q[4] = NB_SUM8_ZERO4, acc[4] = NB_SUM8_ZERO4;
+        size_t i = 0;
+        for (; i + 32 <= n; i += 32) {
+            ln_sqdev32(q, x1, i, mu1, dt);
+            sum_block32(acc, x2, i, dt, 0);
+            for (size_t k = 0; k < 32; k += 8)
+                ln_normalise_vec(y, x, a, i + k, mu, rsv, dt);
+        }
+        ln_sqdev_tail(q, x1, i, n, mu1, dt);
+        sum_tail8(acc, x2, i, n, dt, 0);
+        ln_normalise_span(y, x, a, i, n, mu, rsv, dt);
+        rs = 1.0f / sqrtf(sum_reduce8x4(q) / (float)n + eps);
+        mean = mean_next;
+        mean_next = sum_reduce8x4(acc) / (float)n;
+    }
+}
+
+/* Rows in groups: the statistics of NB_BLOCK_ROWS rows, then the group
+ * normalised a column block at a time, so g and b come from L1 for every
+ * row of the group. Same sums as twopass: bit for bit its outputs. */
+NB_INLINE void ln_blocked_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    for (size_t r0 = 0; r0 < a->rows; r0 += NB_BLOCK_ROWS) {
+        const size_t nr = a->rows - r0 < NB_BLOCK_ROWS ? a->rows - r0 : NB_BLOCK_ROWS;
+        float mean[NB_BLOCK_ROWS], rs[NB_BLOCK_ROWS];
+        for (size_t r = 0; r < nr; r++) {
+            const void *x = (const char *)a->x + (r0 + r) * n * es;
+            mean[r] = sum8(x, n, dt, 0) / (float)n;
+            rs[r] = 1.0f / sqrtf(ln_sum_sqdev(x, n, mean[r], dt) / (float)n + (float)a->eps);
+        }
+        for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
+            const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
+            for (size_t r = 0; r < nr; r++)
+                ln_normalise_span((char *)a->y + (r0 + r) * n * es, (const char *)a->x + (r0 + r) * n * es, a, c, end,
+                                  _mm256_set1_ps(mean[r]), _mm256_set1_ps(rs[r]), dt);
         }
     }
 }
 
-void layernorm_twopass_avx2_f32(const struct nb_args *a) { ln_twopass_avx2(a, NB_F32); }
-void layernorm_twopass_avx2_bf16_up(const struct nb_args *a) { ln_twopass_avx2(a, NB_BF16); }
-void layernorm_twopass_avx2_f16_up(const struct nb_args *a) { ln_twopass_avx2(a, NB_F16); }
+/* One read: the sum and the sum of squares in the shared order, var =
+ * E[x^2] - E[x]^2 kept raw (a negative variance becomes NaN, as in a kernel
+ * that trusts the formula). */
+NB_INLINE void ln_onepass_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    for (size_t r = 0; r < a->rows; r++) {
+        const void *x = (const char *)a->x + r * n * es;
+        __m256 s[4] = NB_SUM8_ZERO4, s2[4] = NB_SUM8_ZERO4;
+        size_t j = 0;
+        for (; j + 32 <= n; j += 32) {
+            sum_block32(s, x, j, dt, 0);
+            sum_block32(s2, x, j, dt, 1);
+        }
+        sum_tail8(s, x, j, n, dt, 0);
+        sum_tail8(s2, x, j, n, dt, 1);
+        const float mean = sum_reduce8x4(s) / (float)n;
+        const float var = sum_reduce8x4(s2) / (float)n - mean * mean;
+        ln_normalise_span((char *)a->y + r * n * es, x, a, 0, n, _mm256_set1_ps(mean),
+                          _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps)), dt);
+    }
+}
+
+/* Eight lanes of running mean and M2 (a padded tail's lanes keep their
+ * counts), merged pairwise with Chan's formula. */
+NB_INLINE void ln_welford_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (size_t r = 0; r < a->rows; r++) {
+        const void *x = (const char *)a->x + r * n * es;
+        __m256 mean = _mm256_setzero_ps(), m2 = _mm256_setzero_ps(), cnt = _mm256_setzero_ps();
+        for (size_t j = 0; j < n; j += 8) {
+            const __m256 live = n - j >= 8 ? _mm256_castsi256_ps(_mm256_set1_epi32(-1)) : lanes_below(n - j);
+            __m256 v = n - j >= 8 ? load8(x, j, dt) : load8_tail(x, j, n - j, dt);
+            cnt = _mm256_add_ps(cnt, _mm256_and_ps(one, live));
+            __m256 d = _mm256_sub_ps(v, mean);
+            /* dead lanes: cnt may be 0, so their step is cleared after the division */
+            mean = _mm256_add_ps(mean, _mm256_and_ps(_mm256_div_ps(d, cnt), live));
+            m2 = _mm256_add_ps(m2, _mm256_and_ps(_mm256_mul_ps(d, _mm256_sub_ps(v, mean)), live));
+        }
+        float c[8], mu[8], q[8];
+        _mm256_storeu_ps(c, cnt);
+        _mm256_storeu_ps(mu, mean);
+        _mm256_storeu_ps(q, m2);
+        for (int w = 1; w < 8; w *= 2)
+            for (int l = 0; l + w < 8; l += 2 * w) {
+                if (c[l + w] == 0.0f)
+                    continue;
+                float total = c[l] + c[l + w], dm = mu[l + w] - mu[l];
+                mu[l] += dm * (c[l + w] / total);
+                q[l] += q[l + w] + dm * dm * (c[l] * c[l + w] / total);
+                c[l] = total;
+            }
+        ln_normalise_span((char *)a->y + r * n * es, x, a, 0, n, _mm256_set1_ps(mu[0]),
+                          _mm256_set1_ps(1.0f / sqrtf(q[0] / (float)n + (float)a->eps)), dt);
+    }
+}
+
+#define NB_LN_AVX2_ENTRIES(alg)                                                                              \
+    void layernorm_##alg##_avx2_f32(const struct nb_args *a) { ln_##alg##_avx2(a, NB_F32); }                 \
+    void layernorm_##alg##_avx2_bf16_up(const struct nb_args *a) { ln_##alg##_avx2(a, NB_BF16); }            \
+    void layernorm_##alg##_avx2_f16_up(const struct nb_args *a) { ln_##alg##_avx2(a, NB_F16); }
+
+NB_LN_AVX2_ENTRIES(twopass)
+NB_LN_AVX2_ENTRIES(pipelined)
+NB_LN_AVX2_ENTRIES(pipelined2)
+NB_LN_AVX2_ENTRIES(blocked)
+NB_LN_AVX2_ENTRIES(onepass)
+NB_LN_AVX2_ENTRIES(welford)

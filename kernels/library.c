@@ -11,9 +11,11 @@
 #if defined(__x86_64__) && !defined(NB_NO_X86_KERNELS)
 #define NB_LIB_avx2(norm, alg, isa, dt) NB_ENTRY(norm, alg, isa, dt)
 #define NB_LIB_avx512(norm, alg, isa, dt) NB_ENTRY(norm, alg, isa, dt)
+#define NB_LIB_avx512bf16(norm, alg, isa, dt) NB_ENTRY(norm, alg, isa, dt)
 #else
 #define NB_LIB_avx2(norm, alg, isa, dt)
 #define NB_LIB_avx512(norm, alg, isa, dt)
+#define NB_LIB_avx512bf16(norm, alg, isa, dt)
 #endif
 #define NB_LIB_mpfr(norm, alg, isa, dt)
 #define NB_LIB_ext(norm, alg, isa, dt)

@@ -82,6 +82,135 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
     }
 }
 
+/* y[from..to) = x r g: whole vectors, then one padded tail */
+NB_INLINE void normalise_span8(void *y, const void *x, const void *g, size_t from, size_t to, __m256 rs,
+                               enum nb_dtype dt)
+{
+    size_t i = from;
+    for (; i + 8 <= to; i += 8)
+        normalise8(y, x, g, i, rs, dt);
+    if (i < to)
+        store8_tail(y, i, to - i, _mm256_mul_ps(_mm256_mul_ps(load8_tail(x, i, to - i, dt), rs), load8_tail(g, i, to - i, dt)),
+                    dt);
+}
+
+/* Rows in groups (as rmsnorm/blocked/avx512): the sums of squares of
+ * NB_BLOCK_ROWS rows, then the group normalised a column block at a time,
+ * so g comes from L1 for every row of the group. Same sums as fused: bit
+ * for bit its outputs (rmsnorm and prmsnorm). */
+NB_INLINE void rms_blocked_avx2(const struct nb_args *a, enum nb_dtype dt, enum rms_kind kind)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    const size_t k = kind == RMS_PARTIAL ? nb_prms_k(n, a->p) : n;
+    const float eps = (float)a->eps;
+    for (size_t r0 = 0; r0 < a->rows; r0 += NB_BLOCK_ROWS) {
+        const size_t nr = a->rows - r0 < NB_BLOCK_ROWS ? a->rows - r0 : NB_BLOCK_ROWS;
+        float rs[NB_BLOCK_ROWS];
+        for (size_t r = 0; r < nr; r++)
+            rs[r] = 1.0f / sqrtf(sum8((const char *)a->x + (r0 + r) * n * es, k, dt, 1) / (float)k + eps);
+        for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
+            const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
+            for (size_t r = 0; r < nr; r++)
+                normalise_span8((char *)a->y + (r0 + r) * n * es, (const char *)a->x + (r0 + r) * n * es, a->g, c, end,
+                                _mm256_set1_ps(rs[r]), dt);
+        }
+    }
+}
+
+/* bf16 without shuffles (as rmsnorm/evenodd/avx512): a 32-bit lane holds
+ * two bf16 values, the high one an f32 once the low half is masked off,
+ * the low one once shifted up; the results go back, rounded to nearest
+ * even, into the same halves. Widening with vpmovzxwd costs a shuffle per
+ * 8 values on the port that also narrows; this costs an AND and a shift.
+ * The sums of squares run over even and odd positions apart, one row
+ * ahead. A tail shorter than 16 values goes through a zero-padded buffer. */
+NB_INLINE __m256 bf16_odd8(__m256i v)
+{
+    return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32((int)0xffff0000u)));
+}
+
+NB_INLINE __m256 bf16_even8(__m256i v)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+/* f rounded to bf16, in the high half of each lane (low half zero) */
+NB_INLINE __m256i bf16_round_high8(__m256 f)
+{
+    __m256i u = _mm256_castps_si256(f);
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff)));
+    __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(f, f, _CMP_UNORD_Q));
+    r = _mm256_blendv_epi8(r, _mm256_or_si256(u, _mm256_set1_epi32(0x00400000)), nan); /* quiet NaN, not rounded */
+    return _mm256_and_si256(r, _mm256_set1_epi32((int)0xffff0000u));
+}
+
+NB_INLINE void normalise16_bf16(uint16_t *y, const uint16_t *x, const uint16_t *g, __m256 rs)
+{
+    __m256i xv = _mm256_loadu_si256((const __m256i *)x), gv = _mm256_loadu_si256((const __m256i *)g);
+    __m256 even = _mm256_mul_ps(_mm256_mul_ps(bf16_even8(xv), rs), bf16_even8(gv));
+    __m256 odd = _mm256_mul_ps(_mm256_mul_ps(bf16_odd8(xv), rs), bf16_odd8(gv));
+    __m256i out = _mm256_or_si256(bf16_round_high8(odd), _mm256_srli_epi32(bf16_round_high8(even), 16));
+    _mm256_storeu_si256((__m256i *)y, out);
+}
+
+/* sum of squares of x[0..n), even and odd positions apart, 32 at a time */
+NB_INLINE float bf16_sum_squares8(const uint16_t *x, size_t n)
+{
+    __m256 acc[4] = NB_SUM8_ZERO4;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(x + i)), v1 = _mm256_loadu_si256((const __m256i *)(x + i + 16));
+        acc[0] = sum_term8(acc[0], bf16_even8(v0), 1);
+        acc[1] = sum_term8(acc[1], bf16_odd8(v0), 1);
+        acc[2] = sum_term8(acc[2], bf16_even8(v1), 1);
+        acc[3] = sum_term8(acc[3], bf16_odd8(v1), 1);
+    }
+    for (; i < n; i += 16) {
+        _Alignas(32) uint16_t buf[16] = {0};
+        memcpy(buf, x + i, (n - i < 16 ? n - i : 16) * sizeof *buf);
+        __m256i v = _mm256_load_si256((const __m256i *)buf);
+        acc[0] = sum_term8(acc[0], bf16_even8(v), 1);
+        acc[1] = sum_term8(acc[1], bf16_odd8(v), 1);
+    }
+    return sum_reduce8x4(acc);
+}
+
+void rmsnorm_evenodd_avx2_bf16_up(const struct nb_args *a)
+{
+    const size_t n = a->n;
+    const float eps = (float)a->eps;
+    const uint16_t *g = a->g;
+    if (a->rows == 0)
+        return;
+    float ss = bf16_sum_squares8(a->x, n);
+    for (size_t r = 0; r < a->rows; r++) {
+        const uint16_t *x = (const uint16_t *)a->x + r * n;
+        uint16_t *y = (uint16_t *)a->y + r * n;
+        const __m256 rs = _mm256_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
+        /* the next row's statistics first, while this row's x is still in
+         * L1 from the previous iteration's pass over it */
+        float next = r + 1 < a->rows ? bf16_sum_squares8(x + n, n) : 0.0f;
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            normalise16_bf16(y + i, x + i, g + i, rs);
+        if (i < n) {
+            _Alignas(32) uint16_t xb[16] = {0}, gb[16] = {0}, yb[16];
+            memcpy(xb, x + i, (n - i) * sizeof *xb);
+            memcpy(gb, g + i, (n - i) * sizeof *gb);
+            normalise16_bf16(yb, xb, gb, rs);
+            memcpy(y + i, yb, (n - i) * sizeof *yb);
+        }
+        ss = next;
+    }
+}
+
+void rmsnorm_blocked_avx2_f32(const struct nb_args *a) { rms_blocked_avx2(a, NB_F32, RMS_PLAIN); }
+void rmsnorm_blocked_avx2_bf16_up(const struct nb_args *a) { rms_blocked_avx2(a, NB_BF16, RMS_PLAIN); }
+void rmsnorm_blocked_avx2_f16_up(const struct nb_args *a) { rms_blocked_avx2(a, NB_F16, RMS_PLAIN); }
+void prmsnorm_blocked_avx2_f32(const struct nb_args *a) { rms_blocked_avx2(a, NB_F32, RMS_PARTIAL); }
+void prmsnorm_blocked_avx2_bf16_up(const struct nb_args *a) { rms_blocked_avx2(a, NB_BF16, RMS_PARTIAL); }
+void prmsnorm_blocked_avx2_f16_up(const struct nb_args *a) { rms_blocked_avx2(a, NB_F16, RMS_PARTIAL); }
 void rmsnorm_pipelined_avx2_f32(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F32); }
 void rmsnorm_pipelined_avx2_bf16_up(const struct nb_args *a) { rms_pipelined_avx2(a, NB_BF16); }
 void rmsnorm_pipelined_avx2_f16_up(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F16); }

@@ -7,6 +7,7 @@
 
 #include <immintrin.h>
 #include "kernel.h"
+#include "tiles.h"
 
 #define NB_INLINE static inline __attribute__((always_inline))
 
@@ -55,6 +56,13 @@ NB_INLINE void store8_tail(void *p, size_t i, size_t left, __m256 v, enum nb_dty
     _Alignas(32) char buf[32];
     store8(buf, 0, v, dt);
     memcpy((char *)p + i * nb_dtype_size(dt), buf, left * nb_dtype_size(dt));
+}
+
+/* Lanes below `left` (< 8) all ones, the rest zero: AVX2 has no masks,
+ * so a padded tail's lanes are cleared with this before they are summed. */
+NB_INLINE __m256 lanes_below(size_t left)
+{
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
 }
 
 NB_INLINE float hsum8(__m256 v)

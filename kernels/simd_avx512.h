@@ -46,16 +46,7 @@ NB_INLINE void store16(void *p, size_t i, __m512 v, __mmask16 m, enum nb_dtype d
     _mm256_mask_storeu_epi16((uint16_t *)p + i, m, h);
 }
 
-/* The blocked kernels' tile: statistics of NB_BLOCK_ROWS rows, then those
- * rows normalised NB_BLOCK_COLS columns at a time, so that the gains'
- * block (2 KiB f32, twice that with layernorm's bias) stays in L1 across
- * the group while x and y stream. */
-#define NB_BLOCK_ROWS 8
-#define NB_BLOCK_COLS 512
-
-/* How far ahead the prefetching kernels ask for lines: 16 lines, enough
- * to cover L2's latency at the rate a pass consumes them. */
-#define NB_PREFETCH_AHEAD 1024
+#include "tiles.h"
 
 /* The one summation order every AVX-512 kernel uses, so that the pipelined
  * and blocked kernels, which interleave it with other work, reproduce the

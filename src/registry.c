@@ -16,7 +16,7 @@ enum {
 };
 enum {
     nb_isa_scalar = NB_ISA_SCALAR, nb_isa_avx2 = NB_ISA_AVX2,
-    nb_isa_avx512 = NB_ISA_AVX512, nb_isa_mpfr = NB_ISA_MPFR, nb_isa_ext = NB_ISA_EXT,
+    nb_isa_avx512 = NB_ISA_AVX512, nb_isa_avx512bf16 = NB_ISA_AVX512BF16, nb_isa_mpfr = NB_ISA_MPFR, nb_isa_ext = NB_ISA_EXT,
 };
 enum {
     nb_dtype_f32 = NB_F32, nb_dtype_bf16 = NB_BF16, nb_dtype_f16 = NB_F16,
@@ -34,9 +34,11 @@ enum {
 #if defined(__x86_64__) && !defined(NB_NO_X86_KERNELS)
 #define NB_FN_avx2(f) f
 #define NB_FN_avx512(f) f
+#define NB_FN_avx512bf16(f) f
 #else
 #define NB_FN_avx2(f) NULL
 #define NB_FN_avx512(f) NULL
+#define NB_FN_avx512bf16(f) NULL
 #endif
 #define NB_FN_scalar(f) f
 #define NB_FN_mpfr(f) f
@@ -46,6 +48,7 @@ static const unsigned isa_needs[NB_ISA_COUNT] = {
     [NB_ISA_SCALAR] = 0,
     [NB_ISA_AVX2] = NB_CPU_AVX2 | NB_CPU_FMA | NB_CPU_F16C,
     [NB_ISA_AVX512] = NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_FMA | NB_CPU_F16C,
+    [NB_ISA_AVX512BF16] = NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_AVX512_BF16 | NB_CPU_FMA | NB_CPU_F16C,
     [NB_ISA_MPFR] = 0,
     [NB_ISA_EXT] = 0,
 };
@@ -129,7 +132,7 @@ const char *registry_unavailable(const struct nb_variant *v)
     unsigned missing = v->needs & ~cpu->features;
     if (!missing)
         return NULL;
-    if (cpu->under_valgrind && v->isa == NB_ISA_AVX512)
+    if (cpu->under_valgrind && (v->isa == NB_ISA_AVX512 || v->isa == NB_ISA_AVX512BF16))
         return "valgrind's emulated CPU has no AVX-512";
     size_t len = 0;
     const char *lead = (missing & cpu->disabled) ? "disabled by NORMBENCH_DISABLE:" : "CPU lacks";
@@ -159,7 +162,7 @@ const char *norm_name(enum nb_norm norm) { return norm_names[norm]; }
 
 const char *isa_name(enum nb_isa isa)
 {
-    static const char *const names_[NB_ISA_COUNT] = {"scalar", "avx2", "avx512", "mpfr", "ext"};
+    static const char *const names_[NB_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512bf16", "mpfr", "ext"};
     return names_[isa];
 }
 

@@ -13,7 +13,7 @@
 #define NB_V_BASELINE 2u  /* the speedups of its norm and dtype are against it */
 
 /* ext: an external library (kernels/NAME_ext.c), such as oneDNN */
-enum nb_isa { NB_ISA_SCALAR, NB_ISA_AVX2, NB_ISA_AVX512, NB_ISA_MPFR, NB_ISA_EXT, NB_ISA_COUNT };
+enum nb_isa { NB_ISA_SCALAR, NB_ISA_AVX2, NB_ISA_AVX512, NB_ISA_AVX512BF16, NB_ISA_MPFR, NB_ISA_EXT, NB_ISA_COUNT };
 
 struct nb_variant {
     const char *name;        /* norm/algorithm/isa/dtype */
