@@ -51,7 +51,15 @@ NB_INLINE void normalise8(void *y, const void *x, const void *g, size_t i, __m25
     store8(y, i, _mm256_mul_ps(_mm256_mul_ps(load8(x, i, dt), rs), load8(g, i, dt)), dt);
 }
 
-NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
+/* nt: y written with non-temporal stores (vmovntps, f32 only) where the
+ * row is 32-byte aligned, for tensors larger than the caches, where a
+ * normal store first reads the line it overwrites */
+NB_INLINE void normalise8_nt(float *y, const float *x, const float *g, size_t i, __m256 rs)
+{
+    _mm256_stream_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), rs), _mm256_loadu_ps(g + i)));
+}
+
+NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int nt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
     const float eps = (float)a->eps;
@@ -62,24 +70,44 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
         const void *x = (const char *)a->x + r * n * es;
         void *y = (char *)a->y + r * n * es;
         const __m256 rs = _mm256_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
+        /* i steps by 8 floats, 32 bytes: y + i is aligned for the whole row
+         * or never, so the stream-or-store choice is made once a row */
+        const int row_nt = nt && dt == NB_F32 && ((uintptr_t)y & 31) == 0;
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
             __m256 acc[4] = NB_SUM8_ZERO4;
             for (; i + 32 <= n; i += 32) {
                 sum_block32(acc, next, i, dt, 1);
-                for (size_t q = 0; q < 32; q += 8)
-                    normalise8(y, x, a->g, i + q, rs, dt);
+                for (size_t q = 0; q < 32; q += 8) {
+                    if (row_nt)
+                        normalise8_nt(y, x, a->g, i + q, rs);
+                    else
+                        normalise8(y, x, a->g, i + q, rs, dt);
+                }
             }
             sum_tail8(acc, next, i, n, dt, 1);
             ss = sum_reduce8x4(acc);
         }
-        for (; i + 8 <= n; i += 8)
-            normalise8(y, x, a->g, i, rs, dt);
+        for (; i + 8 <= n; i += 8) {
+            if (row_nt)
+                normalise8_nt(y, x, a->g, i, rs);
+            else
+                normalise8(y, x, a->g, i, rs, dt);
+        }
         if (i < n)
             store8_tail(y, i, n - i,
                         _mm256_mul_ps(_mm256_mul_ps(load8_tail(x, i, n - i, dt), rs), load8_tail(a->g, i, n - i, dt)), dt);
     }
+    if (nt)
+        _mm_sfence(); /* the streamed lines are visible before the call returns */
+}
+
+void rmsnorm_pipelinednt_avx2_f32(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F32, 1); }
+/* non-temporal stores chosen by footprint, as autont/avx512 */
+void rmsnorm_autont_avx2_f32(const struct nb_args *a)
+{
+    rms_pipelined_avx2(a, NB_F32, a->nt_threshold_bytes && a->rows * a->n * 2 * sizeof(float) > a->nt_threshold_bytes);
 }
 
 /* y[from..to) = x r g: whole vectors, then one padded tail */
@@ -211,9 +239,9 @@ void rmsnorm_blocked_avx2_f16_up(const struct nb_args *a) { rms_blocked_avx2(a, 
 void prmsnorm_blocked_avx2_f32(const struct nb_args *a) { rms_blocked_avx2(a, NB_F32, RMS_PARTIAL); }
 void prmsnorm_blocked_avx2_bf16_up(const struct nb_args *a) { rms_blocked_avx2(a, NB_BF16, RMS_PARTIAL); }
 void prmsnorm_blocked_avx2_f16_up(const struct nb_args *a) { rms_blocked_avx2(a, NB_F16, RMS_PARTIAL); }
-void rmsnorm_pipelined_avx2_f32(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F32); }
-void rmsnorm_pipelined_avx2_bf16_up(const struct nb_args *a) { rms_pipelined_avx2(a, NB_BF16); }
-void rmsnorm_pipelined_avx2_f16_up(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F16); }
+void rmsnorm_pipelined_avx2_f32(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F32, 0); }
+void rmsnorm_pipelined_avx2_bf16_up(const struct nb_args *a) { rms_pipelined_avx2(a, NB_BF16, 0); }
+void rmsnorm_pipelined_avx2_f16_up(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F16, 0); }
 
 #define ENTRY_POINTS(NAME, KIND)                                                              \
     void NAME##_f32(const struct nb_args *a) { rms_avx2(a, NB_F32, KIND); }                 \
