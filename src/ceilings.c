@@ -91,6 +91,13 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
     c->copy_gbs = best_of(copies, 3, floats, (double)floats * 8, cfg, &c->copy_by, &c->round_fn);
     c->copy_nt_gbs = best_of(nt, 2, floats, (double)floats * 8, cfg, &c->copy_nt_by, &nt_fn);
     c->read_gbs = best_of(reads, 3, floats, (double)floats * 4, cfg, &c->read_by, NULL);
+    c->nround_fns = 0;
+    for (size_t i = 0; i < 3; i++)
+        if (copies[i].usable)
+            c->round_fns[c->nround_fns++] = copies[i].fn;
+    for (size_t i = 0; i < 2 && tier == NB_TIER_DRAM; i++)
+        if (nt[i].usable)
+            c->round_fns[c->nround_fns++] = nt[i].fn;
     c->round_by = c->copy_by;
     if (tier == NB_TIER_DRAM && isfinite(c->copy_nt_gbs) && c->copy_nt_gbs > c->copy_gbs) {
         c->round_fn = nt_fn;

@@ -254,6 +254,19 @@ static int fill_row(const struct group_env *env, const struct job *j, const stru
     return rc;
 }
 
+/* The fastest of a tier's copies in each round, kept as the first copy
+ * bench's samples: what fill_row pairs every row with. */
+static void ceiling_of_rounds(struct round_samples *rs, size_t first, size_t count)
+{
+    for (size_t j = 1; first != SIZE_MAX && j < count; j++)
+        for (size_t k = 0; k < rs->rounds; k++) {
+            double *best = &rs->ns_per_call[first * rs->reps + k];
+            const double other = rs->ns_per_call[(first + j) * rs->reps + k];
+            if (other < *best)
+                *best = other;
+        }
+}
+
 void group_speedups(struct perf_row *rows, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
@@ -285,10 +298,12 @@ void group_speedups(struct perf_row *rows, size_t count)
     }
 }
 
-/* Opens a bench per job, then one per tier for the copy ceiling; cbench[t]
- * is the ceiling's index. */
+/* Opens a bench per job, then per tier one per copy implementation;
+ * cbench[t] is the first of tier t's ceiling benches, ncbench[t] their
+ * count. */
 static int open_benches(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
-                        const struct group_buffers *gb, struct bench **benches, size_t *nb, size_t *cbench)
+                        const struct group_buffers *gb, struct bench **benches, size_t *nb, size_t *cbench,
+                        size_t *ncbench)
 {
     *nb = 0;
     for (size_t s = 0; s < sides(env); s++)
@@ -301,6 +316,7 @@ static int open_benches(const struct group_env *env, const struct run_plan *p, c
         }
     for (int t = 0; t < NB_TIER_COUNT; t++) {
         cbench[t] = SIZE_MAX;
+        ncbench[t] = 0;
         if (!gb->copy_floats[t] || !env->ceil)
             continue;
         struct nb_args a = {.rows = 1, .n = gb->copy_floats[t], .x = gb->cx[t], .y = gb->cy[t]};
@@ -312,9 +328,14 @@ static int open_benches(const struct group_env *env, const struct run_plan *p, c
         c.nspans = 2;
         c.spans[0] = (struct flush_span){gb->cx[t], gb->copy_floats[t] * 4};
         c.spans[1] = (struct flush_span){gb->cy[t], gb->copy_floats[t] * 4};
+        const struct ceiling *ce = env->ceil[t].nround_fns ? &env->ceil[t] : &env->ceil[NB_TIER_L1];
         cbench[t] = *nb;
-        nb_kernel_fn fn = env->ceil[t].round_fn ? env->ceil[t].round_fn : env->ceil[NB_TIER_L1].round_fn;
-        if (!fn || !(benches[(*nb)++] = bench_open(fn, &a, 4, &c)))
+        for (size_t f = 0; f < ce->nround_fns; f++) {
+            if (!(benches[(*nb)++] = bench_open(ce->round_fns[f], &a, 4, &c)))
+                return -1;
+            ncbench[t]++;
+        }
+        if (!ncbench[t])
             return -1;
     }
     return 0;
@@ -338,15 +359,19 @@ enum nb_status group_measure(const struct group_env *env, const struct run_plan 
         return NB_OK;
     }
     const size_t nrows = g->count * sides(env);
-    struct bench **benches = calloc(nrows + NB_TIER_COUNT, sizeof *benches);
-    size_t nb = 0, cbench[NB_TIER_COUNT] = {0};
+    struct bench **benches = calloc(nrows + 5 * NB_TIER_COUNT, sizeof *benches);
+    size_t nb = 0, cbench[NB_TIER_COUNT] = {0}, ncbench[NB_TIER_COUNT] = {0};
     enum nb_status st = NB_ERR_NOMEM;
     struct round_samples rs = {0};
     snprintf(err, errlen, "out of memory starting the measurement of n = %zu", p->jobs[g->first].n);
-    if (benches && open_benches(env, p, g, &gb, benches, &nb, cbench) == 0) {
+    if (benches && open_benches(env, p, g, &gb, benches, &nb, cbench, ncbench) == 0) {
+        /* each round's ceiling is its fastest copy: into the first ceiling
+         * bench's samples once the rounds are done (ceiling_of_rounds) */
         size_t nev = env->ctr ? env->ctr->count : 0;
         st = rounds_run(benches, nb, env->suite->reps, nev, env->suite->schedule, env->seed + group_index,
                         env->mc->interrupted, &rs);
+        for (int t = 0; t < NB_TIER_COUNT && st != NB_ERR_NOMEM; t++)
+            ceiling_of_rounds(&rs, cbench[t], ncbench[t]);
     }
     for (size_t k = 0; st != NB_ERR_NOMEM && rs.rounds > 0 && k < nrows; k++) {
         const struct job *j = &p->jobs[g->first + k % g->count];
