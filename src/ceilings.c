@@ -52,14 +52,18 @@ struct ceiling_impl {
 /* The fastest usable implementation's GB/s (NaN if none is usable), and
  * its name in *by. */
 static double best_of(const struct ceiling_impl *impl, size_t count, size_t floats, double bytes,
-                      const struct measure_config *cfg, const char **by, nb_kernel_fn *fn)
+                      const struct measure_config *cfg, const char **by, nb_kernel_fn *fn, double *each)
 {
     double best = NAN;
     *by = "none";
     for (size_t i = 0; i < count; i++) {
+        if (each)
+            each[i] = NAN;
         if (!impl[i].usable)
             continue;
         double g = ceiling_run(impl[i].fn, floats, bytes, cfg);
+        if (each)
+            each[i] = g;
         if (isnan(best) || g > best) {
             best = g;
             *by = impl[i].name;
@@ -88,16 +92,25 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
     const struct ceiling_impl reads[] = {
         {ceiling_read_avx512, "avx512", avx512}, {ceiling_read_avx2, "avx2", avx2}, {ceiling_read_scalar, "scalar", 1}};
     nb_kernel_fn nt_fn = NULL;
-    c->copy_gbs = best_of(copies, 3, floats, (double)floats * 8, cfg, &c->copy_by, &c->round_fn);
-    c->copy_nt_gbs = best_of(nt, 2, floats, (double)floats * 8, cfg, &c->copy_nt_by, &nt_fn);
-    c->read_gbs = best_of(reads, 3, floats, (double)floats * 4, cfg, &c->read_by, NULL);
+    double each[5];
+    c->copy_gbs = best_of(copies, 3, floats, (double)floats * 8, cfg, &c->copy_by, &c->round_fn, each);
+    c->copy_nt_gbs = best_of(nt, 2, floats, (double)floats * 8, cfg, &c->copy_nt_by, &nt_fn, each + 3);
+    c->read_gbs = best_of(reads, 3, floats, (double)floats * 4, cfg, &c->read_by, NULL, NULL);
+    /* the rounds time the two fastest copies (non-temporal ones only in
+     * DRAM): enough that a near tie cannot flip the ceiling, few enough
+     * that make run keeps its two minutes */
+    const nb_kernel_fn fns[5] = {copies[0].fn, copies[1].fn, copies[2].fn, nt[0].fn, nt[1].fn};
     c->nround_fns = 0;
-    for (size_t i = 0; i < 3; i++)
-        if (copies[i].usable)
-            c->round_fns[c->nround_fns++] = copies[i].fn;
-    for (size_t i = 0; i < 2 && tier == NB_TIER_DRAM; i++)
-        if (nt[i].usable)
-            c->round_fns[c->nround_fns++] = nt[i].fn;
+    for (int pick = 0; pick < 2; pick++) {
+        int best = -1;
+        for (int i = 0; i < (tier == NB_TIER_DRAM ? 5 : 3); i++)
+            if (isfinite(each[i]) && (best < 0 || each[i] > each[best]))
+                best = i;
+        if (best < 0)
+            break;
+        c->round_fns[c->nround_fns++] = fns[best];
+        each[best] = NAN;
+    }
     c->round_by = c->copy_by;
     if (tier == NB_TIER_DRAM && isfinite(c->copy_nt_gbs) && c->copy_nt_gbs > c->copy_gbs) {
         c->round_fn = nt_fn;

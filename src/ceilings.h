@@ -22,8 +22,8 @@ struct ceiling {
      * the best regular copy and (in DRAM) the non-temporal one */
     nb_kernel_fn round_fn;
     const char *round_by;
-    /* every copy the CPU has (regular ones; in DRAM the non-temporal ones
-     * too): the rounds time them all and take each round's fastest, so a
+    /* the two fastest copies the CPU has (in DRAM the non-temporal ones
+     * count too): the rounds time both and take each round's faster, so a
      * near tie between two copies cannot flip the ceiling from run to run */
     nb_kernel_fn round_fns[5];
     size_t nround_fns;
