@@ -2,41 +2,36 @@
 
 #include <immintrin.h>
 
-void ceiling_copy_avx2(const struct nb_args *a)
+/* nt: streaming stores (vmovntps: AVX has them too, so machines without
+ * AVX-512 get a non-temporal ceiling; y must be 32-byte aligned, and the
+ * buffers are pages) */
+static inline __attribute__((always_inline)) void copy_avx2(const struct nb_args *a, int nt)
 {
     const float *x = a->x;
     float *y = a->y;
     size_t total = a->rows * a->n, i = 0;
-    for (; i + 32 <= total; i += 32) {
-        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
-        __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);
-        _mm256_storeu_ps(y + i, v0);
-        _mm256_storeu_ps(y + i + 8, v1);
-        _mm256_storeu_ps(y + i + 16, v2);
-        _mm256_storeu_ps(y + i + 24, v3);
-    }
+    for (; i + 32 <= total; i += 32)
+        for (size_t k = 0; k < 32; k += 8) {
+            __m256 v = _mm256_loadu_ps(x + i + k);
+            if (nt)
+                _mm256_stream_ps(y + i + k, v);
+            else
+                _mm256_storeu_ps(y + i + k, v);
+        }
     for (; i < total; i++)
         y[i] = x[i];
+    if (nt)
+        _mm_sfence();
 }
 
-/* vmovntps: AVX has streaming stores too, so machines without AVX-512 get
- * a non-temporal ceiling (y must be 32-byte aligned: buffers are pages) */
+void ceiling_copy_avx2(const struct nb_args *a)
+{
+    copy_avx2(a, 0);
+}
+
 void ceiling_copy_nt_avx2(const struct nb_args *a)
 {
-    const float *x = a->x;
-    float *y = a->y;
-    size_t total = a->rows * a->n, i = 0;
-    for (; i + 32 <= total; i += 32) {
-        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
-        __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);
-        _mm256_stream_ps(y + i, v0);
-        _mm256_stream_ps(y + i + 8, v1);
-        _mm256_stream_ps(y + i + 16, v2);
-        _mm256_stream_ps(y + i + 24, v3);
-    }
-    for (; i < total; i++)
-        y[i] = x[i];
-    _mm_sfence();
+    copy_avx2(a, 1);
 }
 
 /* Eight accumulators: two loads a cycle against a three- or four-cycle add
