@@ -109,3 +109,13 @@ void ref_cache_free(struct ref_cache *c)
     c->exact = NULL;
     c->valid = 0;
 }
+
+int study_cell_fails(const struct nb_variant *v, const struct nb_distribution *dist, double eps,
+                     const struct accuracy_summary *s)
+{
+    const int tame = (dist->kind == NB_DIST_NORMAL || dist->kind == NB_DIST_UNIFORM) && dist->scale >= 0.0625 &&
+                     dist->scale <= 16 && eps > 0;
+    if (!tame || v->ulp_bound < 0)
+        return 0;
+    return s->max_ulp_terms > v->ulp_bound || s->false_nonfinite + s->false_zero > 0;
+}

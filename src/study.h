@@ -36,4 +36,12 @@ int study_measure(const struct nb_variant *v, const struct study_cell *cell, str
 
 void ref_cache_free(struct ref_cache *c);
 
+/* Does this cell fail a study (SPEC section 9)? Only a bounded (not `nat`)
+ * variant on well-conditioned inputs can: normal or uniform rows, scale
+ * within 2^-4 to 2^4, eps > 0, and then when its error at the terms exceeds
+ * its bound or it gave NaN, Inf or zero where the reference is finite.
+ * Out-of-range scales and `nat` variants are what studies are for. */
+int study_cell_fails(const struct nb_variant *v, const struct nb_distribution *dist, double eps,
+                     const struct accuracy_summary *s);
+
 #endif

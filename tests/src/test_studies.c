@@ -134,3 +134,24 @@ Test(datagen, reproducible_and_machine_independent)
     cr_expect_geq(big_cols, 1);
     cr_expect_leq(big_cols, 4);
 }
+
+/* A sweep fails only where a bounded variant breaks its bound on
+ * well-conditioned inputs (run's rule, SPEC section 9). */
+Test(studies, a_cell_fails_only_for_bounded_variants_on_tame_inputs)
+{
+    const struct nb_variant *up = registry_find("rmsnorm/fused/scalar/f32");
+    const struct nb_variant *nat = registry_find("rmsnorm/fused/scalar/f16-nat");
+    cr_assert(up && nat);
+    struct nb_distribution normal = {.kind = NB_DIST_NORMAL, .scale = 1};
+    struct accuracy_summary bad = {.max_ulp_terms = 100}, good = {.max_ulp_terms = 2};
+    cr_expect(study_cell_fails(up, &normal, 1e-6, &bad), "100 ULP against a bound of 6 on normal rows");
+    cr_expect(!study_cell_fails(up, &normal, 1e-6, &good));
+    cr_expect(!study_cell_fails(nat, &normal, 1e-6, &bad), "nat variants are reported, not bounded");
+    struct nb_distribution huge = {.kind = NB_DIST_NORMAL, .scale = 65536};
+    cr_expect(!study_cell_fails(up, &huge, 1e-6, &bad), "a scale of 2^16 is what a study is for");
+    struct nb_distribution offset = {.kind = NB_DIST_OFFSET, .scale = 1, .offset = 1e4};
+    cr_expect(!study_cell_fails(up, &offset, 1e-6, &bad), "offset rows are ill-conditioned for LayerNorm");
+    cr_expect(!study_cell_fails(up, &normal, 0, &bad), "eps = 0 is a study of its own");
+    struct accuracy_summary nan = {.max_ulp_terms = 1, .false_nonfinite = 1};
+    cr_expect(study_cell_fails(up, &normal, 1e-6, &nan), "a NaN where the reference is finite fails");
+}
