@@ -45,13 +45,14 @@ else
     echo "base: $ref"
     ab() {
         "$bin" ab "$wt/build/libnormbench-kernels.so" build/libnormbench-kernels.so --config configs/ci.ini \
-            --reps "${NB_AB_ROUNDS:-50}" --accept configs/ab-accept.txt --out "$1"
+            --reps "${NB_AB_ROUNDS:-50}" --threshold "${NB_AB_THRESHOLD:-7%}" --accept configs/ab-accept.txt --out "$1"
     }
     ab "$out/ab" || rc_time=$?
     # Identical code loaded at other addresses can run a few percent apart
-    # for a whole process (seen: +5.2% on layernorm/twopass/avx512/f32 with
-    # byte-identical .text): a regression must show again in a second
-    # process, with its own load addresses, to fail the gate.
+    # for a whole process (seen: +5.2% on layernorm/twopass/avx512/f32 and
+    # +5.1% on prmsnorm/fused/avx512/f32 with byte-identical .text): the
+    # gate's threshold is 7%, above that, and a regression must show again
+    # in a second process, with its own load addresses, to fail the gate.
     if [ $rc_time = 1 ]; then
         echo "time gate: a regression; confirming in a second process"
         rc_time=0
