@@ -91,15 +91,15 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
         {ceiling_copy_nt_avx512, "avx512", avx512}, {ceiling_copy_nt_avx2, "avx2", avx2}};
     const struct ceiling_impl reads[] = {
         {ceiling_read_avx512, "avx512", avx512}, {ceiling_read_avx2, "avx2", avx2}, {ceiling_read_scalar, "scalar", 1}};
-    nb_kernel_fn nt_fn = NULL;
     double each[5];
-    c->copy_gbs = best_of(copies, 3, floats, (double)floats * 8, cfg, &c->copy_by, &c->round_fn, each);
-    c->copy_nt_gbs = best_of(nt, 2, floats, (double)floats * 8, cfg, &c->copy_nt_by, &nt_fn, each + 3);
+    c->copy_gbs = best_of(copies, 3, floats, (double)floats * 8, cfg, &c->copy_by, NULL, each);
+    c->copy_nt_gbs = best_of(nt, 2, floats, (double)floats * 8, cfg, &c->copy_nt_by, NULL, each + 3);
     c->read_gbs = best_of(reads, 3, floats, (double)floats * 4, cfg, &c->read_by, NULL, NULL);
     /* the rounds time the two fastest copies (non-temporal ones only in
      * DRAM): enough that a near tie cannot flip the ceiling, few enough
      * that make run keeps its two minutes */
     const nb_kernel_fn fns[5] = {copies[0].fn, copies[1].fn, copies[2].fn, nt[0].fn, nt[1].fn};
+    static const char *const names[5] = {"avx512", "avx2", "memcpy", "avx512 non-temporal", "avx2 non-temporal"};
     c->nround_fns = 0;
     for (int pick = 0; pick < 2; pick++) {
         int best = -1;
@@ -108,13 +108,9 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
                 best = i;
         if (best < 0)
             break;
+        c->round_names[c->nround_fns] = names[best];
         c->round_fns[c->nround_fns++] = fns[best];
         each[best] = NAN;
-    }
-    c->round_by = c->copy_by;
-    if (tier == NB_TIER_DRAM && isfinite(c->copy_nt_gbs) && c->copy_nt_gbs > c->copy_gbs) {
-        c->round_fn = nt_fn;
-        c->round_by = avx512 && nt_fn == ceiling_copy_nt_avx512 ? "avx512 non-temporal" : "avx2 non-temporal";
     }
     c->measured = 1;
 }

@@ -18,14 +18,11 @@ struct ceiling {
     const char *copy_nt_by;
     double read_gbs;       /* the best read-only reduction */
     const char *read_by;
-    /* the copy the rounds of a run time beside the kernels: the faster of
-     * the best regular copy and (in DRAM) the non-temporal one */
-    nb_kernel_fn round_fn;
-    const char *round_by;
     /* the two fastest copies the CPU has (in DRAM the non-temporal ones
      * count too): the rounds time both and take each round's faster, so a
      * near tie between two copies cannot flip the ceiling from run to run */
     nb_kernel_fn round_fns[5];
+    const char *round_names[5];
     size_t nround_fns;
 };
 

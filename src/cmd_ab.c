@@ -83,8 +83,7 @@ static int parse_args(int argc, char **argv, struct ab_options *o)
         {"accept", required_argument, 0, 'P'},    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     struct option opts[SUITE_CLI_NOPTIONS + sizeof own / sizeof own[0]];
-    memcpy(opts, suite_cli_options, SUITE_CLI_NOPTIONS * sizeof *opts);
-    memcpy(opts + SUITE_CLI_NOPTIONS, own, sizeof own);
+    suite_cli_options_with(own, sizeof own / sizeof own[0], opts);
     optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
     int c;

@@ -41,8 +41,7 @@ int cmd_run(int argc, char **argv)
         {"json", required_argument, 0, 'J'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     struct option opts[SUITE_CLI_NOPTIONS + sizeof own / sizeof own[0]];
-    memcpy(opts, suite_cli_options, SUITE_CLI_NOPTIONS * sizeof *opts);
-    memcpy(opts + SUITE_CLI_NOPTIONS, own, sizeof own);
+    suite_cli_options_with(own, sizeof own / sizeof own[0], opts);
     struct suite_cli sc = {0};
     const char *out = NULL;
     int full = 0, report = 1, count = 0;

@@ -165,8 +165,11 @@ static void meta_ceilings(struct meta_list *meta, const struct ceiling *ceil)
         meta_add(meta, key, "%s", isfinite(ceil[t].copy_nt_gbs) ? ceil[t].copy_nt_by : "n/a");
         snprintf(key, sizeof key, "ceiling_%s_bytes", tn);
         meta_add(meta, key, "%zu", ceil[t].bytes);
-        snprintf(key, sizeof key, "ceiling_%s_round_copy", tn);
-        meta_add(meta, key, "%s", ceil[t].round_by ? ceil[t].round_by : "");
+        snprintf(key, sizeof key, "ceiling_%s_round_copies", tn);
+        char names[160] = "";
+        for (size_t f = 0; f < ceil[t].nround_fns; f++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", f ? ", " : "", ceil[t].round_names[f]);
+        meta_add(meta, key, "%s (the faster of them each round)", names);
     }
 }
 

@@ -1,6 +1,7 @@
 #include "suite_cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
 
@@ -28,6 +29,12 @@ static const struct {
     {'C', "run", "cpu"}, {'H', "run", "cache"}, {'E', "run", "events"}, {'a', "accuracy", "rows"},
     {'p', "run", "p"}, {'S', "run", "schedule"},
 };
+
+void suite_cli_options_with(const struct option *own, size_t nown, struct option *out)
+{
+    memcpy(out, suite_cli_options, SUITE_CLI_NOPTIONS * sizeof *out);
+    memcpy(out + SUITE_CLI_NOPTIONS, own, nown * sizeof *own);
+}
 
 static const char *option_name(int opt)
 {

@@ -14,6 +14,10 @@
 extern const struct option suite_cli_options[];
 #define SUITE_CLI_NOPTIONS 15
 
+/* out (SUITE_CLI_NOPTIONS + the own entries, zero entry included) = the
+ * suite options, then the command's own (own ends with a zero entry). */
+void suite_cli_options_with(const struct option *own, size_t nown, struct option *out);
+
 struct suite_cli {
     const char *config;
     struct {
