@@ -17,6 +17,7 @@
 #include "results.h"
 #include "run.h"
 #include "run_dir.h"
+#include "passes.h"
 #include "shape_group.h"
 #include "suite_cli.h"
 
@@ -26,6 +27,7 @@ static const char ab_usage[] =
     "                    [--alpha A] [--accept FILE] [--format text|md] [--out DIR]\n"
     "                    [--dtype D,..] [--eps E,..] [--threads N,..] [--cpu N] [--cache hot|cold]\n"
     "                    [--p P] [--accuracy-rows N] [--events E,..] [--schedule interleaved|sequential]\n"
+    "                    [--passes N]\n"
     "                    (run's suite options: accuracy-rows and events are accepted and unused)\n"
     "\n"
     "Loads BASE (a kernel library built by `make lib`: build/libnormbench-kernels.so)\n"
@@ -314,6 +316,39 @@ struct ab_result {
     size_t done;
 };
 
+struct ab_take {
+    const struct ab_options *o;
+    const struct run_plan *plan;
+    const struct accepted *acc;
+    size_t nacc;
+    struct ab_result *res;
+};
+
+/* A group's rows, both sides: each job's pair decided and printed (a group
+ * interrupted before its first round gives none). */
+static int take_rows(void *ctx, size_t gi, enum nb_status st, struct perf_row *rows, size_t got)
+{
+    struct ab_take *t = ctx;
+    const struct shape_group *g = &t->plan->groups[gi];
+    struct ab_result *res = t->res;
+    (void)st;
+    for (size_t k = 0; got == 2 * g->count && k < g->count; k++) {
+        struct ab_row *r = &res->rows[res->done];
+        res->base[res->done] = rows[k];
+        res->cur[res->done] = rows[g->count + k];
+        r->base = &res->base[res->done];
+        r->cur = &res->cur[res->done];
+        gate_paired(r->base->samples, r->cur->samples, r->cur->nsamples, &t->o->gp, t->plan->njobs, &r->pv);
+        r->accepted = accepted_reason(t->acc, t->nacc, r->cur->v->name);
+        print_row(t->o->md, r);
+        res->done++;
+    }
+    if (got != 2 * g->count)
+        for (size_t k = 0; k < got; k++)
+            free(rows[k].samples);
+    return 0;
+}
+
 static int measure(const struct ab_options *o, const struct nb_suite *s, struct machine *m,
                    const struct kernel_lib *libs, const struct run_plan *plan, const struct accepted *acc,
                    size_t nacc, struct ab_result *res)
@@ -325,40 +360,17 @@ static int measure(const struct ab_options *o, const struct nb_suite *s, struct 
     };
     const struct group_env env = {.suite = s, .mc = &mc, .ctr = NULL, .ceil = NULL,
                                   .llc_bytes = topology_last_level_bytes(&m->topo), .seed = s->seed,
-                                  .nsides = 2, .side_fn = side_fn, .side_ctx = libs};
-    struct perf_row *tmp = calloc(2 * plan->njobs, sizeof *tmp);
-    if (!tmp)
-        return NB_EXIT_ENV;
+                                  .nsides = 2, .side_fn = side_fn, .side_ctx = libs,
+                                  .keep_bytes = machine_mem_available() / 4};
+    struct ab_take t = {.o = o, .plan = plan, .acc = acc, .nacc = nacc, .res = res};
+    const struct pass_hooks hooks = {.ctx = &t, .rows = take_rows};
     print_header(o->md);
     char err[300];
-    int rc = 0;
-    for (size_t gi = 0; gi < plan->ngroups && !run_interrupted(); gi++) {
-        const struct shape_group *g = &plan->groups[gi];
-        size_t got = 0;
-        enum nb_status st = group_measure(&env, plan, g, gi, tmp, &got, err, sizeof err);
-        if (st == NB_ERR_NOMEM) {
-            nb_error("ab", "%s", err);
-            rc = NB_EXIT_ENV;
-        }
-        for (size_t k = 0; got == 2 * g->count && k < g->count; k++) {
-            struct ab_row *r = &res->rows[res->done];
-            res->base[res->done] = tmp[k];
-            res->cur[res->done] = tmp[g->count + k];
-            r->base = &res->base[res->done];
-            r->cur = &res->cur[res->done];
-            gate_paired(r->base->samples, r->cur->samples, r->cur->nsamples, &o->gp, plan->njobs, &r->pv);
-            r->accepted = accepted_reason(acc, nacc, r->cur->v->name);
-            print_row(o->md, r);
-            res->done++;
-        }
-        if (got != 2 * g->count)
-            for (size_t k = 0; k < got; k++)
-                free(tmp[k].samples);
-        if (rc)
-            break;
+    if (plan_measure(&env, plan, &hooks, err, sizeof err) == NB_ERR_NOMEM) {
+        nb_error("ab", "%s", err);
+        return NB_EXIT_ENV;
     }
-    free(tmp);
-    return rc;
+    return 0;
 }
 
 static size_t summarize(const struct ab_result *res, int md)

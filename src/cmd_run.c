@@ -17,6 +17,7 @@ static const char run_usage[] =
     "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
     "                     [--full] [--p P] [--out DIR] [--no-report]\n"
     "                     [--count instructions] [--json FILE] [--schedule interleaved|sequential]\n"
+    "                     [--passes N]\n"
     "\n"
     "Measures every variant matching the globs at each hidden size, rows (auto:\n"
     "one row count per cache tier), eps and thread count, and writes perf.csv, samples.csv,\n"
@@ -31,7 +32,9 @@ static const char run_usage[] =
     "--schedule: interleaved (default) measures the variants of one shape and\n"
     "the copy ceiling in rounds, one repetition of each per round in a seeded\n"
     "order that changes every round, so that ratios are paired; sequential runs\n"
-    "each variant's repetitions back to back.\n";
+    "each variant's repetitions back to back. --passes N (default 5, at most\n"
+    "reps) spreads each shape's rounds over N passes of the whole suite, so a\n"
+    "burst of load on a shared machine reaches few of a shape's rounds.\n";
 
 int cmd_run(int argc, char **argv)
 {

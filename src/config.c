@@ -27,6 +27,7 @@ void suite_defaults(struct nb_suite *s)
     s->eps[0] = 1e-6;
     s->neps = 1;
     s->reps = 10;
+    s->passes = 5;
     s->min_time_s = 0.02;
     s->warmup_s = 0.02;
     s->threads = 1;
@@ -238,6 +239,10 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
             if (strcmp(value, "hot") && strcmp(value, "cold"))
                 BAD("cache: want hot or cold, not '%s'", value);
             s->cold = strcmp(value, "cold") == 0;
+        } else if (strcmp(key, "passes") == 0) {
+            if (parse_size(value, &z) || z < 1 || z > 100000)
+                BAD("passes: want 1 to 100000, not '%s'", value);
+            s->passes = z;
         } else if (strcmp(key, "schedule") == 0) {
             if (schedule_parse(value, &s->schedule))
                 BAD("schedule: want interleaved or sequential, not '%s'", value);

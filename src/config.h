@@ -27,6 +27,7 @@ struct nb_suite {
     int cpu;                     /* first PU; -1 = auto: the last PU, away from CPU 0's housekeeping */
     int cold;                    /* cache = cold */
     enum nb_schedule schedule;   /* interleaved rounds (default) or sequential */
+    size_t passes;               /* interleaved: each shape's rounds spread over this many passes (passes.h) */
     char events[256];
     double p;                    /* prmsnorm percentage */
     size_t accuracy_rows;        /* rows checked against the reference, 0 = none */

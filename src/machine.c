@@ -1,6 +1,7 @@
 #include "machine.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "provenance.h"
@@ -39,4 +40,20 @@ int machine_setup(struct machine *m, struct nb_suite *s, const char *cmd)
 void machine_teardown(struct machine *m)
 {
     counters_teardown(&m->ctr);
+}
+
+size_t machine_mem_available(void)
+{
+    FILE *fp = fopen("/proc/meminfo", "r");
+    size_t kb = 0;
+    if (fp) {
+        char line[256];
+        while (fgets(line, sizeof line, fp))
+            if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1)
+                break;
+        fclose(fp);
+    }
+    if (!kb)
+        return (size_t)sysconf(_SC_AVPHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
+    return kb * 1024;
 }

@@ -21,4 +21,7 @@ struct machine {
 int machine_setup(struct machine *m, struct nb_suite *s, const char *cmd);
 void machine_teardown(struct machine *m);
 
+/* MemAvailable from /proc/meminfo in bytes (failing that, free pages). */
+size_t machine_mem_available(void);
+
 #endif

@@ -207,6 +207,11 @@ size_t bench_calls(const struct bench *b)
     return b->calls;
 }
 
+void bench_set_calls(struct bench *b, size_t calls)
+{
+    b->calls = calls ? calls : 1;
+}
+
 void bench_slice(struct bench *b, int warm_call, size_t calls, double *ns, double *tsc, long long *events)
 {
     const struct measure_config *cfg = &b->cfg;

@@ -57,6 +57,10 @@ struct bench *bench_open(nb_kernel_fn fn, const struct nb_args *args, size_t ele
  * call in cold mode). */
 void bench_calibrate(struct bench *b);
 size_t bench_calls(const struct bench *b);
+/* The call count an earlier bench of the same kernel and tensor was
+ * calibrated to: a group measured in several passes keeps its repetitions
+ * the same length in each. */
+void bench_set_calls(struct bench *b, size_t calls);
 /* One repetition: in cold mode the spans are flushed first (not timed);
  * with warm_call, one untimed call first brings this bench's buffers back
  * into the caches after another bench ran. events gets counters->count

@@ -21,13 +21,14 @@ struct ratio_ci {
 int paired_ratio(const double *num, const double *den, size_t n, struct ratio_ci *out);
 
 /* What separate runs of one build still differ by after pairing, on each
- * side: on a shared machine a co-tenant's load can last a whole run and
- * slow one kind of kernel (scalar, port-bound) more than another, which no
- * pairing within the run cancels. Measured with scripts/repro-study.py:
- * within-run intervals covered 59% of the other runs' estimates, widened by
- * 3% they cover 93% (README "Paired ratios"). run's reported ratios carry
- * it; ab, whose two sides share one run, does not. */
-#define PAIRED_RUN_FLOOR 0.03
+ * side: a co-tenant's load that lasts longer than a pass slows one kind of
+ * kernel (scalar, port-bound) more than another, which no pairing within
+ * the run cancels. Measured with scripts/repro-study.py over three studies
+ * of five runs, rounds spread over five passes: within-run intervals
+ * covered 73 to 80% of the other runs' estimates, widened by 1% 93 to 94%,
+ * by 2% 98% (README "Paired ratios"). run's reported ratios carry it; ab,
+ * whose two sides share one run, does not. */
+#define PAIRED_RUN_FLOOR 0.02
 
 /* r's interval widened by `floor` (relative) on each side. */
 void ratio_ci_widen(struct ratio_ci *r, double floor);

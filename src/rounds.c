@@ -63,8 +63,8 @@ static size_t slice_calls(size_t calls, size_t s)
     return calls * (s + 1) / ROUND_SLICES - calls * s / ROUND_SLICES;
 }
 
-static enum nb_status run_interleaved(struct bench *const *benches, size_t k, uint64_t seed,
-                                      int (*interrupted)(void), struct round_samples *out)
+static enum nb_status run_interleaved(struct bench *const *benches, size_t k, size_t first, size_t count,
+                                      uint64_t seed, int (*interrupted)(void), struct round_samples *out)
 {
     size_t *order = malloc((k ? k : 1) * sizeof *order);
     double *ns = calloc(k ? k : 1, sizeof *ns), *tsc = calloc(k ? k : 1, sizeof *tsc);
@@ -75,7 +75,7 @@ static enum nb_status run_interleaved(struct bench *const *benches, size_t k, ui
         return NB_ERR_NOMEM;
     }
     enum nb_status rc = NB_OK;
-    for (size_t r = 0; r < out->reps && rc == NB_OK; r++) {
+    for (size_t r = first; r < first + count && r < out->reps && rc == NB_OK; r++) {
         for (size_t i = 0; i < k; i++) {
             ns[i] = tsc[i] = 0;
             for (size_t e = 0; e < out->nevents; e++)
@@ -127,9 +127,7 @@ static enum nb_status run_sequential(struct bench *const *benches, size_t k, int
     return NB_OK;
 }
 
-enum nb_status rounds_run(struct bench *const *benches, size_t k, size_t reps, size_t nevents,
-                          enum nb_schedule schedule, uint64_t seed, int (*interrupted)(void),
-                          struct round_samples *out)
+enum nb_status round_samples_init(struct round_samples *out, size_t k, size_t reps, size_t nevents)
 {
     memset(out, 0, sizeof *out);
     out->reps = reps;
@@ -142,12 +140,33 @@ enum nb_status rounds_run(struct bench *const *benches, size_t k, size_t reps, s
         round_samples_free(out);
         return NB_ERR_NOMEM;
     }
-    if (schedule == NB_SCHEDULE_SEQUENTIAL)
-        return run_sequential(benches, k, interrupted, out);
+    return NB_OK;
+}
+
+enum nb_status rounds_calibrate(struct bench *const *benches, size_t k, int (*interrupted)(void))
+{
     for (size_t i = 0; i < k; i++) {
         if (interrupted && interrupted())
             return NB_ERR_INTERRUPTED;
         bench_calibrate(benches[i]);
     }
-    return run_interleaved(benches, k, seed, interrupted, out);
+    return NB_OK;
+}
+
+enum nb_status rounds_run_range(struct bench *const *benches, size_t k, size_t first, size_t count,
+                                uint64_t seed, int (*interrupted)(void), struct round_samples *out)
+{
+    return run_interleaved(benches, k, first, count, seed, interrupted, out);
+}
+
+enum nb_status rounds_run(struct bench *const *benches, size_t k, size_t reps, size_t nevents,
+                          enum nb_schedule schedule, uint64_t seed, int (*interrupted)(void),
+                          struct round_samples *out)
+{
+    if (round_samples_init(out, k, reps, nevents) != NB_OK)
+        return NB_ERR_NOMEM;
+    if (schedule == NB_SCHEDULE_SEQUENTIAL)
+        return run_sequential(benches, k, interrupted, out);
+    enum nb_status rc = rounds_calibrate(benches, k, interrupted);
+    return rc == NB_OK ? run_interleaved(benches, k, 0, reps, seed, interrupted, out) : rc;
 }

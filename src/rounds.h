@@ -51,4 +51,16 @@ enum nb_status rounds_run(struct bench *const *benches, size_t k, size_t reps, s
                           struct round_samples *out);
 void round_samples_free(struct round_samples *s);
 
+/* The pieces rounds_run is made of, for a schedule that spreads a group's
+ * rounds over several passes (passes.h): samples for k benches and reps
+ * rounds, all n/a (NB_OK or NB_ERR_NOMEM); every bench calibrated
+ * (NB_ERR_INTERRUPTED if stopped first); interleaved rounds first ..
+ * first + count - 1 into out, whose `rounds` then counts the rounds
+ * completed from 0. The order of a round depends on (seed, round) only, so
+ * a group's rounds are the same whether run in one pass or several. */
+enum nb_status round_samples_init(struct round_samples *out, size_t k, size_t reps, size_t nevents);
+enum nb_status rounds_calibrate(struct bench *const *benches, size_t k, int (*interrupted)(void));
+enum nb_status rounds_run_range(struct bench *const *benches, size_t k, size_t first, size_t count,
+                                uint64_t seed, int (*interrupted)(void), struct round_samples *out);
+
 #endif

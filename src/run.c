@@ -15,6 +15,7 @@
 #include "plan.h"
 #include "run_dir.h"
 #include "reporters.h"
+#include "passes.h"
 #include "shape_group.h"
 #include "commands.h"
 #include "counters.h"
@@ -58,22 +59,6 @@ void run_install_signal_handlers(void)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-}
-
-static size_t mem_available(void)
-{
-    FILE *fp = fopen("/proc/meminfo", "r");
-    size_t kb = 0;
-    if (fp) {
-        char line[256];
-        while (fgets(line, sizeof line, fp))
-            if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1)
-                break;
-        fclose(fp);
-    }
-    if (!kb)
-        return (size_t)sysconf(_SC_AVPHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
-    return kb * 1024;
 }
 
 /* ---- accuracy on sampled rows: the first rows of the same seeded data,
@@ -184,49 +169,66 @@ struct run_rows {
 static const struct reporter *const reporters[] = {&reporter_console, &reporter_csv, &reporter_json};
 #define NREPORTERS (sizeof reporters / sizeof reporters[0])
 
-static void progress_line(size_t g, size_t ngroups, const struct run_plan *p, int64_t started)
+struct measure_ctx {
+    const struct run_plan *p;
+    const struct nb_suite *s;
+    const struct run_output *out;
+    struct run_rows *rr;
+    struct ref_cache *cache;
+    int64_t started;
+    int progress;
+};
+
+static void progress_line(void *ctx, size_t done, size_t total, size_t gi)
 {
-    double elapsed = (double)(timer_ns() - started) / 1e9;
-    double left = elapsed / (double)(g + 1) * (double)(ngroups - g - 1);
-    fprintf(stderr, "\r\033[K[%zu/%zu shapes] n = %zu, about %.0f s left", g + 1, ngroups,
-            p->jobs[p->groups[g].first].n, left);
+    const struct measure_ctx *m = ctx;
+    if (!m->progress)
+        return;
+    double elapsed = (double)(timer_ns() - m->started) / 1e9;
+    double left = elapsed / (double)done * (double)(total - done);
+    fprintf(stderr, "\r\033[K[%zu/%zu shape passes] n = %zu, about %.0f s left", done, total,
+            m->p->jobs[m->p->groups[gi].first].n, left);
+}
+
+static int take_rows(void *ctx, size_t gi, enum nb_status st, struct perf_row *rows, size_t got)
+{
+    struct measure_ctx *m = ctx;
+    struct run_rows *rr = m->rr;
+    const struct shape_group *g = &m->p->groups[gi];
+    if (m->progress)
+        fprintf(stderr, "\r\033[K");
+    for (size_t k = 0; k < got; k++) {
+        const struct job *j = &m->p->jobs[g->first + k];
+        struct perf_row *row = &rr->perf[rr->done];
+        *row = rows[k];
+        if (st == NB_ERR_INTERRUPTED) /* a partial row must not pass for a complete one */
+            snprintf(row->note + strlen(row->note), sizeof row->note - strlen(row->note),
+                     "%sinterrupted: %zu of %zu rounds", row->note[0] ? "; " : "", row->nsamples, m->s->reps);
+        accuracy_once(j->v, j, m->s, m->cache, rr->perf, rr->acc, rr->done);
+        for (size_t r = 0; r < NREPORTERS; r++)
+            reporters[r]->row(m->out, &rr->perf[rr->done], &rr->acc[rr->done]);
+        rr->done++;
+    }
+    if (st == NB_ERR_INTERRUPTED && got)
+        fprintf(stderr, "interrupted: the last %zu rows above hold %zu of %zu rounds\n", got,
+                rr->perf[rr->done - 1].nsamples, m->s->reps);
+    return 0;
 }
 
 static int measure_all(const struct group_env *env, const struct run_plan *p, const struct nb_suite *s,
                        const struct run_output *out, struct run_rows *rr, struct ref_cache *cache)
 {
-    const int progress = isatty(2);
-    int64_t started = timer_ns();
+    struct measure_ctx m = {.p = p, .s = s, .out = out, .rr = rr, .cache = cache, .started = timer_ns(),
+                            .progress = isatty(2)};
+    const struct pass_hooks hooks = {.ctx = &m, .rows = take_rows, .progress = progress_line};
     char err[300];
-    for (size_t gi = 0; gi < p->ngroups && !interrupted(); gi++) {
-        const struct shape_group *g = &p->groups[gi];
-        size_t got = 0;
-        enum nb_status st = group_measure(env, p, g, gi, &rr->perf[rr->done], &got, err, sizeof err);
-        if (progress)
-            fprintf(stderr, "\r\033[K");
-        for (size_t k = 0; k < got; k++) {
-            const struct job *j = &p->jobs[g->first + k];
-            struct perf_row *row = &rr->perf[rr->done];
-            if (st == NB_ERR_INTERRUPTED) /* a partial row must not pass for a complete one */
-                snprintf(row->note + strlen(row->note), sizeof row->note - strlen(row->note),
-                         "%sinterrupted: %zu of %zu rounds", row->note[0] ? "; " : "", row->nsamples, s->reps);
-            accuracy_once(j->v, j, s, cache, rr->perf, rr->acc, rr->done);
-            for (size_t r = 0; r < NREPORTERS; r++)
-                reporters[r]->row(out, &rr->perf[rr->done], &rr->acc[rr->done]);
-            rr->done++;
-        }
-        if (st == NB_ERR_INTERRUPTED && got)
-            fprintf(stderr, "interrupted: the last %zu rows above hold %zu of %zu rounds\n", got,
-                    rr->perf[rr->done - 1].nsamples, s->reps);
-        if (st == NB_ERR_NOMEM) {
-            nb_error("run", "%s", err);
-            return NB_EXIT_ENV;
-        }
-        if (progress && !interrupted())
-            progress_line(gi, p->ngroups, p, started);
-    }
-    if (progress)
+    enum nb_status st = plan_measure(env, p, &hooks, err, sizeof err);
+    if (m.progress)
         fprintf(stderr, "\r\033[K");
+    if (st == NB_ERR_NOMEM) {
+        nb_error("run", "%s", err);
+        return NB_EXIT_ENV;
+    }
     return 0;
 }
 
@@ -303,7 +305,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         rc = plan_exit_status(pst);
         goto out;
     }
-    size_t avail = mem_available();
+    size_t avail = machine_mem_available();
     if (plan.biggest > avail / 10 * 9) {
         nb_error("run", "the largest shape needs %.2f GiB and %.2f GiB are available: refusing before allocating",
                  (double)plan.biggest / (1 << 30), (double)avail / (1 << 30));
@@ -349,7 +351,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     struct run_output out = {.perf = rr.perf, .acc = rr.acc, .ctr = &m.ctr, .topo = &m.topo, .ti = &m.ti,
                              .dir = dir, .json_path = s->json_path, .counting = callgrind};
     const struct group_env env = {.suite = s, .mc = &mc, .ctr = &m.ctr, .ceil = ceil, .llc_bytes = llc,
-                                  .callgrind = callgrind, .seed = s->seed};
+                                  .callgrind = callgrind, .seed = s->seed,
+                                  .keep_bytes = machine_mem_available() / 4};
     for (size_t r = 0; r < NREPORTERS; r++)
         reporters[r]->begin(&out);
     struct ref_cache cache = {0};
@@ -363,6 +366,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     provenance_collect(&meta, &m.topo, &m.ti, &m.ctr, s);
     meta_ceilings(&meta, ceil);
     meta_add(&meta, "schedule", "%s", schedule_name(s->schedule));
+    meta_add(&meta, "passes", "%zu", passes_for(s));
     meta_add(&meta, "nt_threshold", "%s", nt_threshold);
     meta_add(&meta, "hwloc", "%s", m.hwloc_state);
     meta_add(&meta, "binding", "%s", m.binding);

@@ -206,13 +206,13 @@ static void row_counters(const struct group_env *env, const struct round_samples
 
 /* Row k from its bench's rounds; the ceiling bench of its tier is cb. */
 static int fill_row(const struct group_env *env, const struct job *j, const struct round_samples *rs, size_t bench,
-                    size_t cb, size_t copy_floats, struct bench *const *benches, struct perf_row *r)
+                    size_t cb, size_t copy_floats, size_t calls, const char *warning, struct perf_row *r)
 {
     perf_row_init(r, j, env->suite->cold);
     const double *ns = &rs->ns_per_call[bench * rs->reps];
     const double *cns = cb != SIZE_MAX ? &rs->ns_per_call[cb * rs->reps] : NULL;
     r->reps = rs->rounds;
-    r->calls = bench_calls(benches[bench]);
+    r->calls = calls;
     r->samples = malloc((rs->rounds ? rs->rounds : 1) * sizeof *r->samples);
     double *copy_bw = malloc((rs->rounds ? rs->rounds : 1) * sizeof *copy_bw);
     double *num = malloc((rs->rounds ? rs->rounds : 1) * sizeof *num);
@@ -243,9 +243,9 @@ static int fill_row(const struct group_env *env, const struct job *j, const stru
             row_counters(env, rs, bench, r->calls, r);
         else if (env->ctr && env->ctr->count)
             snprintf(r->note, sizeof r->note, "not counted: counters follow one thread, this row has %zu", j->threads);
-        const char *w = bench_warning(benches[bench]);
-        if (w[0])
-            snprintf(r->note + strlen(r->note), sizeof r->note - strlen(r->note), "%s%s", r->note[0] ? "; " : "", w);
+        if (warning[0])
+            snprintf(r->note + strlen(r->note), sizeof r->note - strlen(r->note), "%s%s", r->note[0] ? "; " : "",
+                     warning);
         rc = 0;
     }
     free(copy_bw);
@@ -341,56 +341,151 @@ static int open_benches(const struct group_env *env, const struct run_plan *p, c
     return 0;
 }
 
-enum nb_status group_measure(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
-                             size_t group_index, struct perf_row *rows, size_t *done, char *err, size_t errlen)
+/* What a group keeps between passes: its rounds so far, and each bench's
+ * calibration and warning (benches and buffers live for one pass only). */
+struct group_rounds {
+    struct round_samples rs;
+    size_t nb, cbench[NB_TIER_COUNT], ncbench[NB_TIER_COUNT], copy_floats[NB_TIER_COUNT];
+    size_t *calls;            /* per bench: 0 until calibrated */
+    char (*warning)[160];     /* per bench */
+    int keep;                 /* buffers kept from pass to pass */
+    struct group_buffers *gb; /* while kept */
+};
+
+struct group_rounds *group_rounds_new(const struct group_env *env, const struct shape_group *g, int keep_buffers)
 {
-    *done = 0;
-    struct group_buffers gb;
-    if (buffers_alloc(&gb, p, g, env->suite, env->ceil != NULL) != 0) {
-        snprintf(err, errlen, "out of memory allocating %.1f MiB for the shape n = %zu of %s",
-                 (double)plan_group_bytes(p, g) / (1 << 20), p->jobs[g->first].n, p->jobs[g->first].v->name);
-        buffers_free(&gb);
+    struct group_rounds *gr = calloc(1, sizeof *gr);
+    if (gr)
+        gr->keep = keep_buffers;
+    size_t most = g->count * sides(env) + 5 * NB_TIER_COUNT;
+    if (gr && (!(gr->calls = calloc(most, sizeof *gr->calls)) || !(gr->warning = calloc(most, sizeof *gr->warning)))) {
+        group_rounds_free(gr);
+        return NULL;
+    }
+    return gr;
+}
+
+void group_rounds_free(struct group_rounds *gr)
+{
+    if (!gr)
+        return;
+    round_samples_free(&gr->rs);
+    if (gr->gb)
+        buffers_free(gr->gb);
+    free(gr->gb);
+    free(gr->calls);
+    free(gr->warning);
+    free(gr);
+}
+
+size_t group_rounds_done(const struct group_rounds *gr)
+{
+    return gr->rs.rounds;
+}
+
+static void alloc_error(const struct run_plan *p, const struct shape_group *g, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory allocating %.1f MiB for the shape n = %zu of %s",
+             (double)plan_group_bytes(p, g) / (1 << 20), p->jobs[g->first].n, p->jobs[g->first].v->name);
+}
+
+/* The first pass calibrates every bench (or, sequential, runs them all);
+ * later ones reuse its call counts. */
+static enum nb_status pass_rounds(const struct group_env *env, size_t group_index, struct group_rounds *gr,
+                                  struct bench *const *benches, size_t first, size_t count)
+{
+    const uint64_t seed = env->seed + group_index;
+    enum nb_status st = NB_OK;
+    if (!gr->calls[0]) {
+        size_t nev = env->ctr ? env->ctr->count : 0;
+        if (env->suite->schedule == NB_SCHEDULE_SEQUENTIAL)
+            st = rounds_run(benches, gr->nb, env->suite->reps, nev, env->suite->schedule, seed, env->mc->interrupted,
+                            &gr->rs);
+        else if ((st = round_samples_init(&gr->rs, gr->nb, env->suite->reps, nev)) == NB_OK)
+            st = rounds_calibrate(benches, gr->nb, env->mc->interrupted);
+        for (size_t k = 0; k < gr->nb && gr->rs.ns_per_call; k++)
+            gr->calls[k] = bench_calls(benches[k]);
+        if (st != NB_OK || env->suite->schedule == NB_SCHEDULE_SEQUENTIAL)
+            return st;
+    } else {
+        for (size_t k = 0; k < gr->nb; k++)
+            bench_set_calls(benches[k], gr->calls[k]);
+    }
+    return rounds_run_range(benches, gr->nb, first, count, seed, env->mc->interrupted, &gr->rs);
+}
+
+enum nb_status group_pass(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
+                          size_t group_index, struct group_rounds *gr, size_t first, size_t count, char *err,
+                          size_t errlen)
+{
+    struct group_buffers local, *gbp = gr->gb ? gr->gb : &local;
+    if (!gr->gb && buffers_alloc(gbp, p, g, env->suite, env->ceil != NULL) != 0) {
+        alloc_error(p, g, err, errlen);
+        buffers_free(gbp);
         return NB_ERR_NOMEM;
     }
-    if (env->callgrind) {
-        count_group(env, p, g, &gb, rows);
-        *done = g->count * sides(env);
-        buffers_free(&gb);
-        return NB_OK;
-    }
+    struct group_buffers gb = *gbp;
     const size_t nrows = g->count * sides(env);
     struct bench **benches = calloc(nrows + 5 * NB_TIER_COUNT, sizeof *benches);
-    size_t nb = 0, cbench[NB_TIER_COUNT] = {0}, ncbench[NB_TIER_COUNT] = {0};
     enum nb_status st = NB_ERR_NOMEM;
-    struct round_samples rs = {0};
+    size_t nb = 0;
     snprintf(err, errlen, "out of memory starting the measurement of n = %zu", p->jobs[g->first].n);
-    if (benches && open_benches(env, p, g, &gb, benches, &nb, cbench, ncbench) == 0) {
-        /* each round's ceiling is its fastest copy: into the first ceiling
-         * bench's samples once the rounds are done (ceiling_of_rounds) */
-        size_t nev = env->ctr ? env->ctr->count : 0;
-        st = rounds_run(benches, nb, env->suite->reps, nev, env->suite->schedule, env->seed + group_index,
-                        env->mc->interrupted, &rs);
-        for (int t = 0; t < NB_TIER_COUNT && st != NB_ERR_NOMEM; t++)
-            ceiling_of_rounds(&rs, cbench[t], ncbench[t]);
+    if (benches && open_benches(env, p, g, &gb, benches, &nb, gr->cbench, gr->ncbench) == 0) {
+        gr->nb = nb;
+        memcpy(gr->copy_floats, gb.copy_floats, sizeof gr->copy_floats);
+        st = pass_rounds(env, group_index, gr, benches, first, count);
+        for (size_t k = 0; k < nb; k++)
+            if (!gr->warning[k][0])
+                snprintf(gr->warning[k], sizeof gr->warning[k], "%s", bench_warning(benches[k]));
     }
-    for (size_t k = 0; st != NB_ERR_NOMEM && rs.rounds > 0 && k < nrows; k++) {
+    for (size_t k = 0; benches && k < nb; k++)
+        bench_close(benches[k]);
+    free(benches);
+    if (gr->keep && !gr->gb && (gr->gb = malloc(sizeof *gr->gb)))
+        *gr->gb = gb;
+    else if (!gr->gb)
+        buffers_free(&gb);
+    return st;
+}
+
+enum nb_status group_rows(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
+                          size_t group_index, struct group_rounds *gr, struct perf_row *rows, size_t *done)
+{
+    *done = 0;
+    const size_t nrows = g->count * sides(env);
+    struct round_samples *rs = &gr->rs;
+    if (!rs->rounds)
+        return NB_OK;
+    /* each round's ceiling is its fastest copy */
+    for (int t = 0; t < NB_TIER_COUNT; t++)
+        ceiling_of_rounds(rs, gr->cbench[t], gr->ncbench[t]);
+    for (size_t k = 0; k < nrows; k++) {
         const struct job *j = &p->jobs[g->first + k % g->count];
-        if (fill_row(env, j, &rs, k, cbench[j->tier], gb.copy_floats[j->tier], benches, &rows[k]) != 0) {
-            st = NB_ERR_NOMEM;
-            break;
-        }
+        if (fill_row(env, j, rs, k, gr->cbench[j->tier], gr->copy_floats[j->tier], gr->calls[k], gr->warning[k],
+                     &rows[k]) != 0)
+            return NB_ERR_NOMEM;
         rows[k].round_group = group_index;
         rows[k].side = k / g->count;
         rows[k].schedule = schedule_name(env->suite->schedule);
         rows[k].p = env->suite->p;
         *done = k + 1;
     }
-    if (*done == nrows)
-        group_speedups(rows, *done);
-    for (size_t k = 0; k < nb; k++)
-        bench_close(benches[k]);
-    free(benches);
-    round_samples_free(&rs);
+    group_speedups(rows, *done);
+    return NB_OK;
+}
+
+enum nb_status group_count(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
+                           struct perf_row *rows, size_t *done, char *err, size_t errlen)
+{
+    struct group_buffers gb;
+    *done = 0;
+    if (buffers_alloc(&gb, p, g, env->suite, 0) != 0) {
+        alloc_error(p, g, err, errlen);
+        buffers_free(&gb);
+        return NB_ERR_NOMEM;
+    }
+    count_group(env, p, g, &gb, rows);
+    *done = g->count * sides(env);
     buffers_free(&gb);
-    return st;
+    return NB_OK;
 }

@@ -28,15 +28,40 @@ struct group_env {
     size_t nsides;
     nb_kernel_fn (*side_fn)(const void *ctx, const struct nb_variant *v, size_t side);
     const void *side_ctx;
+    /* passes.h: memory the groups' buffers may keep from one pass to the
+     * next (setting a DRAM shape's buffers up again costs page faults and
+     * zeroing every pass); 0: none kept */
+    size_t keep_bytes;
 };
 
-/* Measures group g into rows[0 .. g->count * nsides) (side s's rows from
- * s * g->count on; ceil NULL: no ceiling, shares n/a): NB_OK, NB_ERR_NOMEM (err says
- * what could not be allocated) or NB_ERR_INTERRUPTED (rows of completed
- * rounds kept). *done gets the rows filled (0 when interrupted before a
- * round completed). Rows own their samples (free them). */
-enum nb_status group_measure(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
-                             size_t group_index, struct perf_row *rows, size_t *done, char *err, size_t errlen);
+/* A group's measurement, possibly spread over several passes of the plan
+ * (passes.h): its rounds so far, each bench's calibration and, with
+ * keep_buffers, its buffers from the first pass on (else each pass sets them
+ * up again: the same data). NULL when out of memory. */
+struct group_rounds;
+struct group_rounds *group_rounds_new(const struct group_env *env, const struct shape_group *g, int keep_buffers);
+void group_rounds_free(struct group_rounds *gr);
+size_t group_rounds_done(const struct group_rounds *gr);
+
+/* One pass over group g: its buffers (unless kept) and benches set up,
+ * rounds first .. first + count - 1 run (the first pass calibrates; under
+ * the sequential schedule it runs every repetition), torn down again. NB_OK,
+ * NB_ERR_NOMEM (err says what could not be allocated) or NB_ERR_INTERRUPTED
+ * (completed rounds kept). */
+enum nb_status group_pass(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
+                          size_t group_index, struct group_rounds *gr, size_t first, size_t count, char *err,
+                          size_t errlen);
+
+/* Group g's rows from its rounds so far: rows[0 .. g->count * nsides), side
+ * s's from s * g->count on (ceil NULL: no ceiling, shares n/a), with their
+ * paired ratios. *done gets the rows filled (0 when no round completed).
+ * Rows own their samples (free them). Call once, after the last pass. */
+enum nb_status group_rows(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
+                          size_t group_index, struct group_rounds *gr, struct perf_row *rows, size_t *done);
+
+/* Under callgrind: counts each job's instructions into rows, times nothing. */
+enum nb_status group_count(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
+                           struct perf_row *rows, size_t *done, char *err, size_t errlen);
 
 /* A result row for job j, every measurement still n/a. */
 void perf_row_init(struct perf_row *r, const struct job *j, int cold);

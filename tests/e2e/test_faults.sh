@@ -23,10 +23,10 @@ for row in csv.reader(open(sys.argv[1] + "/meta.csv")):
 # results/latest still names the last complete run ----
 mkdir "$tmp/cwd"
 cd "$tmp/cwd" || exit 1
-interrupt() { # SIGNAL: start a long run, wait for its first row, signal it
+interrupt() { # SIGNAL PASSES: start a long run, wait for its first row, signal it
     : >"$tmp/table"
     "$bin" run --kernels 'rmsnorm/*/scalar/f32' --hidden 64,128,256,512 --rows 4 --reps 10 --min-time 0.05 \
-        --no-report >"$tmp/table" 2>"$tmp/err" &
+        --passes "$2" --no-report >"$tmp/table" 2>"$tmp/err" &
     pid=$!
     i=0
     while [ $i -lt 600 ] && ! grep -q '^rmsnorm/' "$tmp/table"; do
@@ -36,7 +36,8 @@ interrupt() { # SIGNAL: start a long run, wait for its first row, signal it
     kill -"$1" $pid
     wait $pid
 }
-interrupt INT
+# one pass: the shapes after the first row's are not measured at all
+interrupt INT 1
 rc=$?
 [ $rc = 130 ] && ok || bad "SIGINT: exit $rc, want 130: $(tail -2 "$tmp/err")"
 dir=$(ls -d results/*-default | head -1)
@@ -59,9 +60,21 @@ expect 2 "not complete (status interrupted)" "$bin" compare "$dir" "$dir"
 "$bin" run $tiny >/dev/null 2>&1 && ok || bad "a run after the interrupted one failed"
 complete=$(readlink results/latest)
 [ -n "$complete" ] && [ "$(meta "results/$complete" status)" = complete ] && ok || bad "results/latest after a complete run: '$complete'"
-interrupt TERM
+# five passes: the first row comes in the last pass, so every shape has some
+# rounds when the signal comes, and each row of fewer says so
+interrupt TERM 5
 rc=$?
 [ $rc = 143 ] && ok || bad "SIGTERM: exit $rc, want 143"
+dir=$(ls -td results/*-default* | head -1)
+python3 - "$dir/perf.csv" <<'PY' && ok || bad "SIGTERM in the last pass: rows missing or a partial row unmarked"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 8, len(rows)   # 2 variants x 4 shapes, each with its rounds so far
+for r in rows:
+    assert int(r["reps"]) >= 8, r["reps"]   # four passes of two rounds at least
+    if int(r["reps"]) < 10:
+        assert "interrupted:" in r["counters_note"], r["counters_note"]
+PY
 [ "$(readlink results/latest)" = "$complete" ] && ok || bad "SIGTERM: results/latest moved to $(readlink results/latest)"
 [ "$(ls -d results/*-default* | wc -l)" = 3 ] && ok || bad "three runs should have three directories: $(ls results)"
 cd - >/dev/null || exit 1

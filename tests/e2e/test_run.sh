@@ -154,6 +154,24 @@ expect 2 "hidden: want sizes" "$bin" run --hidden 0
 tiny="--kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 2 --reps 2 --min-time 0.001"
 expect 2 "--hidden: want sizes" "$bin" run --hidden 768, $tiny
 expect 2 "--min-time: want seconds" "$bin" run $tiny --min-time -1
+expect 2 "--passes: want 1 to 100000" "$bin" run $tiny --passes 0
+# passes: at most reps, one under the sequential schedule; the rows are the
+# same whatever the passes (each row has all its rounds)
+for spec in "3 2 interleaved 2" "5 7 interleaved 5" "3 4 sequential 1"; do
+    set -- $spec
+    "$bin" run $tiny --reps "$1" --passes "$2" --schedule "$3" --out "$tmp/passes" >/dev/null 2>&1 && ok ||
+        bad "run --reps $1 --passes $2 --schedule $3 failed"
+    grep -q "^passes,$4\$" "$tmp/passes/meta.csv" && ok || bad "reps $1, passes $2, $3: meta says $(grep ^passes "$tmp/passes/meta.csv")"
+    python3 - "$tmp/passes" "$1" <<'PY' && ok || bad "reps $1 in $2 passes: rows or rounds missing"
+import csv, sys
+perf = list(csv.DictReader(open(sys.argv[1] + "/perf.csv")))
+samples = list(csv.DictReader(open(sys.argv[1] + "/samples.csv")))
+assert perf and all(r["reps"] == sys.argv[2] for r in perf)
+for r in perf:
+    reps = sorted(int(s["rep"]) for s in samples if s["variant"] == r["variant"] and s["n"] == r["n"])
+    assert reps == list(range(int(sys.argv[2]))), reps
+PY
+done
 expect 2 "--threshold" "$bin" compare --threshold 5 "$out" "$out"
 expect 2 "unexpected argument 'extra'" "$bin" topology extra
 NORMBENCH_DISABLE=bogus "$bin" list 'rmsnorm/fused/scalar/f32' >/dev/null 2>"$tmp/err"

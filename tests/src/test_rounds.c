@@ -80,6 +80,41 @@ Test(rounds, interleaved_runs_the_seeded_order)
         bench_close(b[i]);
 }
 
+/* passes.h: a group's rounds run in two passes, the second with the first
+ * pass's calibration, are the same rounds in the same orders as one run */
+Test(rounds, rounds_split_over_passes_keep_their_orders)
+{
+    enum { K = 3, R = 12, SPLIT = 5 };
+    struct bench *b[K];
+    for (size_t i = 0; i < K; i++)
+        cr_assert(b[i] = open_logging(i, 1));
+    ncalls = 0;
+    struct round_samples whole;
+    cr_assert_eq(rounds_run(b, K, R, 0, NB_SCHEDULE_INTERLEAVED, 4, NULL, &whole), NB_OK);
+    size_t one_run[K * R];
+    memcpy(one_run, &call_log[K], sizeof one_run); /* after the calibration calls */
+    struct round_samples split;
+    cr_assert_eq(round_samples_init(&split, K, R, 0), NB_OK);
+    cr_expect_eq(split.rounds, 0);
+    ncalls = 0;
+    cr_assert_eq(rounds_calibrate(b, K, NULL), NB_OK);
+    cr_assert_eq(rounds_run_range(b, K, 0, SPLIT, 4, NULL, &split), NB_OK);
+    cr_expect_eq(split.rounds, SPLIT);
+    for (size_t i = 0; i < K; i++) /* a new pass: new benches, the old call counts */
+        bench_set_calls(b[i], bench_calls(b[i]));
+    cr_assert_eq(rounds_run_range(b, K, SPLIT, R - SPLIT, 4, NULL, &split), NB_OK);
+    cr_expect_eq(split.rounds, R, "rounds completed from 0: %zu", split.rounds);
+    cr_assert_eq(ncalls, K + K * R);
+    for (size_t i = 0; i < K * R; i++)
+        cr_expect_eq(call_log[K + i], one_run[i], "call %zu", i);
+    for (size_t i = 0; i < K * R; i++)
+        cr_expect_geq(split.ns_per_call[i], 0);
+    round_samples_free(&whole);
+    round_samples_free(&split);
+    for (size_t i = 0; i < K; i++)
+        bench_close(b[i]);
+}
+
 Test(rounds, sequential_runs_each_bench_back_to_back)
 {
     enum { K = 3, R = 5 };
