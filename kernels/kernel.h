@@ -27,7 +27,10 @@ enum nb_mode {
     NB_MODE_F32,   /* f32 storage, f32 arithmetic */
     NB_MODE_UP,    /* widen to f32, compute in f32, round once on store */
     NB_MODE_NAT,   /* every operation rounded to the storage type */
-    NB_MODE_EXACT  /* the MPFR reference: exact, rounded once */
+    NB_MODE_EXACT, /* the MPFR reference: exact, rounded once */
+    NB_MODE_LLAMA  /* Hugging Face's LlamaRMSNorm: statistics and x r in f32,
+                      x r rounded to the storage type, times the stored gain
+                      rounded again */
 };
 
 struct nb_args {

@@ -3,7 +3,14 @@
 #include "kernels.h"
 #include "simd_avx2.h"
 
-enum rms_kind { RMS_PLAIN, RMS_PARTIAL, RMS_RESIDUAL, RMS_GEMMA };
+/* RMS_LLAMA: x r rounded to the storage type before the gain (rmsnorm_scalar.c) */
+enum rms_kind { RMS_PLAIN, RMS_PARTIAL, RMS_RESIDUAL, RMS_GEMMA, RMS_LLAMA };
+
+NB_INLINE __m256 rms_scaled8(__m256 x, __m256 rs, enum nb_dtype dt, enum rms_kind kind)
+{
+    const __m256 t = _mm256_mul_ps(x, rs);
+    return kind == RMS_LLAMA ? round8(t, dt) : t;
+}
 
 NB_INLINE __m256 rms_gain8(__m256 g, enum rms_kind kind)
 {
@@ -32,11 +39,11 @@ NB_INLINE void rms_avx2(const struct nb_args *a, enum nb_dtype dt, enum rms_kind
         size_t i = 0;
         for (; i + 8 <= n; i += 8) {
             __m256 g = rms_gain8(load8(a->g, i, dt), kind);
-            store8(y, i, _mm256_mul_ps(_mm256_mul_ps(load8(x, i, dt), rs), g), dt);
+            store8(y, i, _mm256_mul_ps(rms_scaled8(load8(x, i, dt), rs, dt, kind), g), dt);
         }
         if (i < n) {
             __m256 g = rms_gain8(load8_tail(a->g, i, n - i, dt), kind);
-            store8_tail(y, i, n - i, _mm256_mul_ps(_mm256_mul_ps(load8_tail(x, i, n - i, dt), rs), g), dt);
+            store8_tail(y, i, n - i, _mm256_mul_ps(rms_scaled8(load8_tail(x, i, n - i, dt), rs, dt, kind), g), dt);
         }
     }
 }
@@ -249,6 +256,8 @@ void rmsnorm_pipelined_avx2_f16_up(const struct nb_args *a) { rms_pipelined_avx2
     void NAME##_f16_up(const struct nb_args *a) { rms_avx2(a, NB_F16, KIND); }
 
 ENTRY_POINTS(rmsnorm_fused_avx2, RMS_PLAIN)
+void rmsnorm_fused_avx2_bf16_llama(const struct nb_args *a) { rms_avx2(a, NB_BF16, RMS_LLAMA); }
+void rmsnorm_fused_avx2_f16_llama(const struct nb_args *a) { rms_avx2(a, NB_F16, RMS_LLAMA); }
 ENTRY_POINTS(prmsnorm_fused_avx2, RMS_PARTIAL)
 ENTRY_POINTS(addrmsnorm_fused_avx2, RMS_RESIDUAL)
 ENTRY_POINTS(gemmarmsnorm_fused_avx2, RMS_GEMMA)

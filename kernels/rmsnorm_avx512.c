@@ -3,7 +3,14 @@
 #include "kernels.h"
 #include "simd_avx512.h"
 
-enum rms_kind { RMS_PLAIN, RMS_PARTIAL, RMS_RESIDUAL, RMS_GEMMA };
+/* RMS_LLAMA: x r rounded to the storage type before the gain (rmsnorm_scalar.c) */
+enum rms_kind { RMS_PLAIN, RMS_PARTIAL, RMS_RESIDUAL, RMS_GEMMA, RMS_LLAMA };
+
+NB_INLINE __m512 rms_scaled16(__m512 x, __m512 rs, enum nb_dtype dt, enum rms_kind kind)
+{
+    const __m512 t = _mm512_mul_ps(x, rs);
+    return kind == RMS_LLAMA ? round16(t, dt) : t;
+}
 
 NB_INLINE void rms_avx512(const struct nb_args *a, enum nb_dtype dt, enum rms_kind kind)
 {
@@ -29,14 +36,14 @@ NB_INLINE void rms_avx512(const struct nb_args *a, enum nb_dtype dt, enum rms_ki
             __m512 g = load16(a->g, i, 0xffff, dt);
             if (kind == RMS_GEMMA)
                 g = _mm512_add_ps(one, g);
-            store16(y, i, _mm512_mul_ps(_mm512_mul_ps(load16(x, i, 0xffff, dt), rs), g), 0xffff, dt);
+            store16(y, i, _mm512_mul_ps(rms_scaled16(load16(x, i, 0xffff, dt), rs, dt, kind), g), 0xffff, dt);
         }
         if (i < n) {
             __mmask16 m = tail_mask16(n - i);
             __m512 g = load16(a->g, i, m, dt);
             if (kind == RMS_GEMMA)
                 g = _mm512_add_ps(one, g);
-            store16(y, i, _mm512_mul_ps(_mm512_mul_ps(load16(x, i, m, dt), rs), g), m, dt);
+            store16(y, i, _mm512_mul_ps(rms_scaled16(load16(x, i, m, dt), rs, dt, kind), g), m, dt);
         }
     }
 }
@@ -266,6 +273,8 @@ void rmsnorm_evenodd_avx512_bf16_up(const struct nb_args *a)
     void NAME##_f16_up(const struct nb_args *a) { rms_avx512(a, NB_F16, KIND); }
 
 ENTRY_POINTS(rmsnorm_fused_avx512, RMS_PLAIN)
+void rmsnorm_fused_avx512_bf16_llama(const struct nb_args *a) { rms_avx512(a, NB_BF16, RMS_LLAMA); }
+void rmsnorm_fused_avx512_f16_llama(const struct nb_args *a) { rms_avx512(a, NB_F16, RMS_LLAMA); }
 ENTRY_POINTS(prmsnorm_fused_avx512, RMS_PARTIAL)
 ENTRY_POINTS(addrmsnorm_fused_avx512, RMS_RESIDUAL)
 ENTRY_POINTS(gemmarmsnorm_fused_avx512, RMS_GEMMA)

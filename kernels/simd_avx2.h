@@ -43,6 +43,17 @@ NB_INLINE void store8(void *p, size_t i, __m256 v, enum nb_dtype dt)
     _mm_storeu_si128((__m128i *)((uint16_t *)p + i), h);
 }
 
+/* v rounded to the storage type dt and widened back: what storing and
+ * loading it again would give */
+NB_INLINE __m256 round8(__m256 v, enum nb_dtype dt)
+{
+    if (dt == NB_F32)
+        return v;
+    if (dt == NB_F16)
+        return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(f32_to_bf16_x8(v)), 16));
+}
+
 /* The last `left` (< 8) elements from i, padded with zeros. */
 NB_INLINE __m256 load8_tail(const void *p, size_t i, size_t left, enum nb_dtype dt)
 {

@@ -35,6 +35,17 @@ NB_INLINE __m256i f32_to_bf16_x16(__m512 v)
     return _mm512_cvtepi32_epi16(r);
 }
 
+/* v rounded to the storage type dt and widened back: what storing and
+ * loading it again would give */
+NB_INLINE __m512 round16(__m512 v, enum nb_dtype dt)
+{
+    if (dt == NB_F32)
+        return v;
+    if (dt == NB_F16)
+        return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(f32_to_bf16_x16(v)), 16));
+}
+
 NB_INLINE void store16(void *p, size_t i, __m512 v, __mmask16 m, enum nb_dtype dt)
 {
     if (dt == NB_F32) {

@@ -14,8 +14,8 @@ first=0 failed=0
 for i in $(seq "$runs"); do
     NB_GATE_ONLY=time NB_BASE_REF=HEAD sh scripts/ci-gate.sh >"$log" 2>&1
     rc=$?
-    worst=$(awk '$0 ~ /^[a-z]+\// && NF >= 8 { c = $8; sub("%", "", c); a = c < 0 ? -c : c;
-        if (a > m) { m = a; w = $1 " " $8 } } END { print w }' "$log")
+    worst=$(awk '$1 ~ /^[a-z]+\// && $8 ~ /%$/ { c = $8 + 0; a = c < 0 ? -c : c;
+        if (a > m + 0) { m = a; w = $1 " " $8 } } END { print w }' "$log")
     grep -q "confirming in a second process" "$log" && first=$((first + 1))
     [ $rc = 1 ] && failed=$((failed + 1))
     [ $rc -gt 1 ] && { echo "run $i: the gate could not run (exit $rc):"; tail -3 "$log"; exit "$rc"; }

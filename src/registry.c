@@ -22,11 +22,13 @@ enum {
     nb_dtype_f32 = NB_F32, nb_dtype_bf16 = NB_BF16, nb_dtype_f16 = NB_F16,
     nb_dtype_bf16_up = NB_BF16, nb_dtype_f16_up = NB_F16,
     nb_dtype_bf16_nat = NB_BF16, nb_dtype_f16_nat = NB_F16,
+    nb_dtype_bf16_llama = NB_BF16, nb_dtype_f16_llama = NB_F16,
 };
 enum {
     nb_mode_f32 = NB_MODE_F32, nb_mode_bf16 = NB_MODE_EXACT, nb_mode_f16 = NB_MODE_EXACT,
     nb_mode_bf16_up = NB_MODE_UP, nb_mode_f16_up = NB_MODE_UP,
     nb_mode_bf16_nat = NB_MODE_NAT, nb_mode_f16_nat = NB_MODE_NAT,
+    nb_mode_bf16_llama = NB_MODE_LLAMA, nb_mode_f16_llama = NB_MODE_LLAMA,
 };
 
 /* Which ISAs this build has code for: the SIMD files are compiled only on
@@ -174,7 +176,7 @@ const char *dtype_name(enum nb_dtype dt)
 
 const char *mode_name(enum nb_mode mode)
 {
-    static const char *const names_[] = {"f32", "up", "nat", "exact"};
+    static const char *const names_[] = {"f32", "up", "nat", "exact", "llama"};
     return names_[mode];
 }
 
