@@ -234,6 +234,51 @@ Test(variants, nat_naive_equals_nat_fused)
     cr_assert_gt(pairs, 10);
 }
 
+/* llama rounds x r before the gain: with gains that are powers of two the
+ * second rounding is exact and the output is its ISA's fused up output bit
+ * for bit; with other gains some outputs differ from up's (the first
+ * rounding is there) and none by more than the bound's 1.5 ULP plus. */
+static size_t outputs_differing(const struct nb_variant *v, const struct nb_variant *up, struct problem *p, int pow2)
+{
+    const size_t total = p->rows * p->n, bytes = total * nb_dtype_size(v->dtype);
+    for (size_t i = 0; pow2 && i < p->n; i++)
+        nb_store(p->g, i, (float)(1 << (i % 3)) * (i % 2 ? -1.0f : 1.0f), v->dtype);
+    void *y1 = calloc(1, bytes), *y2 = calloc(1, bytes);
+    cr_assert(y1 && y2);
+    struct nb_args a = problem_args(p, y1, NULL, 1e-5);
+    v->fn(&a);
+    a.y = y2;
+    up->fn(&a);
+    size_t differ = 0;
+    for (size_t i = 0; i < total; i++)
+        differ += nb_load(y1, i, v->dtype) != nb_load(y2, i, v->dtype);
+    free(y1);
+    free(y2);
+    return differ;
+}
+
+Test(variants, llama_rounds_before_the_gain)
+{
+    size_t checked = 0;
+    for (size_t k = 0; k < registry_count(); k++) {
+        const struct nb_variant *v = registry_at(k);
+        if (v->mode != NB_MODE_LLAMA || !testable(v))
+            continue;
+        char up_name[96];
+        snprintf(up_name, sizeof up_name, "rmsnorm/fused/%s/%s-up", isa_name(v->isa), dtype_name(v->dtype));
+        const struct nb_variant *up = registry_find(up_name);
+        cr_assert_not_null(up, "no %s to compare %s with", up_name, v->name);
+        struct problem p;
+        problem_init(&p, v->norm, v->dtype, 4, 777, 0, 5);
+        cr_expect_gt(outputs_differing(v, up, &p, 0), 0, "%s rounds as %s does with general gains", v->name, up->name);
+        cr_expect_eq(outputs_differing(v, up, &p, 1), 0, "%s differs from %s with power-of-two gains", v->name,
+                     up->name);
+        problem_free(&p);
+        checked++;
+    }
+    cr_assert_geq(checked, 2, "the scalar llama variants at least");
+}
+
 /* NaN or Inf in one row reaches that row's outputs only, and where it
  * reaches, the output is non-finite exactly where the reference's is. */
 Test(variants, nonfinite_input_stays_in_its_row)
