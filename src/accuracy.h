@@ -28,6 +28,8 @@ struct accuracy_summary {
     size_t false_zero;            /* y == 0 where the rounded reference is finite, non-zero */
     size_t false_nonfinite;       /* y NaN or infinite where the rounded reference is finite */
     double max_ulp_terms;         /* ULPs at the magnitude of the terms summed (see accuracy_add_scaled) */
+    size_t inputs_lost;           /* studies: inputs that overflowed or flushed to zero when stored, counted
+                                     when any overflowed or at least 1% flushed (else 0) */
 };
 
 /* Adds one output: y (the kernel's, as stored), exact (the double nearest

@@ -65,9 +65,10 @@ int dist_parse(const char *name, enum nb_dist *d)
     return -1;
 }
 
-void datagen_fill(void *x, size_t rows, size_t n, enum nb_dtype dt, const struct nb_distribution *d,
-                  uint64_t seed)
+struct datagen_loss datagen_fill(void *x, size_t rows, size_t n, enum nb_dtype dt, const struct nb_distribution *d,
+                                 uint64_t seed)
 {
+    struct datagen_loss lost = {0, 0};
     struct nb_rng r;
     rng_seed(&r, seed);
     for (size_t row = 0; row < rows; row++)
@@ -90,8 +91,13 @@ void datagen_fill(void *x, size_t rows, size_t n, enum nb_dtype dt, const struct
             case NB_DIST_CONSTANT: v = d->value; break;
             default: v = rng_gauss(&r); break;
             }
-            nb_store(x, row * n + i, (float)(v * d->scale), dt);
+            const double want = v * d->scale;
+            nb_store(x, row * n + i, (float)want, dt);
+            const float got = nb_load(x, row * n + i, dt);
+            lost.overflowed += isfinite(want) && isinf(got);
+            lost.flushed += want != 0 && got == 0;
         }
+    return lost;
 }
 
 void datagen_gain(void *g, size_t n, enum nb_dtype dt, int gemma, uint64_t seed)

@@ -37,8 +37,15 @@ int dist_parse(const char *name, enum nb_dist *d);
 /* Fills rows x n values of dt, rounded once to dt. Outlier channels are the
  * same for every row (channel j is an outlier if it is one of the first k
  * of a seeded permutation), as in real activations. */
-void datagen_fill(void *x, size_t rows, size_t n, enum nb_dtype dt, const struct nb_distribution *d,
-                  uint64_t seed);
+/* Values, finite and non-zero as drawn and scaled, that storing in the
+ * dtype lost. */
+struct datagen_loss {
+    size_t overflowed, flushed;   /* to Inf; to zero */
+};
+
+/* Returns what storing lost. */
+struct datagen_loss datagen_fill(void *x, size_t rows, size_t n, enum nb_dtype dt, const struct nb_distribution *d,
+                    uint64_t seed);
 
 /* Gains around 1 (1 + 0.1 N(0,1)), or offsets around 0 for gemma; biases
  * 0.1 N(0,1). */

@@ -23,11 +23,16 @@ INI
 python3 - "$tmp/sweep/sweep.csv" <<'PY' && ok || bad "sweep.csv content"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-# 3 variants x (2 dists x 3 scales x 2 eps)
-assert len(rows) == 3 * 2 * 3 * 2, len(rows)
+# 4 variants (f16 up, nat, llama; f32) x (2 dists x 3 scales x 2 eps)
+assert len(rows) == 4 * 2 * 3 * 2, len(rows)
 cell = lambda v, dist, scale, eps: next(r for r in rows if r["variant"] == v and r["dist"] == dist and float(r["scale"]) == scale and float(r["eps"]) == eps)
 z = cell("rmsnorm/fused/scalar/f16-nat", "zeros", 1, 1e-8)
-assert z["nan"] == "256" * 1 or int(z["nan"]) == 512 and z["within_bound"] == "no", z
+assert int(z["nan"]) > 0 and z["within_bound"] == "no", z
+# nat: reported, not bounded (no bound), unless it broke
+n1 = cell("rmsnorm/fused/scalar/f16-nat", "normal", 1, 1e-6)
+assert n1["bound_ulp"] == "" and n1["within_bound"] == "not bounded", n1
+# scales 2^-14 to 2^6 of N(0,1) fit f16: no cell has lost inputs
+assert all(r["inputs_lost"] == "0" for r in rows), [r for r in rows if r["inputs_lost"] != "0"][:1]
 assert cell("rmsnorm/fused/scalar/f16-up", "zeros", 1, 1e-8)["within_bound"] == "yes"
 big = cell("rmsnorm/fused/scalar/f16-nat", "normal", 64, 1e-6)
 assert int(big["false_zero"]) + int(big["false_nonfinite"]) > 0, big
@@ -67,11 +72,34 @@ grep -q '^status,interrupted$' "$tmp/int/meta.csv" 2>/dev/null && ok || bad "swe
 if command -v gnuplot >/dev/null; then
     "$bin" sweep --config configs/layernorm-cancellation.ini --out "$tmp/canc" >/dev/null 2>&1
     gp=$(ls "$tmp/canc/plots/"*.gp | head -1)
-    colours=$(grep -o "lc rgb '#[0-9a-f]*'" "$gp" | sort -u | wc -l)
-    series=$(grep -o "index [0-9]*" "$gp" | wc -l)
+    # the variants' series (the grey one of lost inputs apart)
+    colours=$(grep -o "lc rgb '#[0-9a-f]*'" "$gp" | grep -v c0c0c0 | sort -u | wc -l)
+    series=$(($(grep -o "index [0-9]*" "$gp" | wc -l) - $(grep -c "inputs lost in storage" "$gp")))
     [ "$series" -le 12 ] && [ "$colours" = "$series" ] || [ "$colours" = 12 ] && ok || bad "sweep plot: $colours colours for $series series"
     "$bin" sweep --config configs/fp16-overflow.ini --out "$tmp/ovf" >/dev/null 2>&1
     grep -q "set format x '2^{%L}'" "$tmp/ovf/plots/sweep-0.gp" && ok || bad "sweep scale axis not labelled 2^k"
+    grep -q "inputs lost in storage (not data)" "$tmp/ovf/plots/sweep-0.gp" && ok || bad "sweep plot: lost inputs not drawn apart"
 fi
+# inputs the storage type cannot hold are not data: f16 inputs of scale 2^16
+# overflow, of 2^-24 flush to zero; bf16 holds both. Every scale reads 2^k.
+[ -d "$tmp/ovf" ] || "$bin" sweep --config configs/fp16-overflow.ini --no-plots --out "$tmp/ovf" >/dev/null 2>&1
+python3 - "$tmp/ovf" <<'PY' && ok || bad "fp16-overflow: lost inputs not reported as such"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/sweep.csv")))
+at = lambda v, scale: next(r for r in rows if r["variant"] == v and float(r["scale"]) == scale and r["n"] == "768")
+for v in ("rmsnorm/fused/scalar/f16-up", "rmsnorm/fused/scalar/f16-llama"):
+    for scale in (2.0 ** 16, 2.0 ** -24):
+        r = at(v, scale)
+        assert int(r["inputs_lost"]) > 0 and r["within_bound"] == "inputs lost", r
+    assert at(v, 1.0)["within_bound"] == "yes"
+assert at("rmsnorm/fused/scalar/bf16-up", 2.0 ** 16)["inputs_lost"] == "0"
+md = open(sys.argv[1] + "/summary.md").read()
+line = next(l for l in md.splitlines() if l.startswith("| rmsnorm/fused/scalar/f16-up | 768 "))
+assert "2^-24 to 2^-20, 2^15 to 2^16" in line and "within 2^-19 to 2^14" in line, line
+assert "| 8 |" not in md and " 4: " not in md, "a scale not written as 2^k"
+import os, re
+links = re.findall(r"\]\((plots/[^)]+)\)", md)
+assert links and all(os.path.exists(os.path.join(sys.argv[1], l)) for l in links) or not os.path.exists(sys.argv[1] + "/plots/sweep-0.svg"), links
+PY
 
 finish sweep

@@ -154,4 +154,25 @@ Test(studies, a_cell_fails_only_for_bounded_variants_on_tame_inputs)
     cr_expect(!study_cell_fails(up, &normal, 0, &bad), "eps = 0 is a study of its own");
     struct accuracy_summary nan = {.max_ulp_terms = 1, .false_nonfinite = 1};
     cr_expect(study_cell_fails(up, &normal, 1e-6, &nan), "a NaN where the reference is finite fails");
+    struct accuracy_summary lost = {.max_ulp_terms = 100, .inputs_lost = 3};
+    cr_expect(!study_cell_fails(up, &normal, 1e-6, &lost), "inputs the storage type lost are not data");
+}
+
+/* What storing lost: an overflow to Inf, or a value flushed to zero, is
+ * counted; zeros drawn as zeros are not. */
+Test(studies, datagen_counts_inputs_the_storage_type_lost)
+{
+    uint16_t h[64];
+    struct nb_distribution big = {.kind = NB_DIST_NORMAL, .scale = 65536 * 4};
+    struct datagen_loss l = datagen_fill(h, 1, 64, NB_F16, &big, 1);
+    cr_expect_gt(l.overflowed, 32, "N(0,1) * 2^18 in f16: most overflow, %zu did", l.overflowed);
+    struct nb_distribution tiny = {.kind = NB_DIST_NORMAL, .scale = 0x1p-30};
+    l = datagen_fill(h, 1, 64, NB_F16, &tiny, 1);
+    cr_expect_gt(l.flushed, 32, "N(0,1) * 2^-30 in f16: most flush, %zu did", l.flushed);
+    struct nb_distribution zeros = {.kind = NB_DIST_ZEROS, .scale = 1};
+    l = datagen_fill(h, 1, 64, NB_F16, &zeros, 1);
+    cr_expect(l.overflowed == 0 && l.flushed == 0, "zeros drawn are not lost");
+    uint16_t b[64];
+    l = datagen_fill(b, 1, 64, NB_BF16, &big, 1);
+    cr_expect(l.overflowed == 0 && l.flushed == 0, "bf16 holds 2^18");
 }

@@ -1,0 +1,32 @@
+/* What a sweep writes: sweep.csv, summary.md with its plots, and which
+ * cells fail the study (SPEC section 9). */
+#ifndef NB_SWEEP_REPORT_H
+#define NB_SWEEP_REPORT_H
+
+#include <stddef.h>
+
+#include "accuracy.h"
+#include "config.h"
+#include "registry.h"
+#include "study.h"
+
+/* One cell of the grid for one variant. */
+struct sweep_row {
+    const struct nb_variant *v;
+    size_t n;
+    double eps;
+    struct nb_distribution dist;
+    struct accuracy_summary s;
+};
+
+/* 0, or an exit status with err set. nrows_data: rows of data per cell. */
+int sweep_write_csv(const char *path, const struct sweep_row *rows, size_t count, size_t nrows_data, char *err,
+                    size_t errlen);
+/* summary.md (and plots/ with plots) in dir: 0, or nonzero when it could
+ * not be written (said on stderr). */
+int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t done, const struct nb_suite *s,
+                        const char *config, const struct ref_cache *cache, int plots);
+/* Each cell that fails the study (study_cell_fails) named on stderr; the count. */
+size_t sweep_bounded_failures(const struct sweep_row *rows, size_t count);
+
+#endif
