@@ -84,7 +84,8 @@ all: $(BIN)
 # Installs the Debian packages only when a probe fails.
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
-	@if pkg-config --exists $(PKGS) criterion && [ -f /usr/include/csv.h ] && command -v gnuplot >/dev/null; then :; \
+	@if pkg-config --exists $(PKGS) criterion && [ -f /usr/include/csv.h ] && command -v gnuplot >/dev/null \
+	    && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then :; \
 	 else sh scripts/install-deps.sh; fi
 	@mkdir -p build && touch $@
 

@@ -14,7 +14,8 @@ libcriterion-dev
 libjson-c-dev
 libdnnl-dev
 gnuplot-nox
-valgrind"
+valgrind
+python3-numpy"
 # `make fuzz` only: libFuzzer comes with clang's runtime
 if [ "${1:-}" = --fuzz ]; then
     PACKAGES="$PACKAGES clang-14 libclang-rt-14-dev"

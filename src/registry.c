@@ -174,6 +174,13 @@ const char *dtype_name(enum nb_dtype dt)
     return names_[dt];
 }
 
+const char *registry_sum_order(const struct nb_variant *v)
+{
+    if (v->mode != NB_MODE_NAT)
+        return "-";
+    return v->flags & NB_V_LANES8 ? "8 lanes" : "sequential";
+}
+
 const char *mode_name(enum nb_mode mode)
 {
     static const char *const names_[] = {"f32", "up", "nat", "exact", "llama"};

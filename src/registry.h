@@ -11,6 +11,8 @@
 /* nb_variant.flags, from the list's last column */
 #define NB_V_SCRATCH 1u   /* needs nb_args.work: registry_workspace_bytes */
 #define NB_V_BASELINE 2u  /* the speedups of its norm and dtype are against it */
+#define NB_V_LANES8 4u    /* nat: sums in eight lanes, then pairwise (kernels/nat_lanes_scalar.c);
+                             other nat variants sum sequentially, one term after another */
 
 /* ext: an external library (kernels/NAME_ext.c), such as oneDNN */
 enum nb_isa { NB_ISA_SCALAR, NB_ISA_AVX2, NB_ISA_AVX512, NB_ISA_AVX512BF16, NB_ISA_MPFR, NB_ISA_EXT, NB_ISA_COUNT };
@@ -46,6 +48,9 @@ const char *norm_name(enum nb_norm norm);
 const char *isa_name(enum nb_isa isa);
 const char *dtype_name(enum nb_dtype dt);
 const char *mode_name(enum nb_mode mode);
+/* How a nat variant's sums are ordered: "sequential" or "8 lanes" (README
+ * "Compute modes" spells both out); "-" for other modes, which sum in f32. */
+const char *registry_sum_order(const struct nb_variant *v);
 int norm_uses_bias(enum nb_norm norm);
 int norm_uses_residual(enum nb_norm norm);
 
