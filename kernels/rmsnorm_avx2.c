@@ -133,7 +133,25 @@ NB_INLINE void normalise_span8(void *y, const void *x, const void *g, size_t fro
  * NB_BLOCK_ROWS rows, then the group normalised a column block at a time,
  * so g comes from L1 for every row of the group. Same sums as fused: bit
  * for bit its outputs (rmsnorm and prmsnorm). */
-NB_INLINE void rms_blocked_avx2(const struct nb_args *a, enum nb_dtype dt, enum rms_kind kind)
+/* y[from..to) = x r g with non-temporal stores (f32, y 32-byte aligned at
+ * from): what a tensor larger than the caches wants */
+NB_INLINE void normalise_span8_nt(float *y, const float *x, const float *g, size_t from, size_t to, __m256 rs)
+{
+    size_t i = from;
+    for (; i + 8 <= to; i += 8)
+        normalise8_nt(y, x, g, i, rs);
+    if (i < to)
+        normalise_span8(y, x, g, i, to, rs, NB_F32);
+}
+
+/* nt: blockednt, the non-temporal stores of pipelinednt on the blocked
+ * schedule. In DRAM at n >= 2048 the pipelined kernels lose half their
+ * bandwidth: their working set (the next row, this row, g: 12 n bytes)
+ * outgrows L1, and this row and g come back from L2 while the next row
+ * streams in; here the statistics pass of a group is a pure read stream and
+ * the normalise pass reads x from L2 and g's block from L1 (README "AVX2
+ * at the limit"). */
+NB_INLINE void rms_blocked_avx2_nt(const struct nb_args *a, enum nb_dtype dt, enum rms_kind kind, int nt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
     const size_t k = kind == RMS_PARTIAL ? nb_prms_k(n, a->p) : n;
@@ -145,11 +163,24 @@ NB_INLINE void rms_blocked_avx2(const struct nb_args *a, enum nb_dtype dt, enum 
             rs[r] = 1.0f / sqrtf(sum8((const char *)a->x + (r0 + r) * n * es, k, dt, 1) / (float)k + eps);
         for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
             const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
-            for (size_t r = 0; r < nr; r++)
-                normalise_span8((char *)a->y + (r0 + r) * n * es, (const char *)a->x + (r0 + r) * n * es, a->g, c, end,
-                                _mm256_set1_ps(rs[r]), dt);
+            for (size_t r = 0; r < nr; r++) {
+                char *y = (char *)a->y + (r0 + r) * n * es;
+                const char *x = (const char *)a->x + (r0 + r) * n * es;
+                /* c steps by 512 floats: y + c is aligned for the whole row or never */
+                if (nt && dt == NB_F32 && ((uintptr_t)y & 31) == 0)
+                    normalise_span8_nt((float *)y, (const float *)x, a->g, c, end, _mm256_set1_ps(rs[r]));
+                else
+                    normalise_span8(y, x, a->g, c, end, _mm256_set1_ps(rs[r]), dt);
+            }
         }
     }
+    if (nt)
+        _mm_sfence();
+}
+
+NB_INLINE void rms_blocked_avx2(const struct nb_args *a, enum nb_dtype dt, enum rms_kind kind)
+{
+    rms_blocked_avx2_nt(a, dt, kind, 0);
 }
 
 /* bf16 without shuffles (as rmsnorm/evenodd/avx512): a 32-bit lane holds
@@ -241,6 +272,7 @@ void rmsnorm_evenodd_avx2_bf16_up(const struct nb_args *a)
 }
 
 void rmsnorm_blocked_avx2_f32(const struct nb_args *a) { rms_blocked_avx2(a, NB_F32, RMS_PLAIN); }
+void rmsnorm_blockednt_avx2_f32(const struct nb_args *a) { rms_blocked_avx2_nt(a, NB_F32, RMS_PLAIN, 1); }
 void rmsnorm_blocked_avx2_bf16_up(const struct nb_args *a) { rms_blocked_avx2(a, NB_BF16, RMS_PLAIN); }
 void rmsnorm_blocked_avx2_f16_up(const struct nb_args *a) { rms_blocked_avx2(a, NB_F16, RMS_PLAIN); }
 void prmsnorm_blocked_avx2_f32(const struct nb_args *a) { rms_blocked_avx2(a, NB_F32, RMS_PARTIAL); }
