@@ -148,24 +148,61 @@ NB_INLINE void ln_pipelined2_avx2(const struct nb_args *a, enum nb_dtype dt)
 /* Rows in groups: the statistics of NB_BLOCK_ROWS rows, then the group
  * normalised a column block at a time, so g and b come from L1 for every
  * row of the group. Same sums as twopass: bit for bit its outputs. */
-NB_INLINE void ln_blocked_avx2(const struct nb_args *a, enum nb_dtype dt)
+/* mean and 1 / sqrt(var + eps) of rows r0 .. r0 + nr - 1, twopass's sums */
+NB_INLINE void ln_block_stats(const struct nb_args *a, size_t r0, size_t nr, float *mean, float *rs, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    for (size_t r = 0; r < nr; r++) {
+        const void *x = (const char *)a->x + (r0 + r) * n * es;
+        mean[r] = sum8(x, n, dt, 0) / (float)n;
+        rs[r] = 1.0f / sqrtf(ln_sum_sqdev(x, n, mean[r], dt) / (float)n + (float)a->eps);
+    }
+}
+
+/* y[from..to) of one f32 row with non-temporal stores (y 32-byte aligned
+ * at from), the padded tail as ln_normalise_span */
+NB_INLINE void ln_normalise_span_nt(float *y, const float *x, const struct nb_args *a, size_t from, size_t to,
+                                    __m256 mu, __m256 r)
+{
+    size_t i = from;
+    for (; i + 8 <= to; i += 8) {
+        __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mu), r);
+        _mm256_stream_ps(y + i, _mm256_fmadd_ps(t, _mm256_loadu_ps((const float *)a->g + i),
+                                               _mm256_loadu_ps((const float *)a->b + i)));
+    }
+    ln_normalise_span(y, x, a, i, to, mu, r, NB_F32);
+}
+
+/* nt: blockednt, y written with non-temporal stores (f32 rows 32-byte
+ * aligned), for tensors larger than the caches: as rmsnorm/blockednt/avx2,
+ * whose comment says why blocking, not pipelining, suits long rows there */
+NB_INLINE void ln_blocked_avx2_nt(const struct nb_args *a, enum nb_dtype dt, int nt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
     for (size_t r0 = 0; r0 < a->rows; r0 += NB_BLOCK_ROWS) {
         const size_t nr = a->rows - r0 < NB_BLOCK_ROWS ? a->rows - r0 : NB_BLOCK_ROWS;
         float mean[NB_BLOCK_ROWS], rs[NB_BLOCK_ROWS];
-        for (size_t r = 0; r < nr; r++) {
-            const void *x = (const char *)a->x + (r0 + r) * n * es;
-            mean[r] = sum8(x, n, dt, 0) / (float)n;
-            rs[r] = 1.0f / sqrtf(ln_sum_sqdev(x, n, mean[r], dt) / (float)n + (float)a->eps);
-        }
+        ln_block_stats(a, r0, nr, mean, rs, dt);
         for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
             const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
-            for (size_t r = 0; r < nr; r++)
-                ln_normalise_span((char *)a->y + (r0 + r) * n * es, (const char *)a->x + (r0 + r) * n * es, a, c, end,
-                                  _mm256_set1_ps(mean[r]), _mm256_set1_ps(rs[r]), dt);
+            for (size_t r = 0; r < nr; r++) {
+                char *y = (char *)a->y + (r0 + r) * n * es;
+                const char *x = (const char *)a->x + (r0 + r) * n * es;
+                const __m256 mu = _mm256_set1_ps(mean[r]), rv = _mm256_set1_ps(rs[r]);
+                if (nt && dt == NB_F32 && ((uintptr_t)y & 31) == 0)
+                    ln_normalise_span_nt((float *)y, (const float *)x, a, c, end, mu, rv);
+                else
+                    ln_normalise_span(y, x, a, c, end, mu, rv, dt);
+            }
         }
     }
+    if (nt)
+        _mm_sfence();
+}
+
+NB_INLINE void ln_blocked_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    ln_blocked_avx2_nt(a, dt, 0);
 }
 
 /* One read: the sum and the sum of squares in the shared order, var =
@@ -236,5 +273,6 @@ NB_LN_AVX2_ENTRIES(twopass)
 NB_LN_AVX2_ENTRIES(pipelined)
 NB_LN_AVX2_ENTRIES(pipelined2)
 NB_LN_AVX2_ENTRIES(blocked)
+void layernorm_blockednt_avx2_f32(const struct nb_args *a) { ln_blocked_avx2_nt(a, NB_F32, 1); }
 NB_LN_AVX2_ENTRIES(onepass)
 NB_LN_AVX2_ENTRIES(welford)
