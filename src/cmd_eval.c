@@ -12,6 +12,7 @@
 #include "reference.h"
 #include "registry.h"
 #include "tensor_csv.h"
+#include "tensor_npy.h"
 
 static const char eval_usage[] =
     "usage: normbench eval --kernel NAME --x X.csv --g G.csv [--b B.csv]\n"
@@ -23,7 +24,9 @@ static const char eval_usage[] =
     "rounded to the variant's dtype. Writes y (stdout without --out), each value\n"
     "as the shortest decimal that reads back as the same double (so exactly in\n"
     "the storage type), or in C99 hex-float with --hex, and the error against\n"
-    "the correctly rounded MPFR reference on stderr.\n"
+    "the correctly rounded MPFR reference on stderr. Any input, and --out, may\n"
+           "instead be a NumPy .npy file (numpy.save): '<f4' for f32, '<f2' for f16, bf16\n"
+           "as its uint16 bit patterns ('<u2'); 1-D (one row) or 2-D (rows x n).\n"
     "  --eps E       eps >= 0 (the double nearest the decimal)\n"
     "  --p P         prmsnorm only: the percentage of the row the RMS covers (default 6.25)\n"
     "  --hex         write y as C99 hex-floats (%a)\n"
@@ -44,7 +47,8 @@ static void free_inputs(struct eval_inputs *in)
 static int read_input(const char *path, const char *what, enum nb_dtype dt, struct nb_tensor *t)
 {
     char err[512];
-    int rc = tensor_csv_read(path, dt, t, err, sizeof err);
+    int rc = tensor_npy_path(path) ? tensor_npy_read(path, dt, t, err, sizeof err)
+                                   : tensor_csv_read(path, dt, t, err, sizeof err);
     if (rc)
         nb_error("eval", "%s (%s)", err, what);
     return rc;
@@ -208,7 +212,8 @@ int cmd_eval(int argc, char **argv)
 
     struct nb_tensor out = {.dtype = dt, .rows = rows, .n = n, .data = y};
     char err[512];
-    rc = tensor_csv_write(out_path, &out, hex, err, sizeof err);
+    rc = out_path && tensor_npy_path(out_path) ? tensor_npy_write(out_path, &out, err, sizeof err)
+                                               : tensor_csv_write(out_path, &out, hex, err, sizeof err);
     if (rc) {
         nb_error("eval", "%s", err);
         goto done;
