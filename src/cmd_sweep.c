@@ -17,6 +17,7 @@
 #include "reference.h"
 #include "results.h"
 #include "study.h"
+#include "sweep_breaks.h"
 #include "sweep_report.h"
 #include "version.h"
 #include "provenance.h"
@@ -166,6 +167,10 @@ int cmd_sweep(int argc, char **argv)
                             }
                             done++;
                         }
+    }
+    if (!run_interrupted() && !rc && sweep_find_breaks(rows, done, &s, &cache, run_interrupted) != 0) {
+        nb_error("sweep", "out of memory bisecting the break points");
+        rc = NB_EXIT_ENV;
     }
 write:;
     char path[4200];

@@ -112,6 +112,18 @@ done:
     return rc;
 }
 
+size_t study_inputs_lost(const struct nb_variant *v, const struct study_cell *c)
+{
+    const size_t n = c->n, es = nb_dtype_size(v->dtype), total = c->rows * n;
+    void *x = malloc(total * es), *res = malloc(total * es), *g = malloc(n * es), *b = malloc(n * es);
+    size_t lost = x && res && g && b ? fill_inputs(v, c, x, g, b, res) : 0;
+    free(x);
+    free(res);
+    free(g);
+    free(b);
+    return lost;
+}
+
 void ref_cache_free(struct ref_cache *c)
 {
     free(c->y);

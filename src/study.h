@@ -36,6 +36,10 @@ int study_measure(const struct nb_variant *v, const struct study_cell *cell, str
 
 void ref_cache_free(struct ref_cache *c);
 
+/* The cell's inputs_lost (accuracy.h) without running anything: what
+ * storing its data in v's dtype loses. 0 also when out of memory. */
+size_t study_inputs_lost(const struct nb_variant *v, const struct study_cell *cell);
+
 /* Does this cell fail a study (SPEC section 9)? Only a bounded (not `nat`)
  * variant on well-conditioned inputs can: normal or uniform rows, scale
  * within 2^-4 to 2^4, eps > 0, and then when its error at the terms exceeds

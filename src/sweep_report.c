@@ -47,7 +47,7 @@ static const char *const verdict_names[] = {"yes", "no", "not bounded", "inputs 
 
 /* the cell counts as a result on the kernel: within its bound, or a nat
  * variant that did not break */
-static int cell_holds(const struct nb_variant *v, const struct accuracy_summary *s)
+int sweep_cell_holds(const struct nb_variant *v, const struct accuracy_summary *s)
 {
     enum cell_verdict c = cell_verdict(v, s);
     return c == CELL_WITHIN || c == CELL_NOT_BOUNDED;
@@ -56,7 +56,8 @@ static int cell_holds(const struct nb_variant *v, const struct accuracy_summary 
 
 
 static const char *const sweep_extra_columns[] = {"offset", "max_ulp_terms", "false_nonfinite", "bound_ulp",
-                                                  "within_bound", "inputs_lost", NULL};
+                                                  "within_bound", "inputs_lost", "holds_from", "breaks_at",
+                                                  "kept_from", "lost_from", NULL};
 
 int sweep_write_csv(const char *path, const struct sweep_row *rows, size_t count, size_t nrows_data,
                            char *err, size_t errlen)
@@ -105,6 +106,12 @@ int sweep_write_csv(const char *path, const struct sweep_row *rows, size_t count
         csv_out_field(&o, r->v->ulp_bound >= 0 ? buf : "");
         csv_out_field(&o, verdict_names[cell_verdict(r->v, s)]);
         csv_out_fieldf(&o, "%zu", s->inputs_lost);
+        const double br[] = {r->holds_from, r->breaks_at, r->kept_from, r->lost_from};
+        for (size_t k = 0; k < 4; k++) {
+            if (isfinite(br[k]))
+                snprintf(buf, sizeof buf, "%.9g", br[k]);
+            csv_out_field(&o, isfinite(br[k]) ? buf : "");
+        }
         csv_out_end_row(&o);
     }
     return csv_out_commit(&o, err, errlen);
@@ -164,7 +171,7 @@ static struct line_summary summarise(const struct sweep_row *rows, size_t count,
         const double axis = by_offset ? r->dist.offset : r->dist.scale;
         if (r->s.inputs_lost)
             continue;
-        if (cell_holds(r->v, &r->s))
+        if (sweep_cell_holds(r->v, &r->s))
             widen(&ls.lo, &ls.hi, axis);
         if (broken(&r->s) && (isnan(ls.first_bad) || axis < ls.first_bad)) {
             ls.first_bad = axis;
@@ -179,7 +186,7 @@ static struct line_summary summarise(const struct sweep_row *rows, size_t count,
         const struct sweep_row *r = &rows[i];
         const double axis = by_offset ? r->dist.offset : r->dist.scale;
         ls.holes += same_line(r, f, by_offset) && axis > ls.lo && axis < ls.hi && !r->s.inputs_lost &&
-                    !cell_holds(r->v, &r->s);
+                    !sweep_cell_holds(r->v, &r->s);
     }
     return ls;
 }
@@ -226,6 +233,39 @@ static void lost_runs(char *out, size_t len, const struct sweep_row *rows, size_
     }
     free(axis);
     free(lost);
+}
+
+static void fmt_break(char *out, size_t len, double v)
+{
+    if (isnan(v))
+        snprintf(out, len, "none in range");
+    else
+        snprintf(out, len, "%.9g", v);
+}
+
+/* The break points of each line of dist (sweep_breaks.h), one row a line. */
+static void break_table(FILE *md, const struct sweep_row *rows, size_t count, enum nb_dist dist)
+{
+    fprintf(md, "Break points, bisected to one f32 ULP of the scale between the grid points that bracket them "
+                "(the variant's own, then the storage type's: where it starts and stops holding the inputs):\n\n"
+                "| variant | n | eps | holds from | breaks at | inputs kept from | inputs lost from |\n"
+                "|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < count; i++) {
+        const struct sweep_row *r = &rows[i];
+        int first = r->dist.kind == dist;
+        for (size_t k = 0; k < i && first; k++)
+            first = !(same_line(&rows[k], r, 0) && rows[k].dist.offset == r->dist.offset);
+        if (!first)
+            continue;
+        char a[32], b[32], c[32], d[32], e[32];
+        fmt_break(a, sizeof a, r->holds_from);
+        fmt_break(b, sizeof b, r->breaks_at);
+        fmt_break(c, sizeof c, r->kept_from);
+        fmt_break(d, sizeof d, r->lost_from);
+        format_double(e, sizeof e, r->eps);
+        fprintf(md, "| %s | %zu | %s | %s | %s | %s | %s |\n", r->v->name, r->n, e, a, b, c, d);
+    }
+    fprintf(md, "\n");
 }
 
 static void summarise_line(FILE *md, const struct sweep_row *rows, size_t count, size_t first, int by_offset,
@@ -337,6 +377,17 @@ static int plot_lines(const char *dir, const struct sweep_row *rows, size_t coun
      * repeat past the eighth, so the pair tells twelve series apart */
     static const char *const colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                                           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8"};
+    /* each variant's bisected break point, a dashed line in its colour */
+    for (size_t k = 0; k < nseen && !by_offset; k++)
+        for (size_t i = first; i < count; i++) {
+            const struct sweep_row *q = &rows[i];
+            if (q->v == seen[k] && q->n == f->n && q->eps == f->eps && q->dist.kind == f->dist.kind) {
+                if (isfinite(q->breaks_at))
+                    fprintf(gp, "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead dt 2 lc rgb '%s'\n",
+                            q->breaks_at, q->breaks_at, colours[k % 12]);
+                break;
+            }
+        }
     fprintf(gp, "plot ");
     for (size_t k = 0; k < nseen; k++)
         fprintf(gp, "%s'%s.dat' index %zu using 1:2 with linespoints lc rgb '%s' pt %zu title '%s'", k ? ", " : "",
@@ -416,6 +467,8 @@ int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t do
                     summarise_line(md, rows, done, i, by_offset, pow2);
             }
             fprintf(md, "\n");
+            if (!by_offset)
+                break_table(md, rows, done, sp->dists[d]);
             if (plots)
                 for (size_t i = 0; i < done; i++) {
                     const struct sweep_row *r = &rows[i];

@@ -17,7 +17,14 @@ struct sweep_row {
     double eps;
     struct nb_distribution dist;
     struct accuracy_summary s;
+    /* the line's break points along the scale axis (sweep_breaks.h), the
+     * same on every row of the line; NAN: none in range */
+    double holds_from, breaks_at, kept_from, lost_from;
 };
+
+/* The cell is a result on the kernel that holds: within its bound, or a
+ * nat variant that did not break; never a cell whose inputs were lost. */
+int sweep_cell_holds(const struct nb_variant *v, const struct accuracy_summary *s);
 
 /* 0, or an exit status with err set. nrows_data: rows of data per cell. */
 int sweep_write_csv(const char *path, const struct sweep_row *rows, size_t count, size_t nrows_data, char *err,

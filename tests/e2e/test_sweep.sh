@@ -102,4 +102,32 @@ links = re.findall(r"\]\((plots/[^)]+)\)", md)
 assert links and all(os.path.exists(os.path.join(sys.argv[1], l)) for l in links) or not os.path.exists(sys.argv[1] + "/plots/sweep-0.svg"), links
 PY
 
+# break points: bisected to one f32 ULP. f16-nat RMSNorm at n = 256 breaks
+# where its f16 sum of squares overflows (a scale near sqrt(65504 / 256) =
+# 16); a sweep at that scale and the float just below it must show the
+# break at the one and not at the other
+printf '[suite]\nname = brk\n[run]\nkernels = rmsnorm/fused/scalar/f16-nat,rmsnorm/fused/scalar/f16-up\nhidden = 256\neps = 1e-6\n[sweep]\nscales = 2^-26..2^17\ndists = normal\nrows = 2\n' >"$tmp/brk.ini"
+"$bin" sweep --config "$tmp/brk.ini" --no-plots --out "$tmp/brk" >/dev/null 2>&1 && ok || bad "break-point sweep failed"
+python3 - "$tmp" "$bin" <<'PY' && ok || bad "the bisected break point is not where the kernel breaks"
+import csv, struct, subprocess, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + "/brk/sweep.csv")))
+nat = next(r for r in rows if r["variant"] == "rmsnorm/fused/scalar/f16-nat")
+up = next(r for r in rows if r["variant"] == "rmsnorm/fused/scalar/f16-up")
+b = float(nat["breaks_at"])
+assert 8 < b < 32 and b != 16, b                       # bisected, not a grid point
+assert up["breaks_at"] == "", up["breaks_at"]           # up holds wherever f16 holds the inputs
+assert 2 ** -21 < float(up["kept_from"]) < 2 ** -18 and 2 ** 14 < float(up["lost_from"]) < 2 ** 15, up
+b = struct.unpack("<f", struct.pack("<f", b))[0]        # the f32 the CSV's 9 digits name
+below = struct.unpack("<f", struct.pack("<I", struct.unpack("<I", struct.pack("<f", b))[0] - 1))[0]
+open(d + "/at.ini", "w").write(open(d + "/brk.ini").read().replace("2^-26..2^17", "%s,%s" % (below.hex(), b.hex()))
+                               .replace("f16-nat,rmsnorm/fused/scalar/f16-up", "f16-nat"))
+subprocess.run([sys.argv[2], "sweep", "--config", d + "/at.ini", "--no-plots",
+                "--out", d + "/at"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+at = {float(r["scale"]): r["within_bound"] for r in csv.DictReader(open(d + "/at/sweep.csv"))}
+assert at[b] == "no" and at[below] == "not bounded", at
+PY
+grep -q "| rmsnorm/fused/scalar/f16-nat | 256 | 1e-06 | none in range | 1[0-9.]* |" "$tmp/brk/summary.md" && ok ||
+    bad "summary.md lacks the break-point table"
+
 finish sweep
