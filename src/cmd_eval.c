@@ -17,6 +17,7 @@
 static const char eval_usage[] =
     "usage: normbench eval --kernel NAME --x X.csv --g G.csv [--b B.csv]\n"
     "                      [--residual R.csv] --eps E [--p P] [--prec BITS] [--out Y.csv] [--hex]\n"
+    "                      [--against NAME]\n"
     "\n"
     "Runs one variant (or a NORM/ref/mpfr/DTYPE reference) on x, one row per\n"
     "line, with gain g (one row of n values) and, for layernorm, bias b; for\n"
@@ -30,6 +31,8 @@ static const char eval_usage[] =
     "  --eps E       eps >= 0 (the double nearest the decimal)\n"
     "  --p P         prmsnorm only: the percentage of the row the RMS covers (default 6.25)\n"
     "  --hex         write y as C99 hex-floats (%a)\n"
+    "  --against W   also run W (same norm and storage type) on the inputs and say how far\n"
+    "                y is from W's outputs (max and mean ULP of W's, share equal)\n"
     "  --prec BITS   MPFR working precision of the reference (default 256)\n";
 
 struct eval_inputs {
@@ -59,6 +62,65 @@ static void *alloc_tensor(size_t bytes)
     return aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
 }
 
+/* --against W: W run on the same inputs (args, with the original residual
+ * in res0), and how far v's outputs y are from W's, in ULPs of W's, on
+ * stderr: how two casting modes or two orders differ, output for output. */
+static int report_against(const struct nb_variant *w, const struct nb_args *args, const void *res0, const void *y)
+{
+    const enum nb_dtype dt = w->dtype;
+    const size_t total = args->rows * args->n, es = nb_dtype_size(dt);
+    const size_t work_bytes = registry_workspace_bytes(w, args->rows, args->n);
+    void *y2 = alloc_tensor(total * es), *work = work_bytes ? alloc_tensor(work_bytes) : NULL;
+    void *res = res0 ? alloc_tensor(total * es) : NULL;
+    int rc = NB_EXIT_ENV;
+    if (y2 && (!work_bytes || work) && (!res0 || res)) {
+        struct nb_args a = *args;
+        a.y = y2;
+        a.work = work;
+        a.residual = res;
+        if (res0)
+            memcpy(res, res0, total * es);
+        w->fn(&a);
+        struct accuracy_summary s = {0};
+        for (size_t i = 0; i < total; i++)
+            accuracy_add(&s, nb_load(y, i, dt), nb_load(y2, i, dt), nb_load(y2, i, dt), dt);
+        fprintf(stderr, "against %s: max %.3g ULP, mean %.3g ULP, %.1f%% equal\n", w->name, s.max_ulp,
+                accuracy_mean_ulp(&s), 100.0 * (double)s.correctly_rounded / (double)s.count);
+        rc = 0;
+    } else {
+        nb_error("eval", "out of memory running %s", w->name);
+    }
+    free(y2);
+    free(work);
+    free(res);
+    return rc;
+}
+
+/* the variant --against names: known, of v's norm and storage type, and
+ * runnable here; else an exit status, said */
+static int against_variant(const char *name, const struct nb_variant *v, const struct nb_variant **w)
+{
+    *w = NULL;
+    if (!name)
+        return 0;
+    *w = registry_find(name);
+    if (!*w) {
+        nb_error("eval", "--against: unknown kernel '%s' (normbench list shows them)", name);
+        return NB_EXIT_USAGE;
+    }
+    if ((*w)->norm != v->norm || (*w)->dtype != v->dtype) {
+        nb_error("eval", "--against: %s is not %s of %s's storage type %s", name, norm_name(v->norm), v->name,
+                 dtype_name(v->dtype));
+        return NB_EXIT_USAGE;
+    }
+    const char *why = registry_unavailable(*w);
+    if (why) {
+        nb_error("eval", "--against: %s cannot run here: %s", name, why);
+        return NB_EXIT_ENV;
+    }
+    return 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -67,11 +129,12 @@ int cmd_eval(int argc, char **argv)
         {"residual", required_argument, 0, 'r'}, {"eps", required_argument, 0, 'e'},
         {"p", required_argument, 0, 'p'},      {"prec", required_argument, 0, 'P'},
         {"out", required_argument, 0, 'o'},    {"hex", no_argument, 0, 'H'},
+        {"against", required_argument, 0, 'A'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *kernel = NULL, *xpath = NULL, *gpath = NULL, *bpath = NULL, *rpath = NULL;
-    const char *out_path = NULL, *eps_text = NULL;
+    const char *out_path = NULL, *eps_text = NULL, *against = NULL;
     double p = 6.25;
     int p_given = 0, hex = 0;
     size_t prec = 256;
@@ -88,6 +151,7 @@ int cmd_eval(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 'e': eps_text = optarg; break;
         case 'H': hex = 1; break;
+        case 'A': against = optarg; break;
         case 'p':
             p_given = 1;
             if (parse_double_option(optarg, &p) || !(p > 0 && p <= 100)) {
@@ -128,6 +192,10 @@ int cmd_eval(int argc, char **argv)
         nb_error("eval", "%s cannot run here: %s", v->name, why);
         return NB_EXIT_ENV;
     }
+    const struct nb_variant *w;
+    int arc = against_variant(against, v, &w);
+    if (arc)
+        return arc;
     if (p_given && v->norm != NB_PRMSNORM) {
         nb_error("eval", "--p is for prmsnorm; %s covers the whole row", v->name);
         return NB_EXIT_USAGE;
@@ -240,6 +308,8 @@ int cmd_eval(int argc, char **argv)
     if (undecided)
         fprintf(stderr, "warning: the reference could not decide %zu roundings within 65536 bits\n",
                 undecided);
+    if (w)
+        rc = report_against(w, &args, rpath ? in.residual.data : NULL, y);
 done:
     free(y);
     free(y_ref);

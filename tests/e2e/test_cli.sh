@@ -48,6 +48,18 @@ for line in open(sys.argv[1]):
 ' "$tmp/y16.csv" && ok || bad "f16 output does not read back exactly: $(cat "$tmp/y16.csv")"
 expect_one 0 "" "$bin" eval --kernel rmsnorm/ref/mpfr/f16 --x "$tmp/y16.csv" --g "$tmp/g.csv" --eps 0
 grep -q "^inputs: 0 of 12 values were not exact" "$tmp/err" && ok || bad "eval's own f16 output read back inexact: $(cat "$tmp/err")"
+# --against: a second variant on the same inputs, output against output
+expect_one 0 "" "$bin" eval --kernel rmsnorm/fused/scalar/bf16-llama --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0 \
+    --against rmsnorm/fused/scalar/bf16-up
+grep -q "^against rmsnorm/fused/scalar/bf16-up: max [0-9.e+-]* ULP, mean [0-9.e+-]* ULP, [0-9.]*% equal$" "$tmp/err" &&
+    ok || bad "eval --against: $(cat "$tmp/err")"
+"$bin" eval --kernel rmsnorm/fused/scalar/f32 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0 \
+    --against rmsnorm/fused/scalar/f32 2>"$tmp/err" >/dev/null
+grep -q ": max 0 ULP, mean 0 ULP, 100.0% equal" "$tmp/err" && ok || bad "a variant against itself: $(cat "$tmp/err")"
+expect 2 "--against: rmsnorm/fused/scalar/f16-up is not rmsnorm of" "$bin" eval --kernel rmsnorm/fused/scalar/bf16-up \
+    --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0 --against rmsnorm/fused/scalar/f16-up
+expect 2 "--against: unknown kernel 'nope'" "$bin" eval --kernel rmsnorm/fused/scalar/f32 --x "$tmp/x.csv" \
+    --g "$tmp/g.csv" --eps 0 --against nope
 expect_one 0 "" "$bin" eval --kernel rmsnorm/ref/mpfr/f32 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0 --hex
 head -1 "$tmp/out" | grep -q '^0x1\.186f18p+0,-0x1\.75e974p-2,' && ok || bad "--hex: $(head -1 "$tmp/out")"
 # what spreadsheets write: a UTF-8 byte-order mark and CRLF line ends are data, not errors
