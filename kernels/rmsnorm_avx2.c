@@ -133,15 +133,25 @@ NB_INLINE void normalise_span8(void *y, const void *x, const void *g, size_t fro
  * NB_BLOCK_ROWS rows, then the group normalised a column block at a time,
  * so g comes from L1 for every row of the group. Same sums as fused: bit
  * for bit its outputs (rmsnorm and prmsnorm). */
-/* y[from..to) = x r g with non-temporal stores (f32, y 32-byte aligned at
- * from): what a tensor larger than the caches wants */
-NB_INLINE void normalise_span8_nt(float *y, const float *x, const float *g, size_t from, size_t to, __m256 rs)
+/* y[from..to) = x r g with non-temporal stores (y aligned at from: 32
+ * bytes for f32, 16 for bf16 and f16, whose 8 results stream as one
+ * 128-bit store): what a tensor larger than the caches wants */
+NB_INLINE void normalise_span8_nt(void *y, const void *x, const void *g, size_t from, size_t to, __m256 rs,
+                                  enum nb_dtype dt)
 {
     size_t i = from;
-    for (; i + 8 <= to; i += 8)
-        normalise8_nt(y, x, g, i, rs);
+    for (; i + 8 <= to; i += 8) {
+        if (dt == NB_F32) {
+            normalise8_nt(y, x, g, i, rs);
+            continue;
+        }
+        const __m256 v = _mm256_mul_ps(_mm256_mul_ps(load8(x, i, dt), rs), load8(g, i, dt));
+        _mm_stream_si128((__m128i *)((uint16_t *)y + i),
+                         dt == NB_F16 ? _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+                                      : f32_to_bf16_x8(v));
+    }
     if (i < to)
-        normalise_span8(y, x, g, i, to, rs, NB_F32);
+        normalise_span8(y, x, g, i, to, rs, dt);
 }
 
 /* nt: blockednt, the non-temporal stores of pipelinednt on the blocked
@@ -166,9 +176,9 @@ NB_INLINE void rms_blocked_avx2_nt(const struct nb_args *a, enum nb_dtype dt, en
             for (size_t r = 0; r < nr; r++) {
                 char *y = (char *)a->y + (r0 + r) * n * es;
                 const char *x = (const char *)a->x + (r0 + r) * n * es;
-                /* c steps by 512 floats: y + c is aligned for the whole row or never */
-                if (nt && dt == NB_F32 && ((uintptr_t)y & 31) == 0)
-                    normalise_span8_nt((float *)y, (const float *)x, a->g, c, end, _mm256_set1_ps(rs[r]));
+                /* c steps by 512 values: y + c is aligned for the whole row or never */
+                if (nt && ((uintptr_t)y & (dt == NB_F32 ? 31 : 15)) == 0)
+                    normalise_span8_nt(y, x, a->g, c, end, _mm256_set1_ps(rs[r]), dt);
                 else
                     normalise_span8(y, x, a->g, c, end, _mm256_set1_ps(rs[r]), dt);
             }
@@ -273,6 +283,8 @@ void rmsnorm_evenodd_avx2_bf16_up(const struct nb_args *a)
 
 void rmsnorm_blocked_avx2_f32(const struct nb_args *a) { rms_blocked_avx2(a, NB_F32, RMS_PLAIN); }
 void rmsnorm_blockednt_avx2_f32(const struct nb_args *a) { rms_blocked_avx2_nt(a, NB_F32, RMS_PLAIN, 1); }
+void rmsnorm_blockednt_avx2_bf16_up(const struct nb_args *a) { rms_blocked_avx2_nt(a, NB_BF16, RMS_PLAIN, 1); }
+void rmsnorm_blockednt_avx2_f16_up(const struct nb_args *a) { rms_blocked_avx2_nt(a, NB_F16, RMS_PLAIN, 1); }
 void rmsnorm_blocked_avx2_bf16_up(const struct nb_args *a) { rms_blocked_avx2(a, NB_BF16, RMS_PLAIN); }
 void rmsnorm_blocked_avx2_f16_up(const struct nb_args *a) { rms_blocked_avx2(a, NB_F16, RMS_PLAIN); }
 void prmsnorm_blocked_avx2_f32(const struct nb_args *a) { rms_blocked_avx2(a, NB_F32, RMS_PARTIAL); }
