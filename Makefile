@@ -31,22 +31,23 @@ CONFIG_DIR = $(PREFIX)/share/normbench/configs
 # the code before it, so a change to one kernel does not move another's
 # loops across fetch boundaries (ab would see that as a change of speed).
 KERNEL_ALIGN = -falign-functions=64
-FLAGS_scalar =
-FLAGS_avx2 = -mavx2 -mfma -mf16c
-FLAGS_avx512 = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
-FLAGS_avx512bf16 = $(FLAGS_avx512) -mavx512bf16
+# Each ISA's compiler flags and architecture come from its row of
+# kernels/isa.def (name, NAME, arch, valgrind, needs, "flags"): rows as
+# name:arch:flags with the flags' spaces as ~.
+ISA_ROWS := $(shell sed -n 's/^NB_ISA(\([a-z0-9]*\), *[A-Z0-9]*, *\([a-z0-9]*\),.*"\([^"]*\)").*/\1:\2:\3/p' kernels/isa.def | tr ' ' '~')
+isa_field = $(word $(2),$(subst :, ,$(1)))
+$(foreach r,$(ISA_ROWS),$(eval FLAGS_$(call isa_field,$(r),1) := $(subst ~, ,$(call isa_field,$(r),3))))
 # ext: external libraries, compiled always, calling them only when present
 HAVE_ONEDNN = $(shell [ -f /usr/include/dnnl.h ] && echo yes)
-FLAGS_ext = $(if $(HAVE_ONEDNN),-DNB_HAVE_ONEDNN)
+FLAGS_ext += $(if $(HAVE_ONEDNN),-DNB_HAVE_ONEDNN)
 isa_of = $(lastword $(subst _, ,$(basename $(notdir $(1)))))
 
+# the ISAs this machine's architecture compiles: every `any` row, and the
+# `x86` rows on x86-64
 ARCH := $(shell uname -m)
-KERNEL_SRC = $(wildcard kernels/*_scalar.c kernels/*_ext.c)
-ifeq ($(ARCH),x86_64)
-KERNEL_SRC += $(wildcard kernels/*_avx2.c kernels/*_avx512.c kernels/*_avx512bf16.c)
-else
-NB_CFLAGS += -DNB_NO_X86_KERNELS
-endif
+ARCHES = any $(if $(filter x86_64,$(ARCH)),x86)
+BUILT_ISAS := $(foreach r,$(ISA_ROWS),$(if $(filter $(call isa_field,$(r),2),$(ARCHES)),$(call isa_field,$(r),1)))
+KERNEL_SRC = $(foreach i,$(BUILT_ISAS),$(wildcard kernels/*_$(i).c))
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
 OBJ_DIR = build/obj$(SUFFIX)
 LIB_OBJ = $(patsubst %.c,$(OBJ_DIR)/%.o,$(LIB_SRC) $(KERNEL_SRC))

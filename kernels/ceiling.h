@@ -8,11 +8,13 @@
 
 void ceiling_copy_scalar(const struct nb_args *a);
 void ceiling_read_scalar(const struct nb_args *a);
-void ceiling_copy_avx2(const struct nb_args *a);
-void ceiling_copy_nt_avx2(const struct nb_args *a);
-void ceiling_read_avx2(const struct nb_args *a);
-void ceiling_copy_avx512(const struct nb_args *a);
-void ceiling_copy_nt_avx512(const struct nb_args *a);
-void ceiling_read_avx512(const struct nb_args *a);
+/* weak, as the norm kernels (kernels.h): NULL where this build does not
+ * compile their ISA, and then not used */
+__attribute__((weak)) void ceiling_copy_avx2(const struct nb_args *a);
+__attribute__((weak)) void ceiling_copy_nt_avx2(const struct nb_args *a);
+__attribute__((weak)) void ceiling_read_avx2(const struct nb_args *a);
+__attribute__((weak)) void ceiling_copy_avx512(const struct nb_args *a);
+__attribute__((weak)) void ceiling_copy_nt_avx512(const struct nb_args *a);
+__attribute__((weak)) void ceiling_read_avx512(const struct nb_args *a);
 
 #endif

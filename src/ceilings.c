@@ -78,7 +78,8 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
                      const struct measure_config *cfg)
 {
     const unsigned f = cpu_detect()->features;
-    const int avx512 = (f & NB_CPU_AVX512F) != 0, avx2 = (f & NB_CPU_AVX2) != 0;
+    /* the CPU has the ISA and this build its code */
+    const int avx512 = (f & NB_CPU_AVX512F) && ceiling_copy_avx512, avx2 = (f & NB_CPU_AVX2) && ceiling_copy_avx2;
     size_t floats = tier_target_bytes(t, tier) / 8;
     if (floats < 64)
         floats = 64;

@@ -147,6 +147,8 @@ static void list_one_sided(const struct kernel_lib *libs, const struct nb_suite 
     char name[128];
     for (int side = 0; side < 2; side++)
         for (size_t i = 0; i < libs[side].table->count; i++) {
+            if (!libs[side].table->entries[i].fn)
+                continue;
             kernel_lib_name(&libs[side], i, name, sizeof name);
             if (glob_list_match(s->kernels, name) && !kernel_lib_has(&libs[1 - side], name))
                 printf("%-34s %s (only in %s)\n", name, side ? "added" : "removed", libs[side].label);

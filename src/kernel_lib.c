@@ -131,6 +131,8 @@ static long find_index(const struct kernel_lib *kl, const char *name)
 {
     char buf[128];
     for (size_t i = 0; i < kl->table->count; i++) {
+        if (!kl->table->entries[i].fn) /* listed, no code in this library */
+            continue;
         kernel_lib_name(kl, i, buf, sizeof buf);
         if (!strcmp(buf, name))
             return (long)i;

@@ -14,9 +14,11 @@ enum {
     nb_norm_prmsnorm = NB_PRMSNORM, nb_norm_addrmsnorm = NB_ADDRMSNORM,
     nb_norm_gemmarmsnorm = NB_GEMMARMSNORM,
 };
+/* isa.def's tokens as the enum's values */
 enum {
-    nb_isa_scalar = NB_ISA_SCALAR, nb_isa_avx2 = NB_ISA_AVX2,
-    nb_isa_avx512 = NB_ISA_AVX512, nb_isa_avx512bf16 = NB_ISA_AVX512BF16, nb_isa_mpfr = NB_ISA_MPFR, nb_isa_ext = NB_ISA_EXT,
+#define NB_ISA(name, NAME, arch, valgrind, needs, flags) nb_isa_##name = NB_ISA_##NAME,
+#include "../kernels/isa.def"
+#undef NB_ISA
 };
 enum {
     nb_dtype_f32 = NB_F32, nb_dtype_bf16 = NB_BF16, nb_dtype_f16 = NB_F16,
@@ -31,28 +33,16 @@ enum {
     nb_mode_bf16_llama = NB_MODE_LLAMA, nb_mode_f16_llama = NB_MODE_LLAMA,
 };
 
-/* Which ISAs this build has code for: the SIMD files are compiled only on
- * x86-64 (Makefile), elsewhere their variants are listed without code. */
-#if defined(__x86_64__) && !defined(NB_NO_X86_KERNELS)
-#define NB_FN_avx2(f) f
-#define NB_FN_avx512(f) f
-#define NB_FN_avx512bf16(f) f
-#else
-#define NB_FN_avx2(f) NULL
-#define NB_FN_avx512(f) NULL
-#define NB_FN_avx512bf16(f) NULL
-#endif
-#define NB_FN_scalar(f) f
-#define NB_FN_mpfr(f) f
-#define NB_FN_ext(f) f
-
 static const unsigned isa_needs[NB_ISA_COUNT] = {
-    [NB_ISA_SCALAR] = 0,
-    [NB_ISA_AVX2] = NB_CPU_AVX2 | NB_CPU_FMA | NB_CPU_F16C,
-    [NB_ISA_AVX512] = NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_FMA | NB_CPU_F16C,
-    [NB_ISA_AVX512BF16] = NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_AVX512_BF16 | NB_CPU_FMA | NB_CPU_F16C,
-    [NB_ISA_MPFR] = 0,
-    [NB_ISA_EXT] = 0,
+#define NB_ISA(name, NAME, arch, valgrind, needs, flags) [NB_ISA_##NAME] = needs,
+#include "../kernels/isa.def"
+#undef NB_ISA
+};
+
+static const int isa_under_valgrind[NB_ISA_COUNT] = {
+#define NB_ISA(name, NAME, arch, valgrind, needs, flags) [NB_ISA_##NAME] = valgrind,
+#include "../kernels/isa.def"
+#undef NB_ISA
 };
 
 /* f32 ref is exact mode too: the isa decides, not the dtype token */
@@ -60,7 +50,7 @@ static const unsigned isa_needs[NB_ISA_COUNT] = {
     {#norm "/" #alg "/" #isa "/" #dt, #alg, #dt, (enum nb_norm)nb_norm_##norm,               \
      (enum nb_isa)nb_isa_##isa, (enum nb_dtype)nb_dtype_##dt,                                 \
      (int)nb_isa_##isa == (int)NB_ISA_MPFR ? NB_MODE_EXACT : (enum nb_mode)nb_mode_##dt,     \
-     NB_FN_##isa(norm##_##alg##_##isa##_##dt), 0, bound, #partner, flags},
+     norm##_##alg##_##isa##_##dt, 0, bound, #partner, flags},
 static struct nb_variant table[] = {
 #include "../kernels/variants.def"
 };
@@ -134,7 +124,7 @@ const char *registry_unavailable(const struct nb_variant *v)
     unsigned missing = v->needs & ~cpu->features;
     if (!missing)
         return NULL;
-    if (cpu->under_valgrind && (v->isa == NB_ISA_AVX512 || v->isa == NB_ISA_AVX512BF16))
+    if (cpu->under_valgrind && !isa_under_valgrind[v->isa])
         return "valgrind's emulated CPU has no AVX-512";
     size_t len = 0;
     const char *lead = (missing & cpu->disabled) ? "disabled by NORMBENCH_DISABLE:" : "CPU lacks";
@@ -164,7 +154,11 @@ const char *norm_name(enum nb_norm norm) { return norm_names[norm]; }
 
 const char *isa_name(enum nb_isa isa)
 {
-    static const char *const names_[NB_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512bf16", "mpfr", "ext"};
+    static const char *const names_[NB_ISA_COUNT] = {
+#define NB_ISA(name, NAME, arch, valgrind, needs, flags) [NB_ISA_##NAME] = #name,
+#include "../kernels/isa.def"
+#undef NB_ISA
+    };
     return names_[isa];
 }
 

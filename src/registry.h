@@ -15,7 +15,13 @@
                              other nat variants sum sequentially, one term after another */
 
 /* ext: an external library (kernels/NAME_ext.c), such as oneDNN */
-enum nb_isa { NB_ISA_SCALAR, NB_ISA_AVX2, NB_ISA_AVX512, NB_ISA_AVX512BF16, NB_ISA_MPFR, NB_ISA_EXT, NB_ISA_COUNT };
+/* kernels/isa.def: NB_ISA_SCALAR, NB_ISA_AVX2, ... */
+enum nb_isa {
+#define NB_ISA(name, NAME, arch, valgrind, needs, flags) NB_ISA_##NAME,
+#include "../kernels/isa.def"
+#undef NB_ISA
+    NB_ISA_COUNT
+};
 
 struct nb_variant {
     const char *name;        /* norm/algorithm/isa/dtype */
