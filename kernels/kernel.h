@@ -50,11 +50,16 @@ struct nb_args {
      * engine sets it from the machine it measured (ceiling_nt_threshold in
      * src/ceilings.c). */
     size_t nt_threshold_bytes;
+    /* autont kernels: the L1 data cache of the core, 0 unknown. A row
+     * schedule whose working set outgrows it (rmsnorm/autont/avx2: the next
+     * row, this row and g) loses half its DRAM bandwidth, and the kernel
+     * switches to the blocked schedule (README "blockednt"). */
+    size_t l1_bytes;
 };
 
 /* Bumped whenever nb_args or nb_kernel_fn changes meaning or layout: a
  * kernel library (make lib) built with another value cannot be called. */
-#define NB_KERNEL_ABI 2
+#define NB_KERNEL_ABI 3
 
 typedef void (*nb_kernel_fn)(const struct nb_args *args);
 

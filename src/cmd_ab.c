@@ -362,6 +362,7 @@ static int measure(const struct ab_options *o, const struct nb_suite *s, struct 
     };
     const struct group_env env = {.suite = s, .mc = &mc, .ctr = NULL, .ceil = NULL,
                                   .llc_bytes = topology_last_level_bytes(&m->topo), .seed = s->seed,
+                                  .l1_bytes = m->topo.cache_bytes[0],
                                   .nsides = 2, .side_fn = side_fn, .side_ctx = libs,
                                   .keep_bytes = machine_mem_available() / 4};
     struct ab_take t = {.o = o, .plan = plan, .acc = acc, .nacc = nacc, .res = res};

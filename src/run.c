@@ -351,6 +351,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     struct run_output out = {.perf = rr.perf, .acc = rr.acc, .ctr = &m.ctr, .topo = &m.topo, .ti = &m.ti,
                              .dir = dir, .json_path = s->json_path, .counting = callgrind};
     const struct group_env env = {.suite = s, .mc = &mc, .ctr = &m.ctr, .ceil = ceil, .llc_bytes = llc,
+                                  .l1_bytes = m.topo.cache_bytes[0],
                                   .callgrind = callgrind, .seed = s->seed,
                                   .keep_bytes = machine_mem_available() / 4};
     for (size_t r = 0; r < NREPORTERS; r++)

@@ -128,7 +128,8 @@ static struct nb_args job_args(const struct group_buffers *gb, const struct job 
     return (struct nb_args){.rows = j->rows, .n = j->n, .x = gb->x[d], .y = gb->y[d],
                             .g = j->v->norm == NB_GEMMARMSNORM ? gb->gemma_g[d] : gb->g[d], .b = gb->b[d],
                             .residual = norm_uses_residual(j->v->norm) ? gb->res[d] : NULL, .eps = j->eps,
-                            .p = env->suite->p, .work = gb->work, .nt_threshold_bytes = nt};
+                            .p = env->suite->p, .work = gb->work, .nt_threshold_bytes = nt,
+                            .l1_bytes = env->l1_bytes};
 }
 
 static struct measure_config job_config(const struct group_env *env, const struct job *j, const struct nb_args *a)

@@ -20,6 +20,7 @@ struct group_env {
     struct counters *ctr;                /* counted on one-thread jobs */
     const struct ceiling *ceil;          /* per tier: the copy to time in the rounds */
     size_t llc_bytes;                    /* warm-up calls pay only below this footprint */
+    size_t l1_bytes;                     /* nb_args.l1_bytes: L1d per core, 0 unknown */
     int callgrind;                       /* count instructions under valgrind, do not time */
     uint64_t seed;
     /* ab: every job is timed from nsides kernel libraries in the same

@@ -359,11 +359,13 @@ Test(variants, pipelined_equals_fused)
 {
     size_t compared = 0;
     /* every variant with a partner in the list, with autont's streaming
-     * never and always chosen */
+     * never and always chosen, and its schedule for an unknown L1 and for a
+     * 4 KiB one (rows from 342 values on take the blocked schedule) */
     size_t with_partner = 0;
-    for (size_t k = 0; k < 2 * registry_count(); k++) {
+    for (size_t k = 0; k < 4 * registry_count(); k++) {
         const size_t nt = k % 2; /* 1: stream every call; 0: never */
-        const struct nb_variant *pv = registry_at(k / 2);
+        const size_t l1 = (k / 2) % 2 ? 4096 : 0;
+        const struct nb_variant *pv = registry_at(k / 4);
         if (!strcmp(pv->partner, "none"))
             continue;
         char partner[128];
@@ -371,7 +373,7 @@ Test(variants, pipelined_equals_fused)
                  pv->dtype_name);
         const struct nb_variant *fv = registry_find(partner);
         cr_assert(fv, "%s names %s as its partner, which is not registered", pv->name, partner);
-        with_partner += nt == 0;
+        with_partner += nt == 0 && l1 == 0;
         if (!testable(pv) || !testable(fv))
             continue;
         /* small rows of every tail length, then shapes past one column
@@ -386,11 +388,12 @@ Test(variants, pipelined_equals_fused)
             void *y1 = calloc(1, bytes), *y2 = calloc(1, bytes);
             struct nb_args a = problem_args(&p, y1, p.residual, 1e-6);
             a.nt_threshold_bytes = nt;
+            a.l1_bytes = l1;
             pv->fn(&a);
             a.y = y2;
             fv->fn(&a);
-            cr_expect(memcmp(y1, y2, bytes) == 0, "%s and %s differ at n=%zu rows=%zu (nt threshold %zu)", pv->name,
-                      fv->name, n, rows, nt);
+            cr_expect(memcmp(y1, y2, bytes) == 0, "%s and %s differ at n=%zu rows=%zu (nt threshold %zu, L1 %zu)",
+                      pv->name, fv->name, n, rows, nt, l1);
             free(y1);
             free(y2);
             problem_free(&p);
