@@ -22,3 +22,11 @@ finish() {
     echo "$1: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
+
+# The python that has numpy (Debian's python3-numpy is for Debian's python3,
+# which need not be first in PATH): printed, or nothing.
+numpy_python() {
+    for p in python3 /usr/bin/python3; do
+        "$p" -c 'import numpy' 2>/dev/null && echo "$p" && return
+    done
+}

@@ -9,12 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
 
-# Debian's python3-numpy is for Debian's python3, which need not be first
-# in PATH
-py=
-for p in python3 /usr/bin/python3; do
-    "$p" -c 'import numpy' 2>/dev/null && py=$p && break
-done
+py=$(numpy_python)
 if [ -z "$py" ]; then
     bad "python3-numpy is missing (scripts/install-deps.sh installs it)"
     finish nat-numpy

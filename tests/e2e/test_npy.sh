@@ -8,10 +8,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
 
-py=
-for p in python3 /usr/bin/python3; do
-    "$p" -c 'import numpy' 2>/dev/null && py=$p && break
-done
+py=$(numpy_python)
 if [ -z "$py" ]; then
     bad "python3-numpy is missing (scripts/install-deps.sh installs it)"
     finish npy

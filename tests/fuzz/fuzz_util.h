@@ -38,6 +38,25 @@ static inline int fuzz_memfile(const uint8_t *data, size_t size, char *path, siz
     return fd;
 }
 
+/* A reader's result: a tensor whose shape matches its data (every byte is
+ * touched, so a shape larger than the data shows under ASan), or 2 or 3
+ * with an error that names the file; else abort. Frees the data. */
+static inline void fuzz_check_tensor(int rc, void *tensor_data, size_t rows, size_t n, size_t elem_bytes,
+                                     const char *err, const char *path)
+{
+    if (rc == 0) {
+        if (rows == 0 || n == 0 || !tensor_data)
+            abort();
+        volatile uint8_t sink = 0;
+        for (size_t b = 0; b < rows * n * elem_bytes; b++)
+            sink ^= ((const uint8_t *)tensor_data)[b];
+        (void)sink;
+        free(tensor_data);
+    } else if ((rc != 2 && rc != 3) || strncmp(err, path, strlen(path)) != 0) {
+        abort();
+    }
+}
+
 static inline void fuzz_memfile_close(int fd)
 {
     close(fd);
