@@ -205,6 +205,32 @@ NB_INLINE void ln_blocked_avx2(const struct nb_args *a, enum nb_dtype dt)
     ln_blocked_avx2_nt(a, dt, 0);
 }
 
+/* as rmsnorm/autont/avx2: non-temporal stores above the engine's footprint
+ * threshold, and twopass while a row's working set (x, g, b: 12 n bytes)
+ * fits L1, blocked beyond */
+void layernorm_autont_avx2_f32(const struct nb_args *a)
+{
+    const size_t n = a->n;
+    const int nt = a->nt_threshold_bytes && a->rows * n * 2 * sizeof(float) > a->nt_threshold_bytes;
+    if (a->l1_bytes && 3 * n * sizeof(float) > a->l1_bytes) {
+        ln_blocked_avx2_nt(a, NB_F32, nt);
+        return;
+    }
+    for (size_t r = 0; r < a->rows; r++) {
+        const float *x = (const float *)a->x + r * n;
+        float *y = (float *)a->y + r * n;
+        const float mean = sum8(x, n, NB_F32, 0) / (float)n;
+        const float var = ln_sum_sqdev(x, n, mean, NB_F32) / (float)n;
+        const __m256 mu = _mm256_set1_ps(mean), rv = _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps));
+        if (nt && ((uintptr_t)y & 31) == 0)
+            ln_normalise_span_nt(y, x, a, 0, n, mu, rv);
+        else
+            ln_normalise_span(y, x, a, 0, n, mu, rv, NB_F32);
+    }
+    if (nt)
+        _mm_sfence();
+}
+
 /* One read: the sum and the sum of squares in the shared order, var =
  * E[x^2] - E[x]^2 kept raw (a negative variance becomes NaN, as in a kernel
  * that trusts the formula). */
