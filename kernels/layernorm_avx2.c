@@ -29,6 +29,20 @@ NB_INLINE void ln_normalise_span(void *y, const void *x, const struct nb_args *a
     }
 }
 
+/* y[from..to) of one f32 row with non-temporal stores (y 32-byte aligned
+ * at from), the padded tail as ln_normalise_span */
+NB_INLINE void ln_normalise_span_nt(float *y, const float *x, const struct nb_args *a, size_t from, size_t to,
+                                    __m256 mu, __m256 r)
+{
+    size_t i = from;
+    for (; i + 8 <= to; i += 8) {
+        __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mu), r);
+        _mm256_stream_ps(y + i, _mm256_fmadd_ps(t, _mm256_loadu_ps((const float *)a->g + i),
+                                               _mm256_loadu_ps((const float *)a->b + i)));
+    }
+    ln_normalise_span(y, x, a, i, to, mu, r, NB_F32);
+}
+
 /* Squared deviations from mu of x[i..i+32) into four accumulators: the one
  * order twopass and the pipelined kernels share. */
 NB_INLINE void ln_sqdev32(__m256 q[4], const void *x, size_t i, __m256 mu, enum nb_dtype dt)
@@ -65,16 +79,30 @@ NB_INLINE float ln_sum_sqdev(const void *x, size_t n, float mean, enum nb_dtype 
     return sum_reduce8x4(q);
 }
 
-NB_INLINE void ln_twopass_avx2(const struct nb_args *a, enum nb_dtype dt)
+/* nt: y written with non-temporal stores (f32 rows 32-byte aligned), as
+ * layernorm/autont/avx2 does for tensors larger than the caches */
+NB_INLINE void ln_twopass_avx2_nt(const struct nb_args *a, enum nb_dtype dt, int nt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
         const float mean = sum8(x, n, dt, 0) / (float)n;
         const float var = ln_sum_sqdev(x, n, mean, dt) / (float)n;
-        ln_normalise_span((char *)a->y + r * n * es, x, a, 0, n, _mm256_set1_ps(mean),
-                          _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps)), dt);
+        float *y = (float *)((char *)a->y + r * n * es);
+        /* nt is a constant 0 in twopass, whose code stays as it was */
+        if (nt && dt == NB_F32 && ((uintptr_t)y & 31) == 0)
+            ln_normalise_span_nt(y, x, a, 0, n, _mm256_set1_ps(mean), _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps)));
+        else
+            ln_normalise_span((char *)a->y + r * n * es, x, a, 0, n, _mm256_set1_ps(mean),
+                              _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps)), dt);
     }
+    if (nt)
+        _mm_sfence();
+}
+
+NB_INLINE void ln_twopass_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    ln_twopass_avx2_nt(a, dt, 0);
 }
 
 /* Row r normalised while row r + 1's sum is accumulated (the pass that
@@ -159,20 +187,6 @@ NB_INLINE void ln_block_stats(const struct nb_args *a, size_t r0, size_t nr, flo
     }
 }
 
-/* y[from..to) of one f32 row with non-temporal stores (y 32-byte aligned
- * at from), the padded tail as ln_normalise_span */
-NB_INLINE void ln_normalise_span_nt(float *y, const float *x, const struct nb_args *a, size_t from, size_t to,
-                                    __m256 mu, __m256 r)
-{
-    size_t i = from;
-    for (; i + 8 <= to; i += 8) {
-        __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mu), r);
-        _mm256_stream_ps(y + i, _mm256_fmadd_ps(t, _mm256_loadu_ps((const float *)a->g + i),
-                                               _mm256_loadu_ps((const float *)a->b + i)));
-    }
-    ln_normalise_span(y, x, a, i, to, mu, r, NB_F32);
-}
-
 /* nt: blockednt, y written with non-temporal stores (f32 rows 32-byte
  * aligned), for tensors larger than the caches: as rmsnorm/blockednt/avx2,
  * whose comment says why blocking, not pipelining, suits long rows there */
@@ -210,25 +224,11 @@ NB_INLINE void ln_blocked_avx2(const struct nb_args *a, enum nb_dtype dt)
  * fits L1, blocked beyond */
 void layernorm_autont_avx2_f32(const struct nb_args *a)
 {
-    const size_t n = a->n;
-    const int nt = a->nt_threshold_bytes && a->rows * n * 2 * sizeof(float) > a->nt_threshold_bytes;
-    if (a->l1_bytes && 3 * n * sizeof(float) > a->l1_bytes) {
+    const int nt = a->nt_threshold_bytes && a->rows * a->n * 2 * sizeof(float) > a->nt_threshold_bytes;
+    if (a->l1_bytes && 3 * a->n * sizeof(float) > a->l1_bytes)
         ln_blocked_avx2_nt(a, NB_F32, nt);
-        return;
-    }
-    for (size_t r = 0; r < a->rows; r++) {
-        const float *x = (const float *)a->x + r * n;
-        float *y = (float *)a->y + r * n;
-        const float mean = sum8(x, n, NB_F32, 0) / (float)n;
-        const float var = ln_sum_sqdev(x, n, mean, NB_F32) / (float)n;
-        const __m256 mu = _mm256_set1_ps(mean), rv = _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps));
-        if (nt && ((uintptr_t)y & 31) == 0)
-            ln_normalise_span_nt(y, x, a, 0, n, mu, rv);
-        else
-            ln_normalise_span(y, x, a, 0, n, mu, rv, NB_F32);
-    }
-    if (nt)
-        _mm_sfence();
+    else
+        ln_twopass_avx2_nt(a, NB_F32, nt);
 }
 
 /* One read: the sum and the sum of squares in the shared order, var =

@@ -2,13 +2,11 @@
  * verdict on each cell. */
 #include "sweep_report.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "csv_io.h"
@@ -425,15 +423,16 @@ size_t sweep_bounded_failures(const struct sweep_row *rows, size_t count)
 int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t done, const struct nb_suite *sp,
                         const char *config, const struct ref_cache *cachep, int plots)
 {
-    char path[4200];
+    char path[4200], err[600];
     int rc = 0;
     snprintf(path, sizeof path, "%s/summary.md", dir);
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *md = fopen(tmp, "w");
-    if (!md) {
-        nb_error("sweep", "cannot write %s: %s", path, strerror(errno));
+    struct csv_out out; /* a text file, written as the CSV files are: whole or not at all */
+    FILE *md = NULL;
+    if (csv_out_open(&out, path, err, sizeof err) != 0) {
+        nb_error("sweep", "%s", err);
         rc = NB_EXIT_ENV;
+    } else {
+        md = out.fp;
     }
     if (md) {
         fprintf(md, "# normbench sweep: %s\n\nConfig `%s`, %zu rows of seeded data per cell, %zu results. "
@@ -496,10 +495,8 @@ int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t do
                     NB_REF_DEFAULT_PREC);
         else
             fprintf(md, "Reference: n/a (no reference values were computed).\n");
-        int bad = ferror(md);
-        if (fclose(md) != 0 || bad || rename(tmp, path) != 0) {
-            nb_error("sweep", "cannot write %s", path);
-            unlink(tmp);
+        if (csv_out_commit(&out, err, sizeof err) != 0) {
+            nb_error("sweep", "%s", err);
             rc = NB_EXIT_ENV;
         }
     }

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "csv_io.h"
 #include "input_file.h"
 #include "registry.h"
 
@@ -273,23 +273,12 @@ int tensor_npy_write(const char *path, const struct nb_tensor *t, char *err, siz
 {
     char head[256];
     const size_t hbytes = format_header(head, sizeof head, t), bytes = t->rows * t->n * nb_dtype_size(t->dtype);
-    const size_t plen = strlen(path) + 32;
-    char *tmp = malloc(plen);
-    if (!tmp) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return 3;
-    }
-    snprintf(tmp, plen, "%s.tmp.%ld", path, (long)getpid());
-    FILE *fp = fopen(tmp, "wb");
-    int ok = fp && fwrite(head, 1, hbytes, fp) == hbytes && fwrite(t->data, 1, bytes, fp) == bytes;
-    if (fp && fclose(fp) != 0)
-        ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s", path);
-        unlink(tmp);
-        free(tmp);
-        return 3;
-    }
-    free(tmp);
-    return 0;
+    /* csv_out's temporary sibling and rename: the file appears whole or not at all */
+    struct csv_out o;
+    int rc = csv_out_open(&o, path, err, errlen);
+    if (rc)
+        return rc;
+    if (fwrite(head, 1, hbytes, o.fp) != hbytes || fwrite(t->data, 1, bytes, o.fp) != bytes)
+        o.failed = 1;
+    return csv_out_commit(&o, err, errlen);
 }

@@ -23,10 +23,15 @@ finish() {
     [ "$failed" -eq 0 ]
 }
 
-# The python that has numpy (Debian's python3-numpy is for Debian's python3,
-# which need not be first in PATH): printed, or nothing.
-numpy_python() {
+# py: the python that has numpy (Debian's python3-numpy is for Debian's
+# python3, which need not be first in PATH); without one the suite NAME
+# fails here and ends.
+require_numpy() {
+    py=
     for p in python3 /usr/bin/python3; do
-        "$p" -c 'import numpy' 2>/dev/null && echo "$p" && return
+        "$p" -c 'import numpy' 2>/dev/null && py=$p && return
     done
+    bad "python3-numpy is missing (scripts/install-deps.sh installs it)"
+    finish "$1"
+    exit
 }

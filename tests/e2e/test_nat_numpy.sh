@@ -9,12 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
 
-py=$(numpy_python)
-if [ -z "$py" ]; then
-    bad "python3-numpy is missing (scripts/install-deps.sh installs it)"
-    finish nat-numpy
-    exit
-fi
+require_numpy nat-numpy
 # rows of 300 values at scales 1 and 12 (the second's f16 sum of squares is
 # near 2^15, where the orders' roundings part); gains 1 + 0.1 N(0,1); biases
 python3 - "$tmp" <<'PY'

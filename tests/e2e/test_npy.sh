@@ -8,12 +8,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
 
-py=$(numpy_python)
-if [ -z "$py" ]; then
-    bad "python3-numpy is missing (scripts/install-deps.sh installs it)"
-    finish npy
-    exit
-fi
+require_numpy npy
 "$py" - "$tmp" <<'PY'
 import sys
 import numpy as np
