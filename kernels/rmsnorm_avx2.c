@@ -115,8 +115,9 @@ NB_INLINE void rms_blocked_avx2_nt(const struct nb_args *a, enum nb_dtype dt, en
 
 /* non-temporal stores chosen by footprint, as autont/avx512, and the
  * schedule by the row: pipelined while its working set (the next row, this
- * row and g: 12 n bytes) fits L1, blocked beyond (in DRAM at n = 3072
- * blocked wins 0.71 to 0.59, at 1024 pipelined 0.84 to 0.70) */
+ * row and g: 12 n bytes) fits L1, blocked beyond (shares in DRAM, two
+ * runs: at n = 3072 blocked 0.71-0.72 against pipelined's 0.59-0.63, at
+ * 2048 0.71-0.72 against 0.75-0.77, at 1024 0.68-0.70 against 0.81-0.84) */
 void rmsnorm_autont_avx2_f32(const struct nb_args *a)
 {
     const int nt = a->nt_threshold_bytes && a->rows * a->n * 2 * sizeof(float) > a->nt_threshold_bytes;
