@@ -1,6 +1,8 @@
 #include "accuracy.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 struct format_limits {
     int p;       /* significand bits */
@@ -14,27 +16,35 @@ static const struct format_limits limits[NB_DTYPE_COUNT] = {
     [NB_F16] = {11, -14, 15},
 };
 
-double accuracy_ulp(double v, enum nb_dtype dt)
+/* 2^k for k in double's normal range, from its bits */
+static inline double pow2(int k)
 {
-    const struct format_limits *f = &limits[dt];
-    double a = fabs(v);
-    int e;
-    if (a == 0.0 || isnan(a))
-        e = f->emin;
-    else if (isinf(a))
-        e = f->emax;
-    else {
-        (void)frexp(a, &e);
-        e -= 1; /* a in [2^e, 2^(e+1)) */
-        if (e < f->emin)
-            e = f->emin;
-        if (e > f->emax)
-            e = f->emax;
-    }
-    return ldexp(1.0, e - f->p + 1);
+    uint64_t bits = (uint64_t)(k + 1023) << 52;
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
 }
 
-double accuracy_ulp_error(double y, double exact, double rounded, enum nb_dtype dt)
+/* on the bits of the double: this runs once or twice per checked output */
+static inline double ulp_of(double v, const struct format_limits *f)
+{
+    uint64_t bits;
+    double a = fabs(v);
+    memcpy(&bits, &a, sizeof bits);
+    int e = (int)(bits >> 52) - 1023; /* a in [2^e, 2^(e+1)); NaN and Inf: 1024 */
+    if (a == 0.0 || isnan(a) || e < f->emin)
+        e = f->emin;
+    else if (e > f->emax)
+        e = f->emax;
+    return pow2(e - f->p + 1);
+}
+
+double accuracy_ulp(double v, enum nb_dtype dt)
+{
+    return ulp_of(v, &limits[dt]);
+}
+
+static inline double ulp_error(double y, double exact, double rounded, const struct format_limits *f)
 {
     if (isnan(exact) || isnan(rounded))
         return isnan(y) ? 0.0 : INFINITY;
@@ -44,7 +54,12 @@ double accuracy_ulp_error(double y, double exact, double rounded, enum nb_dtype 
         return (y == rounded || y == exact) ? 0.0 : INFINITY;
     if (isinf(exact))
         return INFINITY; /* finite y, infinite exact value */
-    return fabs(y - exact) / accuracy_ulp(exact, dt);
+    return fabs(y - exact) / ulp_of(exact, f);
+}
+
+double accuracy_ulp_error(double y, double exact, double rounded, enum nb_dtype dt)
+{
+    return ulp_error(y, exact, rounded, &limits[dt]);
 }
 
 void accuracy_add(struct accuracy_summary *s, double y, double exact, double rounded, enum nb_dtype dt)
@@ -52,13 +67,13 @@ void accuracy_add(struct accuracy_summary *s, double y, double exact, double rou
     accuracy_add_scaled(s, y, exact, rounded, fabs(exact), dt);
 }
 
-void accuracy_add_scaled(struct accuracy_summary *s, double y, double exact, double rounded, double scale,
-                         enum nb_dtype dt)
+static inline void add_one(struct accuracy_summary *s, double y, double exact, double rounded, double scale,
+                           const struct format_limits *f)
 {
-    double ulp = accuracy_ulp_error(y, exact, rounded, dt);
+    double ulp = ulp_error(y, exact, rounded, f);
     double terms = ulp;
     if (isfinite(ulp) && isfinite(exact) && scale > fabs(exact))
-        terms = fabs(y - exact) / accuracy_ulp(scale, dt);
+        terms = fabs(y - exact) / ulp_of(scale, f);
     if (terms > s->max_ulp_terms || isnan(terms))
         s->max_ulp_terms = terms;
     s->count++;
@@ -72,7 +87,7 @@ void accuracy_add_scaled(struct accuracy_summary *s, double y, double exact, dou
     /* a zero is false where the exact value is at least an ULP at the
      * terms' magnitude: LayerNorm's t + b can cancel to below that, and a
      * zero there is a small error at the terms (max_ulp_terms), not a break */
-    if (y == 0.0 && rounded != 0.0 && isfinite(rounded) && fabs(exact) >= accuracy_ulp(scale, dt))
+    if (y == 0.0 && rounded != 0.0 && isfinite(rounded) && fabs(exact) >= ulp_of(scale, f))
         s->false_zero++;
     if (!isfinite(y) && isfinite(rounded))
         s->false_nonfinite++;
@@ -91,6 +106,43 @@ void accuracy_add_scaled(struct accuracy_summary *s, double y, double exact, dou
         s->sum_err2 += d * d;
         s->sum_ref2 += exact * exact;
     }
+}
+
+void accuracy_add_scaled(struct accuracy_summary *s, double y, double exact, double rounded, double scale,
+                         enum nb_dtype dt)
+{
+    add_one(s, y, exact, rounded, scale, &limits[dt]);
+}
+
+void accuracy_add_row(struct accuracy_summary *s, const void *y, const void *rounded, const double *exact,
+                      const double *scale, size_t n, enum nb_dtype dt)
+{
+    const struct format_limits *f = &limits[dt];
+    for (size_t i = 0; i < n; i++)
+        add_one(s, nb_load(y, i, dt), exact[i], nb_load(rounded, i, dt), scale ? scale[i] : fabs(exact[i]), f);
+}
+
+static double max_or_nan(double a, double b)
+{
+    return isnan(a) || isnan(b) ? NAN : a > b ? a : b;
+}
+
+void accuracy_merge(struct accuracy_summary *s, const struct accuracy_summary *t)
+{
+    s->count += t->count;
+    s->max_ulp = max_or_nan(s->max_ulp, t->max_ulp);
+    s->sum_ulp += t->sum_ulp;
+    s->max_rel = s->max_rel > t->max_rel ? s->max_rel : t->max_rel;
+    s->sum_rel2 += t->sum_rel2;
+    s->sum_err2 += t->sum_err2;
+    s->sum_ref2 += t->sum_ref2;
+    s->correctly_rounded += t->correctly_rounded;
+    s->nan += t->nan;
+    s->pos_inf += t->pos_inf;
+    s->neg_inf += t->neg_inf;
+    s->false_zero += t->false_zero;
+    s->false_nonfinite += t->false_nonfinite;
+    s->max_ulp_terms = max_or_nan(s->max_ulp_terms, t->max_ulp_terms);
 }
 
 double accuracy_mean_ulp(const struct accuracy_summary *s)

@@ -44,6 +44,15 @@ void accuracy_add(struct accuracy_summary *s, double y, double exact, double rou
 void accuracy_add_scaled(struct accuracy_summary *s, double y, double exact, double rounded, double scale,
                          enum nb_dtype dt);
 
+/* accuracy_add_scaled over one row: y and rounded in dt, scale NULL for
+ * |exact|. */
+void accuracy_add_row(struct accuracy_summary *s, const void *y, const void *rounded, const double *exact,
+                      const double *scale, size_t n, enum nb_dtype dt);
+
+/* s += t, as if t's outputs had been added to s one by one (inputs_lost
+ * is left alone). */
+void accuracy_merge(struct accuracy_summary *s, const struct accuracy_summary *t);
+
 double accuracy_mean_ulp(const struct accuracy_summary *s);
 double accuracy_rms_rel(const struct accuracy_summary *s);
 double accuracy_nmse(const struct accuracy_summary *s);

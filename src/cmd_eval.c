@@ -17,7 +17,7 @@
 static const char eval_usage[] =
     "usage: normbench eval --kernel NAME --x X.csv --g G.csv [--b B.csv]\n"
     "                      [--residual R.csv] --eps E [--p P] [--prec BITS] [--out Y.csv] [--hex]\n"
-    "                      [--against NAME]\n"
+    "                      [--against NAME] [--reference fast|mpfr]\n"
     "\n"
     "Runs one variant (or a NORM/ref/mpfr/DTYPE reference) on x, one row per\n"
     "line, with gain g (one row of n values) and, for layernorm, bias b; for\n"
@@ -33,7 +33,10 @@ static const char eval_usage[] =
     "  --hex         write y as C99 hex-floats (%a)\n"
     "  --against W   also run W (same norm and storage type) on the inputs and say how far\n"
     "                y is from W's outputs (max and mean ULP of W's, share equal)\n"
-    "  --prec BITS   MPFR working precision of the reference (default 256)\n";
+    "  --prec BITS   MPFR working precision of the reference (default 256)\n"
+    "  --reference M fast (default: double-word arithmetic with a proven bound, MPFR\n"
+    "                for what the bound cannot decide) or mpfr (MPFR for every row);\n"
+    "                both give the same bits\n";
 
 struct eval_inputs {
     struct nb_tensor x, g, b, residual;
@@ -129,7 +132,7 @@ int cmd_eval(int argc, char **argv)
         {"residual", required_argument, 0, 'r'}, {"eps", required_argument, 0, 'e'},
         {"p", required_argument, 0, 'p'},      {"prec", required_argument, 0, 'P'},
         {"out", required_argument, 0, 'o'},    {"hex", no_argument, 0, 'H'},
-        {"against", required_argument, 0, 'A'},
+        {"against", required_argument, 0, 'A'}, {"reference", required_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -138,6 +141,7 @@ int cmd_eval(int argc, char **argv)
     double p = 6.25;
     int p_given = 0, hex = 0;
     size_t prec = 256;
+    enum ref_method method = REF_METHOD_FAST;
     optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
     int c;
@@ -152,6 +156,12 @@ int cmd_eval(int argc, char **argv)
         case 'e': eps_text = optarg; break;
         case 'H': hex = 1; break;
         case 'A': against = optarg; break;
+        case 'R':
+            if (ref_method_parse(optarg, &method) != 0) {
+                nb_error("eval", "--reference wants fast or mpfr, not '%s'", optarg);
+                return NB_EXIT_USAGE;
+            }
+            break;
         case 'p':
             p_given = 1;
             if (parse_double_option(optarg, &p) || !(p > 0 && p <= 100)) {
@@ -271,8 +281,8 @@ int cmd_eval(int argc, char **argv)
     v->fn(&args);
     args.y = y_ref;
     args.residual = res_ref;
-    size_t undecided = 0;
-    if (reference_compute(v->norm, dt, &args, y_ref, exact, &undecided) != 0) {
+    struct ref_counts counts = {0};
+    if (reference_compute(v->norm, dt, &args, y_ref, exact, method, &counts) != 0) {
         nb_error("eval", "out of memory for the reference (n = %zu)", n);
         rc = NB_EXIT_ENV;
         goto done;
@@ -305,9 +315,9 @@ int cmd_eval(int argc, char **argv)
             s.false_zero);
     fprintf(stderr, "inputs: %zu of %zu values were not exact in %s and were rounded\n", inexact,
             inputs, dtype_name(dt));
-    if (undecided)
+    if (counts.undecided)
         fprintf(stderr, "warning: the reference could not decide %zu roundings within 65536 bits\n",
-                undecided);
+                counts.undecided);
     if (w)
         rc = report_against(w, &args, rpath ? in.residual.data : NULL, y);
 done:

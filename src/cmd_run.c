@@ -17,7 +17,7 @@ static const char run_usage[] =
     "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
     "                     [--full] [--p P] [--out DIR] [--no-report]\n"
     "                     [--count instructions] [--json FILE] [--schedule interleaved|sequential]\n"
-    "                     [--passes N]\n"
+    "                     [--passes N] [--reference fast|mpfr]\n"
     "\n"
     "Measures every variant matching the globs at each hidden size, rows (auto:\n"
     "one row count per cache tier), eps and thread count, and writes perf.csv, samples.csv,\n"
@@ -34,7 +34,11 @@ static const char run_usage[] =
     "order that changes every round, so that ratios are paired; sequential runs\n"
     "each variant's repetitions back to back. --passes N (default 5, at most\n"
     "reps) spreads each shape's rounds over N passes of the whole suite, so a\n"
-    "burst of load on a shared machine reaches few of a shape's rounds.\n";
+    "burst of load on a shared machine reaches few of a shape's rounds.\n"
+    "Accuracy: every row of every shape is checked against the correctly\n"
+    "rounded reference; --accuracy-rows N checks the first N rows only.\n"
+    "--reference mpfr computes it with MPFR alone instead of the fast path\n"
+    "(the same bits, 15 to 30 times slower).\n";
 
 int cmd_run(int argc, char **argv)
 {

@@ -37,6 +37,7 @@ void suite_defaults(struct nb_suite *s)
     snprintf(s->events, sizeof s->events, "PAPI_TOT_CYC,PAPI_TOT_INS,PAPI_L1_DCM,PAPI_L2_DCM");
     s->p = 6.25;
     s->accuracy_rows = 4;
+    s->full = 1; /* every row: the fast reference keeps up (reference_fast.c) */
     s->dist.kind = NB_DIST_NORMAL;
     s->dist.scale = 1;
     s->dist.factor = 100;
@@ -291,9 +292,17 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
         }
     } else if (strcmp(section, "accuracy") == 0) {
         if (strcmp(key, "rows") == 0) {
-            if (parse_size(value, &z) || z > (size_t)1 << 20)
-                BAD("rows: want a row count, not '%s'", value);
-            s->accuracy_rows = z;
+            if (strcmp(value, "all") == 0) {
+                s->full = 1;
+            } else {
+                if (parse_size(value, &z) || z > (size_t)1 << 20)
+                    BAD("rows: want all or a row count, not '%s'", value);
+                s->accuracy_rows = z;
+                s->full = 0;
+            }
+        } else if (strcmp(key, "reference") == 0) {
+            if (ref_method_parse(value, &s->ref_method))
+                BAD("reference: want fast or mpfr, not '%s'", value);
         } else if (strcmp(key, "full") == 0) {
             s->full = strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0;
         } else if (strcmp(key, "dist") == 0) {

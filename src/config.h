@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "datagen.h"
+#include "reference.h"
 #include "rounds.h"
 
 #define NB_MAX_LIST 32
@@ -30,8 +31,9 @@ struct nb_suite {
     size_t passes;               /* interleaved: each shape's rounds spread over this many passes (passes.h) */
     char events[256];
     double p;                    /* prmsnorm percentage */
-    size_t accuracy_rows;        /* rows checked against the reference, 0 = none */
-    int full;                    /* check every row */
+    size_t accuracy_rows;        /* rows checked against the reference when not full, 0 = none */
+    int full;                    /* check every row (the default; [accuracy] rows = N samples) */
+    enum ref_method ref_method;  /* [accuracy] reference = fast (default) or mpfr */
     struct nb_distribution dist;
     uint64_t seed;
     char source[512];            /* the file, or "embedded default" */

@@ -43,6 +43,11 @@ struct datagen_loss {
     size_t overflowed, flushed;   /* to Inf; to zero */
 };
 
+/* run's timed data: this many generated rows, repeated (a DRAM tensor has
+ * tens of millions of values, and their content does not change the
+ * timing); its accuracy check sees the same rows. */
+#define DATAGEN_DISTINCT_ROWS 64
+
 /* Returns what storing lost. */
 struct datagen_loss datagen_fill(void *x, size_t rows, size_t n, enum nb_dtype dt, const struct nb_distribution *d,
                     uint64_t seed);

@@ -16,26 +16,16 @@
  * is rounded to even; anything else is retried at twice the precision (Ziv's
  * strategy), which must succeed because y != m. */
 #include "reference.h"
+#include "reference_fast.h"
 #include "../kernels/kernels.h"
 
 #include <gmp.h>
 #include <mpfr.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define PREC_CAP 65536
-
-struct format {
-    int p;          /* significand bits */
-    long emin;      /* MPFR exponent of the smallest normal: 2^(emin-1) */
-    long emax;      /* every finite value is below 2^emax */
-};
-
-static const struct format formats[NB_DTYPE_COUNT] = {
-    [NB_F32] = {24, -125, 128},
-    [NB_BF16] = {8, -125, 128},
-    [NB_F16] = {11, -13, 16},
-};
 
 /* ---- exact arithmetic helpers: the result's precision is chosen so that
  * the operation cannot round ---- */
@@ -102,7 +92,7 @@ static void sum_terms(mpfr_t r, mpfr_ptr *tab, size_t count, mpfr_prec_t prec)
 
 /* ---- rounding to the target format ---- */
 
-static double round_to_format(const mpfr_t v, const struct format *f, mpfr_t scratch)
+static double round_to_format(const mpfr_t v, const struct ref_format *f, mpfr_t scratch)
 {
     if (mpfr_nan_p(v))
         return NAN;
@@ -130,7 +120,7 @@ double reference_round_double(double v, enum nb_dtype dt)
     mpfr_init2(x, 53);
     mpfr_init2(s, 53);
     mpfr_set_d(x, v, MPFR_RNDN);
-    double r = round_to_format(x, &formats[dt], s);
+    double r = round_to_format(x, &ref_formats[dt], s);
     mpfr_clear(x);
     mpfr_clear(s);
     return r;
@@ -253,7 +243,7 @@ static int equals_exactly(struct row_work *w, double m, size_t count, unsigned l
 /* Decides one output element from w->a = A, w->b = B and w->s = sqrt(N/K)
  * at precision prec0. Returns 1 if the precision cap was reached (then the
  * nearest rounding of the last approximation is used), else 0. */
-static int decide(struct row_work *w, const struct format *f, size_t count, unsigned long k_int,
+static int decide(struct row_work *w, const struct ref_format *f, size_t count, unsigned long k_int,
                   mpfr_prec_t prec0, double *rounded, double *nearest)
 {
     mpfr_prec_t prec = prec0;
@@ -315,102 +305,177 @@ static int decide(struct row_work *w, const struct format *f, size_t count, unsi
     return capped;
 }
 
-int reference_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a, void *y, double *exact,
-                      size_t *undecided_out)
+/* Everything the MPFR path keeps across the rows of one call. */
+struct mpfr_ctx {
+    enum nb_norm norm;
+    const struct ref_format *f;
+    const struct nb_args *a;
+    enum nb_dtype dt;
+    mpfr_prec_t prec;
+    size_t count;          /* values the statistics cover */
+    unsigned long k_int;   /* K in N / K */
+    struct row_work w;
+    mpfr_t v, g, sum, nx;
+};
+
+static int mpfr_ctx_init(struct mpfr_ctx *c, enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a)
 {
     const size_t n = a->n;
-    const struct format *f = &formats[dt];
-    const mpfr_prec_t prec = a->ref_prec ? (mpfr_prec_t)a->ref_prec : NB_REF_DEFAULT_PREC;
-    const int layer = norm == NB_LAYERNORM;
-    const size_t count = layer ? n : (norm == NB_PRMSNORM ? nb_prms_k(n, a->p) : n);
-    /* K in N / K, and the multiple of eps in N (K for rmsnorm, n^3 for layernorm) */
-    const unsigned long k_int = (unsigned long)count;
-    size_t undecided = 0;
-    struct row_work w;
-    if (work_init(&w, n) != 0)
+    c->norm = norm;
+    c->dt = dt;
+    c->a = a;
+    c->f = &ref_formats[dt];
+    c->prec = a->ref_prec ? (mpfr_prec_t)a->ref_prec : NB_REF_DEFAULT_PREC;
+    c->count = norm == NB_LAYERNORM ? n : (norm == NB_PRMSNORM ? nb_prms_k(n, a->p) : n);
+    c->k_int = (unsigned long)c->count;
+    if (work_init(&c->w, n) != 0)
         return -1;
-    mpfr_set_prec(w.eps, 53);
-    mpfr_set_d(w.eps, a->eps, MPFR_RNDN);
-    mpfr_set_prec(w.kk, 64);
-    if (layer) {
-        mpfr_set_prec(w.kk, 192);
-        mpfr_set_ui(w.kk, (unsigned long)n, MPFR_RNDN);
-        mpfr_mul_ui(w.kk, w.kk, (unsigned long)n, MPFR_RNDN);
-        mpfr_mul_ui(w.kk, w.kk, (unsigned long)n, MPFR_RNDN);
+    struct row_work *w = &c->w;
+    mpfr_set_prec(w->eps, 53);
+    mpfr_set_d(w->eps, a->eps, MPFR_RNDN);
+    if (norm == NB_LAYERNORM) { /* the multiple of eps in N: K for rmsnorm, n^3 for layernorm */
+        mpfr_set_prec(w->kk, 192);
+        mpfr_set_ui(w->kk, (unsigned long)n, MPFR_RNDN);
+        mpfr_mul_ui(w->kk, w->kk, (unsigned long)n, MPFR_RNDN);
+        mpfr_mul_ui(w->kk, w->kk, (unsigned long)n, MPFR_RNDN);
     } else {
-        mpfr_set_ui(w.kk, k_int, MPFR_RNDN);
+        mpfr_set_prec(w->kk, 64);
+        mpfr_set_ui(w->kk, c->k_int, MPFR_RNDN);
     }
-    mpfr_t v, g, sum, nx;
-    mpfr_inits2(64, v, g, sum, nx, (mpfr_ptr)0);
-
-    for (size_t row = 0; row < a->rows; row++) {
-        const size_t base = row * n;
-        const void *x = a->x;
-        if (norm == NB_ADDRMSNORM) {
-            /* h = x + residual, rounded once, written back: the stored h is
-             * what the norm then sees */
-            for (size_t i = 0; i < n; i++) {
-                set_stored(v, a->x, base + i, dt);
-                set_stored(g, a->residual, base + i, dt);
-                add_exact(sum, v, g, 1);
-                store_rounded(a->residual, base + i, round_to_format(sum, f, w.scratch), dt);
-            }
-            x = a->residual;
-        }
-        for (size_t j = 0; j < n; j++) {
-            mpfr_set_prec(w.terms[j], 24);
-            mpfr_set_flt(w.terms[j], nb_load(x, base + j, dt), MPFR_RNDN);
-        }
-        if (layer) {
-            for (size_t j = 0; j < n; j++)
-                w.ptrs[j] = w.terms[j];
-            sum_terms(sum, w.ptrs, n, 0); /* S, exactly */
-            for (size_t j = 0; j < n; j++) {
-                mpfr_set_prec(nx, 24 + 64);
-                mpfr_mul_ui(nx, w.terms[j], (unsigned long)n, MPFR_RNDN);
-                add_exact(v, nx, sum, -1); /* D_j = n x_j - S */
-                set_exact(w.terms[j], v);
-            }
-        }
-        for (size_t j = 0; j < count; j++)
-            mul_exact(w.squares[j], w.terms[j], w.terms[j]);
-        compute_s(&w, count, k_int, prec);
-        for (size_t i = 0; i < n; i++) {
-            set_stored(g, a->g, i, dt);
-            if (norm == NB_GEMMARMSNORM) {
-                mpfr_set_prec(v, 24);
-                mpfr_set_ui(v, 1, MPFR_RNDN);
-                add_exact(nx, v, g, 1);
-                set_exact(g, nx);
-            }
-            mul_exact(w.b, w.terms[i], g);
-            if (layer) {
-                set_stored(v, a->b, i, dt);
-                set_exact(w.a, v);
-            } else {
-                mpfr_set_prec(w.a, 24);
-                mpfr_set_zero(w.a, 1);
-            }
-            double r, d;
-            undecided += (size_t)decide(&w, f, count, k_int, prec, &r, &d);
-            if (y)
-                store_rounded((char *)y, base + i, r, dt);
-            if (exact)
-                exact[base + i] = d;
-        }
-    }
-    mpfr_clears(v, g, sum, nx, (mpfr_ptr)0);
-    work_free(&w);
-    if (undecided_out)
-        *undecided_out = undecided;
+    mpfr_inits2(64, c->v, c->g, c->sum, c->nx, (mpfr_ptr)0);
     return 0;
+}
+
+static void mpfr_ctx_free(struct mpfr_ctx *c)
+{
+    mpfr_clears(c->v, c->g, c->sum, c->nx, (mpfr_ptr)0);
+    work_free(&c->w);
+}
+
+/* One row; returns the number of outputs left undecided at the cap. */
+static size_t mpfr_row(struct mpfr_ctx *c, size_t row, void *y, double *exact)
+{
+    const struct nb_args *a = c->a;
+    const size_t n = a->n, base = row * n;
+    const enum nb_dtype dt = c->dt;
+    struct row_work *w = &c->w;
+    size_t undecided = 0;
+    const void *x = a->x;
+    if (c->norm == NB_ADDRMSNORM) {
+        /* h = x + residual, rounded once, written back: the stored h is
+         * what the norm then sees */
+        for (size_t i = 0; i < n; i++) {
+            set_stored(c->v, a->x, base + i, dt);
+            set_stored(c->g, a->residual, base + i, dt);
+            add_exact(c->sum, c->v, c->g, 1);
+            store_rounded(a->residual, base + i, round_to_format(c->sum, c->f, w->scratch), dt);
+        }
+        x = a->residual;
+    }
+    for (size_t j = 0; j < n; j++) {
+        mpfr_set_prec(w->terms[j], 24);
+        mpfr_set_flt(w->terms[j], nb_load(x, base + j, dt), MPFR_RNDN);
+    }
+    if (c->norm == NB_LAYERNORM) {
+        for (size_t j = 0; j < n; j++)
+            w->ptrs[j] = w->terms[j];
+        sum_terms(c->sum, w->ptrs, n, 0); /* S, exactly */
+        for (size_t j = 0; j < n; j++) {
+            mpfr_set_prec(c->nx, 24 + 64);
+            mpfr_mul_ui(c->nx, w->terms[j], (unsigned long)n, MPFR_RNDN);
+            add_exact(c->v, c->nx, c->sum, -1); /* D_j = n x_j - S */
+            set_exact(w->terms[j], c->v);
+        }
+    }
+    for (size_t j = 0; j < c->count; j++)
+        mul_exact(w->squares[j], w->terms[j], w->terms[j]);
+    compute_s(w, c->count, c->k_int, c->prec);
+    for (size_t i = 0; i < n; i++) {
+        set_stored(c->g, a->g, i, dt);
+        if (c->norm == NB_GEMMARMSNORM) {
+            mpfr_set_prec(c->v, 24);
+            mpfr_set_ui(c->v, 1, MPFR_RNDN);
+            add_exact(c->nx, c->v, c->g, 1);
+            set_exact(c->g, c->nx);
+        }
+        mul_exact(w->b, w->terms[i], c->g);
+        if (c->norm == NB_LAYERNORM) {
+            set_stored(c->v, a->b, i, dt);
+            set_exact(w->a, c->v);
+        } else {
+            mpfr_set_prec(w->a, 24);
+            mpfr_set_zero(w->a, 1);
+        }
+        double r, d;
+        undecided += (size_t)decide(w, c->f, c->count, c->k_int, c->prec, &r, &d);
+        if (y)
+            store_rounded((char *)y, base + i, r, dt);
+        if (exact)
+            exact[base + i] = d;
+    }
+    return undecided;
+}
+
+int reference_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a, void *y, double *exact,
+                      enum ref_method method, struct ref_counts *counts)
+{
+    struct ref_counts local = {0};
+    struct ref_counts *k = counts ? counts : &local;
+    struct ref_fast_ctx fast;
+    struct mpfr_ctx mp;
+    int have_mp = 0;
+    if (method == REF_METHOD_FAST && ref_fast_init(&fast, norm, dt, a) != 0)
+        return -1;
+    for (size_t row = 0; row < a->rows; row++) {
+        if (method == REF_METHOD_FAST) {
+            size_t unsure = 0;
+            enum ref_fast_status st = ref_fast_row(&fast, row, y, exact, &unsure);
+            k->unsure += unsure;
+            if (st == REF_FAST_DONE)
+                continue;
+            k->special_rows += st == REF_FAST_SPECIAL;
+            k->fallback_rows++;
+            k->fallback_values += a->n;
+        }
+        if (!have_mp) {
+            if (mpfr_ctx_init(&mp, norm, dt, a) != 0) {
+                if (method == REF_METHOD_FAST)
+                    ref_fast_free(&fast);
+                return -1;
+            }
+            have_mp = 1;
+        }
+        k->undecided += mpfr_row(&mp, row, y, exact);
+    }
+    k->values += a->rows * a->n;
+    if (method == REF_METHOD_FAST)
+        ref_fast_free(&fast);
+    if (have_mp)
+        mpfr_ctx_free(&mp);
+    return 0;
+}
+
+int ref_method_parse(const char *text, enum ref_method *m)
+{
+    if (strcmp(text, "fast") == 0)
+        *m = REF_METHOD_FAST;
+    else if (strcmp(text, "mpfr") == 0)
+        *m = REF_METHOD_MPFR;
+    else
+        return -1;
+    return 0;
+}
+
+const char *ref_method_name(enum ref_method m)
+{
+    return m == REF_METHOD_MPFR ? "mpfr" : "fast";
 }
 
 /* A kernel has no status to return: a reference that could not get its
  * memory leaves NaN everywhere, which every check counts as wrong */
 static void reference_kernel(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a)
 {
-    if (reference_compute(norm, dt, a, a->y, NULL, NULL) != 0)
+    if (reference_compute(norm, dt, a, a->y, NULL, REF_METHOD_MPFR, NULL) != 0)
         for (size_t i = 0; i < a->rows * a->n; i++)
             nb_store(a->y, i, NAN, dt);
 }

@@ -61,8 +61,9 @@ void run_install_signal_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* ---- accuracy on sampled rows: the first rows of the same seeded data,
- * so the reference is shared across tiers and variants ---- */
+/* ---- accuracy on every row of the shape (or its first accuracy_rows):
+ * the same seeded data as the timed buffers, the reference shared by the
+ * variants of a norm and dtype ---- */
 
 static void accuracy_for(const struct nb_variant *v, const struct job *j, const struct nb_suite *s,
                          struct ref_cache *cache, struct accuracy_row *out)
@@ -78,20 +79,23 @@ static void accuracy_for(const struct nb_variant *v, const struct job *j, const 
     out->rows_checked = k;
     if (k == 0)
         return;
-    struct study_cell cell = {.rows = k, .n = j->n, .eps = j->eps, .p = s->p, .dist = s->dist, .seed = s->seed};
+    /* the rows the kernel was timed on: DATAGEN_DISTINCT_ROWS rows repeated */
+    struct study_cell cell = {.rows = k, .n = j->n, .eps = j->eps, .p = s->p, .dist = s->dist, .seed = s->seed,
+                              .distinct = DATAGEN_DISTINCT_ROWS};
     if (study_measure(v, &cell, cache, &out->s) != 0)
         out->rows_checked = 0;
 }
 
 /* acc[done] for job j: the outputs do not depend on the thread count, so a
- * shape already checked at another count is copied (and written once). */
+ * shape already checked at another count (any acc row of rows [0, end)
+ * already filled) is copied (and written once). */
 static void accuracy_once(const struct nb_variant *v, const struct job *j, const struct nb_suite *s,
                           struct ref_cache *cache, const struct perf_row *perf, struct accuracy_row *acc,
-                          size_t done)
+                          size_t done, size_t end)
 {
-    for (size_t k = done; k-- > 0;)
-        if (perf[k].v == v && perf[k].rows == j->rows && perf[k].n == j->n && perf[k].eps == j->eps &&
-            !acc[k].repeat) {
+    for (size_t k = end; k-- > 0;)
+        if (k != done && acc[k].v == v && perf[k].v == v && perf[k].rows == j->rows && perf[k].n == j->n &&
+            perf[k].eps == j->eps && !acc[k].repeat) {
             acc[done] = acc[k];
             acc[done].repeat = 1;
             return;
@@ -197,18 +201,26 @@ static int take_rows(void *ctx, size_t gi, enum nb_status st, struct perf_row *r
     const struct shape_group *g = &m->p->groups[gi];
     if (m->progress)
         fprintf(stderr, "\r\033[K");
+    const size_t base = rr->done;
     for (size_t k = 0; k < got; k++) {
-        const struct job *j = &m->p->jobs[g->first + k];
-        struct perf_row *row = &rr->perf[rr->done];
+        struct perf_row *row = &rr->perf[base + k];
         *row = rows[k];
         if (st == NB_ERR_INTERRUPTED) /* a partial row must not pass for a complete one */
             snprintf(row->note + strlen(row->note), sizeof row->note - strlen(row->note),
                      "%sinterrupted: %zu of %zu rounds", row->note[0] ? "; " : "", row->nsamples, m->s->reps);
-        accuracy_once(j->v, j, m->s, m->cache, rr->perf, rr->acc, rr->done);
-        for (size_t r = 0; r < NREPORTERS; r++)
-            reporters[r]->row(m->out, &rr->perf[rr->done], &rr->acc[rr->done]);
-        rr->done++;
     }
+    /* accuracy norm by norm, so that each norm's reference of the shape is
+     * computed once and its inputs generated once per dtype */
+    for (int norm = 0; norm < NB_NORM_COUNT; norm++)
+        for (size_t k = 0; k < got; k++) {
+            const struct job *j = &m->p->jobs[g->first + k];
+            if ((int)j->v->norm == norm)
+                accuracy_once(j->v, j, m->s, m->cache, rr->perf, rr->acc, base + k, base + got);
+        }
+    for (size_t k = 0; k < got; k++)
+        for (size_t r = 0; r < NREPORTERS; r++)
+            reporters[r]->row(m->out, &rr->perf[base + k], &rr->acc[base + k]);
+    rr->done = base + got;
     if (st == NB_ERR_INTERRUPTED && got)
         fprintf(stderr, "interrupted: the last %zu rows above hold %zu of %zu rounds\n", got,
                 rr->perf[rr->done - 1].nsamples, m->s->reps);
@@ -356,7 +368,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
                                   .keep_bytes = machine_mem_available() / 4};
     for (size_t r = 0; r < NREPORTERS; r++)
         reporters[r]->begin(&out);
-    struct ref_cache cache = {0};
+    struct ref_cache cache = {.method = s->ref_method};
     rc = measure_all(&env, &plan, s, &out, &rr, &cache);
     out.count = rr.done;
     if (cache.ref_values)
@@ -378,6 +390,9 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     if (s->count_instructions)
         meta_add(&meta, "instructions", "%s", callgrind ? "callgrind (valgrind), kernel calls only" : "PAPI_TOT_INS");
     meta_add(&meta, "reference_values", "%zu in %.3f s", cache.ref_values, cache.ref_seconds);
+    char reference_line[256];
+    ref_cache_describe(&cache, reference_line, sizeof reference_line);
+    meta_add(&meta, "reference", "%s", reference_line);
     ref_cache_free(&cache);
     int wrc = write_outputs(&out, &meta, &status);
     if (wrc)

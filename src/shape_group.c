@@ -44,11 +44,11 @@ static void buffers_free(struct group_buffers *gb)
     }
 }
 
-/* 64 generated rows, repeated: a DRAM tensor has tens of millions of
- * values, and their content does not change the timing */
+/* DATAGEN_DISTINCT_ROWS generated rows, repeated */
 static void fill_inputs(struct group_buffers *gb, enum nb_dtype dt, const struct nb_suite *s)
 {
-    const size_t es = nb_dtype_size(dt), rows = gb->rows[dt], n = gb->n, block = rows < 64 ? rows : 64;
+    const size_t es = nb_dtype_size(dt), rows = gb->rows[dt], n = gb->n;
+    const size_t block = rows < DATAGEN_DISTINCT_ROWS ? rows : DATAGEN_DISTINCT_ROWS;
     datagen_fill(gb->x[dt], block, n, dt, &s->dist, s->seed);
     for (size_t r0 = block; r0 < rows; r0 += block)
         memcpy((char *)gb->x[dt] + r0 * n * es, gb->x[dt], (rows - r0 < block ? rows - r0 : block) * n * es);

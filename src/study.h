@@ -9,16 +9,30 @@
 
 #include "accuracy.h"
 #include "datagen.h"
+#include "reference.h"
 #include "registry.h"
 
 struct study_cell {
     size_t rows, n;
+    size_t distinct;   /* rows of generated data, repeated to fill `rows` (as run's timed data); 0: all */
     double eps, p;
     struct nb_distribution dist;
     uint64_t seed;
 };
 
+/* A cell's inputs in one dtype, shared by every variant of that dtype. */
+struct study_inputs {
+    int valid, gemma;
+    enum nb_dtype dt;
+    struct study_cell cell;
+    void *x, *g, *b, *res0;
+    struct datagen_loss lost_x, lost_res;
+};
+
+void study_inputs_free(struct study_inputs *in);
+
 struct ref_cache {
+    struct study_inputs in;
     int valid;
     enum nb_norm norm;
     enum nb_dtype dt;
@@ -27,6 +41,10 @@ struct ref_cache {
     double *exact;     /* nearest double to the exact value */
     size_t ref_values; /* reference elements computed so far (for speed figures) */
     double ref_seconds;
+    void *y_kernel;           /* the variant's outputs, reused */
+    size_t y_bytes;
+    enum ref_method method;   /* set by the caller */
+    struct ref_counts counts; /* what the computations so far did */
 };
 
 /* Runs v on the cell's data and adds every output to *out. Returns 0, or 3
@@ -35,6 +53,11 @@ int study_measure(const struct nb_variant *v, const struct study_cell *cell, str
                   struct accuracy_summary *out);
 
 void ref_cache_free(struct ref_cache *c);
+
+/* One line for meta.csv: the method and what fell back to MPFR, e.g.
+ * "fast; 2 of 4915200 values unsure, 2 rows (1536 values) to MPFR, 0 of them
+ * with NaN or Inf inputs". */
+void ref_cache_describe(const struct ref_cache *c, char *buf, size_t len);
 
 /* The cell's inputs_lost (accuracy.h) without running anything: what
  * storing its data in v's dtype loses. 0 also when out of memory. */

@@ -80,6 +80,27 @@ grep -q '^| L2 | 1 | 1.30 | 1.30 | 1.30 |$' "$tmp/partial/report.md" && grep -q 
     bad "partial RMSNorm section: $(grep -A8 'Partial RMSNorm' "$tmp/partial/report.md")"
 grep -q 'Partial RMSNorm' "$out/report.md" && bad "a partial section without prmsnorm rows" || ok
 
+# every row is checked by default, against the fast reference: the same
+# figures as MPFR alone (--reference mpfr), and meta.csv says which ran and
+# what fell back; rows = 100 repeats the 64 generated rows
+for m in fast mpfr; do
+    "$bin" run --kernels 'rmsnorm/fused/scalar/bf16-up,layernorm/twopass/scalar/f32,addrmsnorm/fused/scalar/f16-up' \
+        --hidden 96 --rows 100 --reps 2 --min-time 0.001 --reference $m --out "$tmp/ref-$m" >/dev/null 2>"$tmp/err" &&
+        ok || bad "run --reference $m: $(cat "$tmp/err")"
+done
+python3 - "$tmp/ref-fast/accuracy.csv" "$tmp/ref-mpfr/accuracy.csv" <<'PY' && ok || bad "accuracy.csv of the fast reference differs from MPFR's"
+import csv, sys
+fast, mpfr = (list(csv.DictReader(open(p))) for p in sys.argv[1:3])
+assert len(fast) == 3 and fast == mpfr, (fast, mpfr)
+assert all(r["rows_checked"] == "100" for r in fast), fast
+PY
+grep -q '^reference,"fast; 0 of [0-9]* values unsure' "$tmp/ref-fast/meta.csv" && ok || bad "meta.csv reference: $(grep reference "$tmp/ref-fast/meta.csv")"
+grep -q '^reference,mpfr; ' "$tmp/ref-mpfr/meta.csv" && ok || bad "meta.csv reference (mpfr): $(grep reference "$tmp/ref-mpfr/meta.csv")"
+printf '[run]\nkernels = rmsnorm/fused/scalar/f32\n[accuracy]\nreference = exact\n' >"$tmp/badref.ini"
+expect 2 "badref.ini:4: reference: want fast or mpfr, not 'exact'" "$bin" run --config "$tmp/badref.ini"
+expect 2 "want fast or mpfr, not 'quad'" "$bin" run --kernels 'rmsnorm/fused/scalar/f32' --reference quad
+expect 2 "--reference wants fast or mpfr" "$bin" eval --kernel rmsnorm/fused/scalar/f32 --x /dev/null --g /dev/null --eps 0 --reference x
+
 # two thread counts in one run: each shape at both, the report compares
 # them and keeps one count for the rest
 "$bin" run --kernels 'rmsnorm/fused/scalar/f32,rmsnorm/naive/scalar/f32' --hidden 64 --rows 8 --reps 2 --min-time 0.001 \
