@@ -103,20 +103,25 @@ static int list_has_empty(const char *v)
     return 0;
 }
 
-/* "2^-24..2^16" (every power of two between), or a list of numbers, each
+/* "2^-24..2^16" (every power of two between), "2^-24..2^16/4" (four
+ * points an octave: 2^-24, 2^-23.75, ...), or a list of numbers, each
  * decimal or 2^k. */
 static int parse_scales(const char *v, double *out, size_t *count)
 {
     if (list_has_empty(v))
         return -1;
-    int a, b;
+    int a, b, per = 1;
     char tail;
-    if (sscanf(v, " 2^%d..2^%d %c", &a, &b, &tail) == 2) {
-        if (a > b || b - a >= 64 || a < -1000 || b > 1000)
+    int got = sscanf(v, " 2^%d..2^%d %c", &a, &b, &tail);
+    if (got == 3 && tail == '/' && sscanf(v, " 2^%d..2^%d/%d %c", &a, &b, &per, &tail) == 3)
+        got = 2;
+    if (got == 2) {
+        if (a > b || per < 1 || per > 16 || (size_t)(b - a) * (size_t)per + 1 > NB_MAX_SCALES || a < -1000 ||
+            b > 1000)
             return -1;
         size_t k = 0;
-        for (int e = a; e <= b; e++)
-            out[k++] = ldexp(1.0, e);
+        for (int i = 0; i <= (b - a) * per; i++) /* 2^(a + i / per): exact powers where i / per is whole */
+            out[k++] = ldexp(exp2((double)(i % per) / per), a + i / per);
         *count = k;
         return 0;
     }
@@ -128,7 +133,7 @@ static int parse_scales(const char *v, double *out, size_t *count)
             t++;
         int e;
         double d;
-        if (k == 64)
+        if (k == NB_MAX_SCALES)
             return -1;
         if (sscanf(t, "2^%d %c", &e, &tail) == 1 && e > -1100 && e < 1100)
             d = ldexp(1.0, e);
@@ -260,7 +265,8 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
         s->has_sweep = 1;
         if (strcmp(key, "scales") == 0) {
             if (parse_scales(value, s->scales, &s->nscales))
-                BAD("scales: want 2^a..2^b or positive numbers (decimal or 2^k), comma separated, not '%s'", value);
+                BAD("scales: want 2^a..2^b, 2^a..2^b/K (K points an octave, 1 to 16; at most %d scales) or positive "
+                    "numbers (decimal or 2^k), comma separated, not '%s'", NB_MAX_SCALES, value);
         } else if (strcmp(key, "dists") == 0) {
             char buf[256];
             size_t k = 0;

@@ -12,6 +12,8 @@
 
 #define NB_MAX_LIST 32
 
+#define NB_MAX_SCALES 512
+
 struct nb_suite {
     char name[64];
     char kernels[1024];          /* comma-separated globs */
@@ -39,7 +41,7 @@ struct nb_suite {
     char source[512];            /* the file, or "embedded default" */
     int kernels_line;            /* the source's line of `kernels`, 0 when given on the command line */
     /* sweep grids ([sweep] section) */
-    double scales[64];
+    double scales[NB_MAX_SCALES];
     size_t nscales;
     enum nb_dist dists[NB_DIST_COUNT];
     size_t ndists;

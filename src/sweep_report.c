@@ -115,9 +115,13 @@ int sweep_write_csv(const char *path, const struct sweep_row *rows, size_t count
     return csv_out_commit(&o, err, errlen);
 }
 
+/* a power of two, or 2^(i/16) as a grid of K points an octave makes it */
 static int is_pow2(double v)
 {
-    return v > 0 && isfinite(v) && v == ldexp(1.0, ilogb(v));
+    if (!(v > 0 && isfinite(v)))
+        return 0;
+    double e16 = log2(v) * 16;
+    return fabs(e16 - nearbyint(e16)) < 1e-9;
 }
 
 /* Scales read as 2^k when the whole grid is powers of two, else as
@@ -133,7 +137,7 @@ static int grid_is_pow2(const struct sweep_row *rows, size_t count)
 static void fmt_axis(char *out, size_t len, double v, int pow2)
 {
     if (pow2 && is_pow2(v))
-        snprintf(out, len, "2^%d", ilogb(v));
+        snprintf(out, len, "2^%g", nearbyint(log2(v) * 16) / 16);
     else
         format_double(out, len, v);
 }

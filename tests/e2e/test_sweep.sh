@@ -45,6 +45,8 @@ grep -q 'first wrong NaN' "$tmp/sweep/summary.md" && ok || bad "summary lacks it
 printf '[run]\nkernels = rmsnorm/*/*/*\nhidden = 8192,65536\n[sweep]\nscales = 2^-30..2^30\nrows = 4096\n' >"$tmp/huge.ini"
 expect 2 "the grid is too large" "$bin" sweep --config "$tmp/huge.ini" --out "$tmp/huge"
 [ ! -e "$tmp/huge" ] && ok || bad "a refused sweep created its directory"
+printf '[sweep]\nscales = 2^-24..2^16/17\n' >"$tmp/steps.ini"
+expect 2 "steps.ini:2: scales: want 2^a..2^b, 2^a..2^b/K (K points an octave, 1 to 16" "$bin" sweep --config "$tmp/steps.ini"
 printf '[sweep]\ndists = normal,cauchy\n' >"$tmp/dist.ini"
 expect 2 "dist.ini:2: dists: unknown distribution 'cauchy'" "$bin" sweep --config "$tmp/dist.ini"
 printf '[sweep]\nscales = 1\n[run]\nkernels = nothing/*\n' >"$tmp/none.ini"
@@ -95,7 +97,8 @@ for v in ("rmsnorm/fused/scalar/f16-up", "rmsnorm/fused/scalar/f16-llama"):
 assert at("rmsnorm/fused/scalar/bf16-up", 2.0 ** 16)["inputs_lost"] == "0"
 md = open(sys.argv[1] + "/summary.md").read()
 line = next(l for l in md.splitlines() if l.startswith("| rmsnorm/fused/scalar/f16-up | 768 "))
-assert "2^-24 to 2^-20, 2^15 to 2^16" in line and "within 2^-19 to 2^14" in line, line
+# the grid is a quarter-octave: lost runs end between its points
+assert "2^-24 to 2^-19.25, 2^14.25 to 2^16" in line and "within 2^-19 to 2^14" in line, line
 assert "| 8 |" not in md and " 4: " not in md, "a scale not written as 2^k"
 import os, re
 links = re.findall(r"\]\((plots/[^)]+)\)", md)
