@@ -143,6 +143,9 @@ void accuracy_merge(struct accuracy_summary *s, const struct accuracy_summary *t
     s->false_zero += t->false_zero;
     s->false_nonfinite += t->false_nonfinite;
     s->max_ulp_terms = max_or_nan(s->max_ulp_terms, t->max_ulp_terms);
+    s->twin_count += t->twin_count;
+    s->twin_equal += t->twin_equal;
+    s->twin_max_ulp = max_or_nan(s->twin_max_ulp, t->twin_max_ulp);
 }
 
 double accuracy_mean_ulp(const struct accuracy_summary *s)

@@ -28,6 +28,10 @@ struct accuracy_summary {
     size_t false_zero;            /* y == 0 where the rounded reference is finite, non-zero */
     size_t false_nonfinite;       /* y NaN or infinite where the rounded reference is finite */
     double max_ulp_terms;         /* ULPs at the magnitude of the terms summed (see accuracy_add_scaled) */
+    /* llama-mode variants: their outputs against the same ISA's `up`
+     * variant on the same inputs (study.c), in ULPs of up's outputs */
+    size_t twin_count, twin_equal;
+    double twin_max_ulp;
     size_t inputs_lost;           /* studies: inputs that overflowed or flushed to zero when stored, counted
                                      when any overflowed or at least 1% flushed (else 0) */
 };

@@ -383,6 +383,49 @@ static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *co
                     "that drive it.\n\n", tier_name((enum nb_tier)cache));
 }
 
+/* llama-mode variants against the same ISA's up variant on the same
+ * inputs: worst over the shapes (accuracy.csv's up_ columns) */
+static void report_casting_modes(FILE *md, const struct csv_table *acc)
+{
+    int av = csv_table_col(acc, "variant"), aup = csv_table_col(acc, "up_max_ulp"),
+        aeq = csv_table_col(acc, "up_equal_share"), amax = csv_table_col(acc, "max_ulp"),
+        aex = csv_table_col(acc, "exact_share");
+    if (av < 0 || aup < 0 || aeq < 0)
+        return;
+    int any = 0;
+    for (size_t i = 0; i < acc->nrows; i++) {
+        const char *v = csv_table_get(acc, i, av);
+        int first = *csv_table_get(acc, i, aup) != '\0';
+        for (size_t k = 0; k < i && first; k++)
+            first = strcmp(csv_table_get(acc, k, av), v) != 0;
+        if (!first)
+            continue;
+        if (!any)
+            fprintf(md, "## Casting modes: llama against up\n\nHugging Face's LlamaRMSNorm rounds x r to the "
+                        "storage type and the product with the gain again; `up` rounds once. Worst over the "
+                        "shapes, on the same inputs: against the reference, and against the same ISA's `up` "
+                        "variant (ULPs of up's outputs).\n\n| variant | max ULP | correctly rounded | max ULP "
+                        "against up | share equal to up |\n|---|---|---|---|---|\n");
+        any = 1;
+        double mx = NAN, ex = NAN, up = NAN, eq = NAN;
+        for (size_t k = i; k < acc->nrows; k++)
+            if (!strcmp(csv_table_get(acc, k, av), v)) {
+                mx = fmax(mx, csv_table_num(acc, k, amax));
+                ex = fmin(ex, csv_table_num(acc, k, aex));
+                up = fmax(up, csv_table_num(acc, k, aup));
+                eq = fmin(eq, csv_table_num(acc, k, aeq));
+            }
+        char a[32], b[32], c[32], d[32];
+        fmt(a, sizeof a, mx, "%.3g");
+        fmt(b, sizeof b, ex * 100, "%.1f%%");
+        fmt(c, sizeof c, up, "%.3g");
+        fmt(d, sizeof d, eq * 100, "%.1f%%");
+        fprintf(md, "| %s | %s | %s | %s | %s |\n", v, a, b, c, d);
+    }
+    if (any)
+        fprintf(md, "\n");
+}
+
 int cmd_report(int argc, char **argv)
 {
     const char *dir = NULL;
@@ -554,7 +597,7 @@ int cmd_report(int argc, char **argv)
         int aterms = csv_table_col(&r.acc, "max_ulp_terms"), abound = csv_table_col(&r.acc, "bound_ulp");
         if (av >= 0 && amax >= 0 && aex >= 0 && anan >= 0) {
             fprintf(md, "## Accuracy against the MPFR reference\n\nWorst case over the shapes of this run "
-                        "(sampled rows). max ULP: ULPs of the storage type at the exact value; at terms: at the "
+                        "(every row unless the run sampled: rows checked, last column). max ULP: ULPs of the storage type at the exact value; at terms: at the "
                         "magnitude of the terms an output sums (LayerNorm's (|x| + mean |x|) r |g| + |b|, "
                         "Gemma's |y / (1 + g)|, the same as max ULP for the other norms), the error each "
                         "variant's bound applies to (`nat` variants are reported, not bounded).\n\n"
@@ -590,6 +633,7 @@ int cmd_report(int argc, char **argv)
                         isnan(bound) || isnan(terms) ? "n/a" : terms <= bound ? "yes" : "**no**", share, nan, rows);
             }
             fprintf(md, "\n");
+            report_casting_modes(md, &r.acc);
         }
     }
     int bad = ferror(md);

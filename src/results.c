@@ -23,7 +23,8 @@ const char *const accuracy_columns[] = {"variant", "norm", "dtype", "rows", "n",
                                         "rows_checked", "max_ulp", "mean_ulp", "max_rel", "rms_rel", "nmse",
                                         "exact_share", "nan", "pos_inf", "neg_inf", "false_zero", NULL};
 /* after SPEC's columns: the error the bound applies to, and the bound */
-static const char *const accuracy_tail_columns[] = {"max_ulp_terms", "bound_ulp", "p", NULL};
+static const char *const accuracy_tail_columns[] = {"max_ulp_terms", "bound_ulp", "p", "up_max_ulp",
+                                                    "up_equal_share", NULL};
 
 void format_double(char *out, size_t len, double v)
 {
@@ -205,6 +206,10 @@ int write_accuracy_csv(const char *path, const struct accuracy_row *rows, size_t
         else
             csv_out_field(&o, ""); /* nat: reported, not bounded */
         field_double(&o, r->v->norm == NB_PRMSNORM ? r->p : NAN);
+        /* llama mode against the same ISA's up variant; empty elsewhere */
+        const int twin = r->s.twin_count > 0;
+        field_double(&o, twin ? r->s.twin_max_ulp : NAN);
+        field_double(&o, twin ? (double)r->s.twin_equal / (double)r->s.twin_count : NAN);
         csv_out_end_row(&o);
     }
     return csv_out_commit(&o, err, errlen);

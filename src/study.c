@@ -145,6 +145,48 @@ static void term_scales(const struct nb_variant *v, const void *x, const void *g
         scale[i] = (fabs(nb_load(x, i, dt)) + mean_abs) * rs * fabs(nb_load(g, i, dt)) + fabs(nb_load(b, i, dt));
 }
 
+/* A llama-mode variant's `up` twin: the same name with -up for -llama, if
+ * it exists and runs here. */
+static const struct nb_variant *up_twin(const struct nb_variant *v)
+{
+    const char *tail = strstr(v->name, "-llama");
+    if (v->mode != NB_MODE_LLAMA || !tail)
+        return NULL;
+    char name[160];
+    snprintf(name, sizeof name, "%.*s-up", (int)(tail - v->name), v->name);
+    const struct nb_variant *w = registry_find(name);
+    return w && !registry_unavailable(w) && w->norm == v->norm && w->dtype == v->dtype ? w : NULL;
+}
+
+/* out's twin figures: v's outputs y against its up twin's on a */
+static int against_twin(const struct nb_variant *v, struct nb_args a, const void *y, struct accuracy_summary *out)
+{
+    const struct nb_variant *w = up_twin(v);
+    if (!w)
+        return 0;
+    const size_t total = a.rows * a.n, wb = registry_workspace_bytes(w, a.rows, a.n);
+    void *yw = malloc(total * nb_dtype_size(v->dtype)), *work = wb ? aligned_alloc(64, (wb + 63) / 64 * 64) : NULL;
+    if (!yw || (wb && !work)) {
+        free(yw);
+        free(work);
+        return -1;
+    }
+    a.y = yw;
+    a.work = work;
+    w->fn(&a);
+    for (size_t k = 0; k < total; k++) {
+        double mine = nb_load(y, k, v->dtype), theirs = nb_load(yw, k, v->dtype);
+        double d = accuracy_ulp_error(mine, theirs, theirs, v->dtype);
+        if (d > out->twin_max_ulp || isnan(d))
+            out->twin_max_ulp = d;
+        out->twin_equal += mine == theirs || (isnan(mine) && isnan(theirs));
+    }
+    out->twin_count += total;
+    free(yw);
+    free(work);
+    return 0;
+}
+
 int study_measure(const struct nb_variant *v, const struct study_cell *c, struct ref_cache *cache,
                   struct accuracy_summary *out)
 {
@@ -176,6 +218,8 @@ int study_measure(const struct nb_variant *v, const struct study_cell *c, struct
     struct nb_args a = {.rows = c->rows, .n = n, .x = x, .y = y, .g = g, .b = b, .residual = res, .eps = c->eps,
                         .p = c->p, .work = work};
     v->fn(&a);
+    if (against_twin(v, a, y, out) != 0)
+        goto done;
     /* every output is checked: a repeated row whose outputs equal, bit for
      * bit, those of its first occurrence (same inputs, same reference) adds
      * that occurrence's figures again; any other row is compared anew */

@@ -101,6 +101,22 @@ expect 2 "badref.ini:4: reference: want fast or mpfr, not 'exact'" "$bin" run --
 expect 2 "want fast or mpfr, not 'quad'" "$bin" run --kernels 'rmsnorm/fused/scalar/f32' --reference quad
 expect 2 "--reference wants fast or mpfr" "$bin" eval --kernel rmsnorm/fused/scalar/f32 --x /dev/null --g /dev/null --eps 0 --reference x
 
+# casting modes: llama rows carry their distance to the same ISA's up
+# variant (at most two ULPs: each within about one of the exact value),
+# other rows leave it empty; the report has the table
+"$bin" run --kernels 'rmsnorm/fused/scalar/bf16-llama,rmsnorm/fused/scalar/f16-llama,rmsnorm/fused/scalar/f16-up' \
+    --hidden 768 --rows 8 --reps 2 --min-time 0.001 --out "$tmp/llama" >/dev/null 2>"$tmp/err" && ok || bad "llama run: $(cat "$tmp/err")"
+python3 - "$tmp/llama/accuracy.csv" <<'PY' && ok || bad "accuracy.csv up_ columns"
+import csv, sys
+rows = {r["variant"]: r for r in csv.DictReader(open(sys.argv[1]))}
+for v in ("rmsnorm/fused/scalar/bf16-llama", "rmsnorm/fused/scalar/f16-llama"):
+    r = rows[v]
+    assert 0 < float(r["up_max_ulp"]) <= 2 and 0 < float(r["up_equal_share"]) < 1, r
+assert rows["rmsnorm/fused/scalar/f16-up"]["up_max_ulp"] == "", rows
+PY
+grep -q '^| rmsnorm/fused/scalar/f16-llama | [0-9.]* | [0-9.]*% | [0-9.]* | [0-9.]*% |$' "$tmp/llama/report.md" && ok ||
+    bad "report lacks the casting-mode table: $(grep -A4 'Casting' "$tmp/llama/report.md")"
+
 # two thread counts in one run: each shape at both, the report compares
 # them and keeps one count for the rest
 "$bin" run --kernels 'rmsnorm/fused/scalar/f32,rmsnorm/naive/scalar/f32' --hidden 64 --rows 8 --reps 2 --min-time 0.001 \

@@ -45,6 +45,21 @@ grep -q 'first wrong NaN' "$tmp/sweep/summary.md" && ok || bad "summary lacks it
 printf '[run]\nkernels = rmsnorm/*/*/*\nhidden = 8192,65536\n[sweep]\nscales = 2^-30..2^30\nrows = 4096\n' >"$tmp/huge.ini"
 expect 2 "the grid is too large" "$bin" sweep --config "$tmp/huge.ini" --out "$tmp/huge"
 [ ! -e "$tmp/huge" ] && ok || bad "a refused sweep created its directory"
+# casting modes in a sweep: sweep.csv's up_ columns and summary's table
+printf '[suite]\nname = cm\n[run]\nkernels = rmsnorm/fused/scalar/bf16-llama,rmsnorm/fused/scalar/bf16-up\nhidden = 64\n[sweep]\nscales = 2^-2..2^2/2\nrows = 2\n' >"$tmp/cm.ini"
+"$bin" sweep --config "$tmp/cm.ini" --no-plots --out "$tmp/cm" >/dev/null 2>&1 && ok || bad "casting-mode sweep failed"
+python3 - "$tmp/cm" <<'PY' && ok || bad "casting-mode sweep lacks its up figures"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/sweep.csv")))
+assert len(rows) == 18, len(rows)
+for r in rows:
+    if r["variant"].endswith("-llama"):
+        assert 0 < float(r["up_max_ulp"]) <= 2, r
+    else:
+        assert r["up_max_ulp"] == "" and r["up_equal_share"] == "", r
+md = open(sys.argv[1] + "/summary.md").read()
+assert "Casting modes" in md and "| rmsnorm/fused/scalar/bf16-llama | 64 | 1e-06 |" in md, md
+PY
 printf '[sweep]\nscales = 2^-24..2^16/17\n' >"$tmp/steps.ini"
 expect 2 "steps.ini:2: scales: want 2^a..2^b, 2^a..2^b/K (K points an octave, 1 to 16" "$bin" sweep --config "$tmp/steps.ini"
 printf '[sweep]\ndists = normal,cauchy\n' >"$tmp/dist.ini"
