@@ -12,6 +12,7 @@ struct probe {
     struct ref_cache *cache;
     int (*interrupted)(void);
     int oom;
+    double accurate_limit; /* accurate_at: the error at the terms allowed */
 };
 
 static int holds_at(struct probe *p, double scale)
@@ -22,6 +23,16 @@ static int holds_at(struct probe *p, double scale)
     if (study_measure(p->v, &p->cell, p->cache, &s) != 0)
         p->oom = 1;
     return sweep_cell_holds(p->v, &s);
+}
+
+static int accurate_at(struct probe *p, double scale)
+{
+    struct accuracy_summary s;
+    memset(&s, 0, sizeof s);
+    p->cell.dist.scale = scale;
+    if (study_measure(p->v, &p->cell, p->cache, &s) != 0)
+        p->oom = 1;
+    return sweep_cell_holds(p->v, &s) && s.max_ulp_terms <= p->accurate_limit;
 }
 
 static int lost_at(struct probe *p, double scale)
@@ -93,11 +104,57 @@ static int row_lost(const struct sweep_row *r)
     return r->s.inputs_lost > 0;
 }
 
-/* one line, sorted by scale: its four break points */
-static void line_breaks(struct sweep_row **line, size_t m, struct probe *p, double out[4])
+static int accurate_at_row(const struct sweep_row *r, double limit)
 {
-    for (int k = 0; k < 4; k++)
+    return row_holds(r) && r->s.max_ulp_terms <= limit;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* accurate_from (sweep_breaks.h), nat variants only: the limit is twice
+ * the median error of the line's cells that hold (at least 2 ULP); from the cell nearest 1
+ * within it, downwards, the first cell beyond it brackets the point */
+static double accurate_from(struct sweep_row **line, size_t m, struct probe *p)
+{
+    if (m == 0 || line[0]->v->ulp_bound >= 0)
+        return NAN; /* a bounded variant's holds_from is the point */
+    double *err = malloc((m ? m : 1) * sizeof *err);
+    size_t held = 0;
+    for (size_t k = 0; err && k < m; k++)
+        if (!row_lost(line[k]) && row_holds(line[k]))
+            err[held++] = line[k]->s.max_ulp_terms;
+    if (!err || held == 0) {
+        free(err);
+        return NAN;
+    }
+    qsort(err, held, sizeof *err, by_value);
+    p->accurate_limit = fmax(2 * err[held / 2], 2.0);
+    free(err);
+    size_t one = m;
+    for (size_t k = 0; k < m; k++)
+        if (!row_lost(line[k]) && accurate_at_row(line[k], p->accurate_limit) &&
+            (one == m || fabs(log2(line[k]->dist.scale)) < fabs(log2(line[one]->dist.scale))))
+            one = k;
+    for (size_t k = one; one < m && k-- > 0;) {
+        const struct sweep_row *r = line[k];
+        if (row_lost(r))
+            return NAN; /* the storage type lost the inputs first */
+        if (!accurate_at_row(r, p->accurate_limit))
+            return bisect(p, accurate_at, r->dist.scale, line[k + 1]->dist.scale);
+    }
+    return NAN;
+}
+
+/* one line, sorted by scale: its five break points */
+static void line_breaks(struct sweep_row **line, size_t m, struct probe *p, double out[5])
+{
+    for (int k = 0; k < 5; k++)
         out[k] = NAN;
+    out[4] = accurate_from(line, m, p);
     const size_t lo = first_where(line, m, 0, row_holds, 1);
     if (lo < m) {
         if (lo > 0 && !row_lost(line[lo - 1]))
@@ -123,7 +180,7 @@ int sweep_find_breaks(struct sweep_row *rows, size_t count, const struct nb_suit
     char *done = calloc(count ? count : 1, 1);
     int rc = line && done ? 0 : 3;
     for (size_t i = 0; i < count; i++)
-        rows[i].holds_from = rows[i].breaks_at = rows[i].kept_from = rows[i].lost_from = NAN;
+        rows[i].holds_from = rows[i].breaks_at = rows[i].kept_from = rows[i].lost_from = rows[i].accurate_from = NAN;
     for (size_t i = 0; !rc && i < count; i++) {
         if (done[i] || rows[i].dist.scale <= 0)
             continue;
@@ -138,7 +195,7 @@ int sweep_find_breaks(struct sweep_row *rows, size_t count, const struct nb_suit
                           .cell = {.rows = s->sweep_rows, .n = rows[i].n, .eps = rows[i].eps, .p = s->p,
                                    .dist = rows[i].dist, .seed = s->seed},
                           .cache = cache, .interrupted = interrupted};
-        double b[4];
+        double b[5];
         line_breaks(line, m, &p, b);
         if (p.oom)
             rc = 3;
@@ -147,6 +204,7 @@ int sweep_find_breaks(struct sweep_row *rows, size_t count, const struct nb_suit
             line[k]->breaks_at = b[1];
             line[k]->kept_from = b[2];
             line[k]->lost_from = b[3];
+            line[k]->accurate_from = b[4];
         }
     }
     free(line);

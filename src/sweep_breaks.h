@@ -16,7 +16,7 @@
 #include "study.h"
 #include "sweep_report.h"
 
-/* Fills holds_from, breaks_at, kept_from and lost_from of every row of each
+/* Fills holds_from, breaks_at, kept_from, lost_from and accurate_from of every row of each
  * scale line of rows[0 .. count) (lines along offsets are left NAN):
  *   holds_from  the smallest scale that holds, where the grid cell below it
  *               does not (the small end's break, underflow);
@@ -25,7 +25,13 @@
  *   kept_from   the smallest scale whose inputs the storage type keeps,
  *               where the cell below lost them;
  *   lost_from   the smallest scale above the kept range whose inputs are
- *               lost.
+ *               lost;
+ *   accurate_from  nat variants (which have no bound to break): where
+ *               underflow starts to cost accuracy, the smallest scale from
+ *               which up to the line's cell nearest 1 the error at the
+ *               terms stays within twice the line's median error (and at
+ *               least 2 ULP), where the cell below it does not; for a
+ *               bounded variant holds_from is that point.
  * NAN where the grid brackets no such change ("none in range"). Returns 0,
  * or 3 when out of memory; stops early when interrupted() says so. */
 int sweep_find_breaks(struct sweep_row *rows, size_t count, const struct nb_suite *s, struct ref_cache *cache,

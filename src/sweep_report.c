@@ -55,7 +55,8 @@ int sweep_cell_holds(const struct nb_variant *v, const struct accuracy_summary *
 
 static const char *const sweep_extra_columns[] = {"offset", "max_ulp_terms", "false_nonfinite", "bound_ulp",
                                                   "within_bound", "inputs_lost", "holds_from", "breaks_at",
-                                                  "kept_from", "lost_from", NULL};
+                                                  "kept_from", "lost_from", "up_max_ulp", "up_equal_share",
+                                                  "accurate_from", NULL};
 
 int sweep_write_csv(const char *path, const struct sweep_row *rows, size_t count, size_t nrows_data,
                            char *err, size_t errlen)
@@ -110,6 +111,14 @@ int sweep_write_csv(const char *path, const struct sweep_row *rows, size_t count
                 snprintf(buf, sizeof buf, "%.9g", br[k]);
             csv_out_field(&o, isfinite(br[k]) ? buf : "");
         }
+        /* llama mode against the same ISA's up variant; empty elsewhere */
+        format_double(buf, sizeof buf, s->twin_count ? s->twin_max_ulp : NAN);
+        csv_out_field(&o, buf);
+        format_double(buf, sizeof buf, s->twin_count ? (double)s->twin_equal / (double)s->twin_count : NAN);
+        csv_out_field(&o, buf);
+        if (isfinite(r->accurate_from))
+            snprintf(buf, sizeof buf, "%.9g", r->accurate_from);
+        csv_out_field(&o, isfinite(r->accurate_from) ? buf : "");
         csv_out_end_row(&o);
     }
     return csv_out_commit(&o, err, errlen);
@@ -249,9 +258,12 @@ static void fmt_break(char *out, size_t len, double v)
 static void break_table(FILE *md, const struct sweep_row *rows, size_t count, enum nb_dist dist)
 {
     fprintf(md, "Break points, bisected to one f32 ULP of the scale between the grid points that bracket them "
-                "(the variant's own, then the storage type's: where it starts and stops holding the inputs):\n\n"
-                "| variant | n | eps | holds from | breaks at | inputs kept from | inputs lost from |\n"
-                "|---|---|---|---|---|---|---|\n");
+                "(the variant's own, then the storage type's: where it starts and stops holding the inputs; "
+                "accurate from, for `nat` variants, which have no bound: below it underflow costs accuracy, the "
+                "error at the terms exceeding twice its median over the line, and 2 ULP at least; a bounded "
+                "variant's is its holds from):\n\n"
+                "| variant | n | eps | holds from | breaks at | inputs kept from | inputs lost from | accurate from |\n"
+                "|---|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < count; i++) {
         const struct sweep_row *r = &rows[i];
         int first = r->dist.kind == dist;
@@ -259,13 +271,14 @@ static void break_table(FILE *md, const struct sweep_row *rows, size_t count, en
             first = !(same_line(&rows[k], r, 0) && rows[k].dist.offset == r->dist.offset);
         if (!first)
             continue;
-        char a[32], b[32], c[32], d[32], e[32];
+        char a[32], b[32], c[32], d[32], e[32], f[32];
+        fmt_break(f, sizeof f, r->accurate_from);
         fmt_break(a, sizeof a, r->holds_from);
         fmt_break(b, sizeof b, r->breaks_at);
         fmt_break(c, sizeof c, r->kept_from);
         fmt_break(d, sizeof d, r->lost_from);
         format_double(e, sizeof e, r->eps);
-        fprintf(md, "| %s | %zu | %s | %s | %s | %s | %s |\n", r->v->name, r->n, e, a, b, c, d);
+        fprintf(md, "| %s | %zu | %s | %s | %s | %s | %s | %s |\n", r->v->name, r->n, e, a, b, c, d, f);
     }
     fprintf(md, "\n");
 }
@@ -424,6 +437,42 @@ size_t sweep_bounded_failures(const struct sweep_row *rows, size_t count)
     return failed;
 }
 
+/* llama-mode lines against their up twin: worst over the scales whose
+ * inputs the storage type holds */
+static void casting_table(FILE *md, const struct sweep_row *rows, size_t count, enum nb_dist dist)
+{
+    int any = 0;
+    for (size_t i = 0; i < count; i++) {
+        const struct sweep_row *r = &rows[i];
+        int first = r->dist.kind == dist && r->s.twin_count > 0;
+        for (size_t k = 0; k < i && first; k++)
+            first = !(rows[k].v == r->v && rows[k].n == r->n && rows[k].eps == r->eps && rows[k].dist.kind == dist);
+        if (!first)
+            continue;
+        if (!any)
+            fprintf(md, "Casting modes: each `llama` variant against the same ISA's `up` variant on the same "
+                        "inputs (ULPs of up's outputs), worst over the scales whose inputs the storage type "
+                        "holds:\n\n| variant | n | eps | max ULP against the reference | max ULP against up | "
+                        "lowest share equal to up |\n|---|---|---|---|---|---|\n");
+        any = 1;
+        double ref = NAN, up = NAN, eq = NAN;
+        for (size_t k = i; k < count; k++) {
+            const struct sweep_row *q = &rows[k];
+            if (q->v != r->v || q->n != r->n || q->eps != r->eps || q->dist.kind != dist || q->s.inputs_lost ||
+                !q->s.twin_count)
+                continue;
+            ref = fmax(ref, q->s.max_ulp_terms);
+            up = fmax(up, q->s.twin_max_ulp);
+            eq = fmin(eq, (double)q->s.twin_equal / (double)q->s.twin_count);
+        }
+        char e[32];
+        format_double(e, sizeof e, r->eps);
+        fprintf(md, "| %s | %zu | %s | %.3g | %.3g | %.1f%% |\n", r->v->name, r->n, e, ref, up, eq * 100);
+    }
+    if (any)
+        fprintf(md, "\n");
+}
+
 int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t done, const struct nb_suite *sp,
                         const char *config, const struct ref_cache *cachep, int plots)
 {
@@ -472,6 +521,7 @@ int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t do
             fprintf(md, "\n");
             if (!by_offset)
                 break_table(md, rows, done, sp->dists[d]);
+            casting_table(md, rows, done, sp->dists[d]);
             if (plots)
                 for (size_t i = 0; i < done; i++) {
                     const struct sweep_row *r = &rows[i];
@@ -493,10 +543,11 @@ int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t do
         }
         if (plot_failed)
             fprintf(md, "Note: gnuplot could not draw some plots; sweep.csv holds every figure.\n\n");
+        char how[256];
+        ref_cache_describe(cachep, how, sizeof how);
         if (cachep->ref_seconds > 0)
-            fprintf(md, "Reference: %zu values in %.2f s (%.0f values per second, MPFR at %d bits).\n",
-                    cachep->ref_values, cachep->ref_seconds, (double)cachep->ref_values / cachep->ref_seconds,
-                    NB_REF_DEFAULT_PREC);
+            fprintf(md, "Reference: %zu values in %.2f s (%.0f values per second; %s).\n", cachep->ref_values,
+                    cachep->ref_seconds, (double)cachep->ref_values / cachep->ref_seconds, how);
         else
             fprintf(md, "Reference: n/a (no reference values were computed).\n");
         if (csv_out_commit(&out, err, sizeof err) != 0) {

@@ -20,6 +20,7 @@ struct sweep_row {
     /* the line's break points along the scale axis (sweep_breaks.h), the
      * same on every row of the line; NAN: none in range */
     double holds_from, breaks_at, kept_from, lost_from;
+    double accurate_from; /* sweep_breaks.h */
 };
 
 /* The cell is a result on the kernel that holds: within its bound, or a

@@ -135,6 +135,11 @@ up = next(r for r in rows if r["variant"] == "rmsnorm/fused/scalar/f16-up")
 b = float(nat["breaks_at"])
 assert 8 < b < 32 and b != 16, b                       # bisected, not a grid point
 assert up["breaks_at"] == "", up["breaks_at"]           # up holds wherever f16 holds the inputs
+# where underflow starts to cost nat accuracy: a scale between the grid
+# points, below 1; a bounded variant has none (its holds_from is that)
+acc = float(nat["accurate_from"])
+assert 2 ** -26 < acc < 1 and acc != 2 ** round(__import__("math").log2(acc)), acc
+assert up["accurate_from"] == "", up
 assert 2 ** -21 < float(up["kept_from"]) < 2 ** -18 and 2 ** 14 < float(up["lost_from"]) < 2 ** 15, up
 b = struct.unpack("<f", struct.pack("<f", b))[0]        # the f32 the CSV's 9 digits name
 below = struct.unpack("<f", struct.pack("<I", struct.unpack("<I", struct.pack("<f", b))[0] - 1))[0]
