@@ -15,23 +15,25 @@ struct probe {
     double accurate_limit; /* accurate_at: the error at the terms allowed */
 };
 
-static int holds_at(struct probe *p, double scale)
+static struct accuracy_summary measure_at(struct probe *p, double scale)
 {
     struct accuracy_summary s;
     memset(&s, 0, sizeof s);
     p->cell.dist.scale = scale;
     if (study_measure(p->v, &p->cell, p->cache, &s) != 0)
         p->oom = 1;
+    return s;
+}
+
+static int holds_at(struct probe *p, double scale)
+{
+    const struct accuracy_summary s = measure_at(p, scale);
     return sweep_cell_holds(p->v, &s);
 }
 
 static int accurate_at(struct probe *p, double scale)
 {
-    struct accuracy_summary s;
-    memset(&s, 0, sizeof s);
-    p->cell.dist.scale = scale;
-    if (study_measure(p->v, &p->cell, p->cache, &s) != 0)
-        p->oom = 1;
+    const struct accuracy_summary s = measure_at(p, scale);
     return sweep_cell_holds(p->v, &s) && s.max_ulp_terms <= p->accurate_limit;
 }
 
