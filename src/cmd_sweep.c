@@ -105,7 +105,9 @@ int cmd_sweep(int argc, char **argv)
             }
     if (!matched || !nvar) {
         if (!matched)
-            nb_error("sweep", "%s: no variant matches '%s'", config, s.kernels);
+            nb_error("sweep", "%s:%d: kernels: no variant matches '%s' (a norm without that mode or dtype, or a "
+                              "misspelt name: normbench list shows them)",
+                     config, s.kernels_line, s.kernels);
         else
             nb_error("sweep", "none of the %zu matching variants can run here", matched);
         free(vars);

@@ -65,7 +65,10 @@ expect 2 "steps.ini:2: scales: want 2^a..2^b, 2^a..2^b/K (K points an octave, 1 
 printf '[sweep]\ndists = normal,cauchy\n' >"$tmp/dist.ini"
 expect 2 "dist.ini:2: dists: unknown distribution 'cauchy'" "$bin" sweep --config "$tmp/dist.ini"
 printf '[sweep]\nscales = 1\n[run]\nkernels = nothing/*\n' >"$tmp/none.ini"
-expect 2 "no variant matches 'nothing/*'" "$bin" sweep --config "$tmp/none.ini"
+expect 2 "none.ini:4: kernels: no variant matches 'nothing/*'" "$bin" sweep --config "$tmp/none.ini"
+# a casting mode the norm does not have (llama is RMSNorm's only)
+printf '[run]\nkernels = layernorm/twopass/scalar/bf16-llama\n[sweep]\nscales = 1\n' >"$tmp/mode.ini"
+expect 2 "mode.ini:2: kernels: no variant matches 'layernorm/twopass/scalar/bf16-llama'" "$bin" sweep --config "$tmp/mode.ini"
 printf '[run]\nkernels = rmsnorm/fused/scalar/f32\n' >"$tmp/nosweep.ini"
 expect 2 "nosweep.ini: no [sweep] section" "$bin" sweep --config "$tmp/nosweep.ini"
 printf '[sweep]\nscales = 2^5..2^1\n' >"$tmp/range.ini"
