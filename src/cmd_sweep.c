@@ -28,6 +28,31 @@
  * here (MPFR alone, --reference mpfr, takes 15 to 30 times longer). */
 #define SWEEP_MAX_REF_VALUES ((size_t)1000000000)
 
+/* Scales beyond every storage type's range (below 2^-150, where even f32
+ * flushes every input, or from 2^128, where it overflows them) are clamped
+ * to that range and merged; note says what was done, or stays empty. */
+static void clamp_scales(struct nb_suite *s, char *note, size_t len)
+{
+    const double lo = 0x1p-150, hi = 0x1p127;
+    size_t k = 0, clamped = 0;
+    double first = 0, last = 0;
+    for (size_t i = 0; i < s->nscales; i++) {
+        double v = s->scales[i];
+        if (v < lo || v > hi) {
+            if (!clamped++)
+                first = v;
+            last = v;
+            v = v < lo ? lo : hi;
+        }
+        if (k == 0 || s->scales[k - 1] != v)
+            s->scales[k++] = v;
+    }
+    s->nscales = k;
+    if (clamped)
+        snprintf(note, len, "%zu scales of the grid (%g to %g) lie beyond every storage type's range and were "
+                 "clamped to 2^-150 and 2^127", clamped, first, last);
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -81,6 +106,10 @@ int cmd_sweep(int argc, char **argv)
     }
     if (nb_parse_only)
         return NB_EXIT_OK;
+    char clamp_note[300] = "";
+    clamp_scales(&s, clamp_note, sizeof clamp_note);
+    if (clamp_note[0])
+        fprintf(stderr, "note: %s\n", clamp_note);
     /* variants, grouped by (norm, dtype) so the reference is shared */
     const struct nb_variant **vars = calloc(registry_count(), sizeof *vars);
     size_t nvar = 0, matched = 0;
@@ -197,7 +226,7 @@ write:;
         rc = wrc;
     }
     if (!wrc && !run_interrupted())
-        rc = sweep_write_summary(dir, rows, done, &s, config, &cache, plots) ? NB_EXIT_ENV : rc;
+        rc = sweep_write_summary(dir, rows, done, &s, config, &cache, plots, clamp_note) ? NB_EXIT_ENV : rc;
     char speed[64] = "n/a", reference_line[256];
     if (cache.ref_seconds > 0)
         snprintf(speed, sizeof speed, "%.0f values/s", (double)cache.ref_values / cache.ref_seconds);
@@ -211,6 +240,8 @@ write:;
     meta_add(&meta, "config", "%s", config);
     meta_add(&meta, "results", "%zu of %zu", done, rows_out);
     meta_add(&meta, "reference", "%s", reference_line);
+    if (clamp_note[0])
+        meta_add(&meta, "scales_clamped", "%s", clamp_note);
     meta_add(&meta, "status", "%s", status);
     snprintf(path, sizeof path, "%s/meta.csv", dir);
     if (write_meta_csv(path, meta.e, meta.count, err, sizeof err)) {

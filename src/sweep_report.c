@@ -474,7 +474,7 @@ static void casting_table(FILE *md, const struct sweep_row *rows, size_t count, 
 }
 
 int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t done, const struct nb_suite *sp,
-                        const char *config, const struct ref_cache *cachep, int plots)
+                        const char *config, const struct ref_cache *cachep, int plots, const char *note)
 {
     char path[4200], err[600];
     int rc = 0;
@@ -496,6 +496,8 @@ int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t do
                     "or flushed to zero (1%% of them or more) when stored in the variant's type are not data on the kernel: they are "
                     "listed apart and never counted as within bound.\n\n",
                 sp->name, config, sp->sweep_rows, done);
+        if (note && note[0])
+            fprintf(md, "Note: %s.\n\n", note);
         int plot_index = 0, plot_failed = 0;
         const int pow2 = grid_is_pow2(rows, done);
         for (size_t d = 0; d < sp->ndists; d++) {

@@ -33,7 +33,7 @@ int sweep_write_csv(const char *path, const struct sweep_row *rows, size_t count
 /* summary.md (and plots/ with plots) in dir: 0, or nonzero when it could
  * not be written (said on stderr). */
 int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t done, const struct nb_suite *s,
-                        const char *config, const struct ref_cache *cache, int plots);
+                        const char *config, const struct ref_cache *cache, int plots, const char *note);
 /* Each cell that fails the study (study_cell_fails) named on stderr; the count. */
 size_t sweep_bounded_failures(const struct sweep_row *rows, size_t count);
 

@@ -60,6 +60,12 @@ for r in rows:
 md = open(sys.argv[1] + "/summary.md").read()
 assert "Casting modes" in md and "| rmsnorm/fused/scalar/bf16-llama | 64 | 1e-06 |" in md, md
 PY
+# a grid beyond every storage type's range is clamped, with a note
+printf '[run]\nkernels = rmsnorm/fused/scalar/f32\nhidden = 16\n[sweep]\nscales = 2^-400..2^-148\nrows = 1\n' >"$tmp/far.ini"
+"$bin" sweep --config "$tmp/far.ini" --no-plots --out "$tmp/far" >/dev/null 2>"$tmp/err" && ok || bad "clamped sweep: $(cat "$tmp/err")"
+grep -q "^note: 250 scales of the grid .* were clamped to 2^-150 and 2^127" "$tmp/err" && ok || bad "no clamp note: $(cat "$tmp/err")"
+[ "$(tail -n +2 "$tmp/far/sweep.csv" | wc -l)" = 3 ] && grep -q '^scales_clamped,' "$tmp/far/meta.csv" &&
+    grep -q '^Note: 250 scales' "$tmp/far/summary.md" && ok || bad "clamped grid: $(cat "$tmp/far/sweep.csv")"
 printf '[sweep]\nscales = 2^-24..2^16/17\n' >"$tmp/steps.ini"
 expect 2 "steps.ini:2: scales: want 2^a..2^b, 2^a..2^b/K (K points an octave, 1 to 16" "$bin" sweep --config "$tmp/steps.ini"
 printf '[sweep]\ndists = normal,cauchy\n' >"$tmp/dist.ini"
