@@ -28,6 +28,16 @@
  * here (MPFR alone, --reference mpfr, takes 15 to 30 times longer). */
 #define SWEEP_MAX_REF_VALUES ((size_t)1000000000)
 
+/* 2^k as a grid of K points an octave writes it (k in sixteenths), else %g */
+static void scale_text(char *out, size_t len, double v)
+{
+    const double e16 = v > 0 ? log2(v) * 16 : 0.5;
+    if (fabs(e16 - nearbyint(e16)) < 1e-9)
+        snprintf(out, len, "2^%g", nearbyint(e16) / 16);
+    else
+        snprintf(out, len, "%g", v);
+}
+
 /* Scales beyond every storage type's range (below 2^-150, where even f32
  * flushes every input, or from 2^128, where it overflows them) are clamped
  * to that range and merged; note says what was done, or stays empty. */
@@ -48,9 +58,12 @@ static void clamp_scales(struct nb_suite *s, char *note, size_t len)
             s->scales[k++] = v;
     }
     s->nscales = k;
+    char a[32], b[32];
+    scale_text(a, sizeof a, first);
+    scale_text(b, sizeof b, last);
     if (clamped)
-        snprintf(note, len, "%zu scales of the grid (%g to %g) lie beyond every storage type's range and were "
-                 "clamped to 2^-150 and 2^127", clamped, first, last);
+        snprintf(note, len, "%zu scales of the grid (%s to %s) lie beyond every storage type's range and were "
+                 "clamped to 2^-150 and 2^127", clamped, a, b);
 }
 
 int cmd_sweep(int argc, char **argv)
