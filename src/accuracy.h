@@ -1,4 +1,4 @@
-/* Error of kernel outputs against the MPFR reference. */
+/* Error of kernel outputs against the correctly rounded reference. */
 #ifndef NB_ACCURACY_H
 #define NB_ACCURACY_H
 

@@ -1,5 +1,5 @@
 /* normbench eval: one variant on CSV tensors, its output written as CSV and
- * its error against the MPFR reference of the same norm and dtype. */
+ * its error against the correctly rounded reference of the same norm and dtype. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,7 +25,7 @@ static const char eval_usage[] =
     "rounded to the variant's dtype. Writes y (stdout without --out), each value\n"
     "as the shortest decimal that reads back as the same double (so exactly in\n"
     "the storage type), or in C99 hex-float with --hex, and the error against\n"
-    "the correctly rounded MPFR reference on stderr. Any input, and --out, may\n"
+    "the correctly rounded reference on stderr. Any input, and --out, may\n"
            "instead be a NumPy .npy file (numpy.save): '<f4' for f32, '<f2' for f16, bf16\n"
            "as its uint16 bit patterns ('<u2'); 1-D (one row) or 2-D (rows x n).\n"
     "  --eps E       eps >= 0 (the double nearest the decimal)\n"

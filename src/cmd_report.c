@@ -596,7 +596,7 @@ int cmd_report(int argc, char **argv)
         /* runs before the term-scaled columns existed have neither */
         int aterms = csv_table_col(&r.acc, "max_ulp_terms"), abound = csv_table_col(&r.acc, "bound_ulp");
         if (av >= 0 && amax >= 0 && aex >= 0 && anan >= 0) {
-            fprintf(md, "## Accuracy against the MPFR reference\n\nWorst case over the shapes of this run "
+            fprintf(md, "## Accuracy against the correctly rounded reference\n\nWorst case over the shapes of this run "
                         "(every row unless the run sampled: rows checked, last column). max ULP: ULPs of the storage type at the exact value; at terms: at the "
                         "magnitude of the terms an output sums (LayerNorm's (|x| + mean |x|) r |g| + |b|, "
                         "Gemma's |y / (1 + g)|, the same as max ULP for the other norms), the error each "

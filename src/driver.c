@@ -23,7 +23,7 @@ static const struct command {
     {"compare", cmd_compare, "CI gate between two runs: U test, accuracy, instructions"},
     {"ab", cmd_ab, "A/B of two builds' kernel libraries in one process, interleaved and paired"},
     {"list", cmd_list, "variants, availability and why not"},
-    {"eval", cmd_eval, "run one variant on CSV tensors; error against the MPFR reference"},
+    {"eval", cmd_eval, "run one variant on CSV tensors; error against the correctly rounded reference"},
 };
 
 static void usage(FILE *to)

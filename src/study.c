@@ -10,13 +10,11 @@
 
 static int same_cell(const struct study_cell *a, const struct study_cell *b)
 {
-    return a->rows == b->rows && a->distinct == b->distinct && a->n == b->n && a->eps == b->eps && a->p == b->p && a->seed == b->seed &&
-           a->dist.kind == b->dist.kind && a->dist.scale == b->dist.scale && a->dist.offset == b->dist.offset &&
+    return a->rows == b->rows && a->distinct == b->distinct && a->n == b->n && a->eps == b->eps && a->p == b->p &&
+           a->seed == b->seed && a->dist.kind == b->dist.kind && a->dist.scale == b->dist.scale && a->dist.offset == b->dist.offset &&
            a->dist.factor == b->dist.factor && a->dist.channels == b->dist.channels && a->dist.value == b->dist.value;
 }
 
-/* The cell's inputs in v's dtype, generated once for every variant of that
- * dtype (and gain kind): x, g, b, and the residual from the same seed + 1. */
 static size_t distinct_rows(const struct study_cell *c)
 {
     return c->distinct && c->distinct < c->rows ? c->distinct : c->rows;
@@ -29,6 +27,9 @@ static void repeat_rows(void *p, size_t d, size_t rows, size_t row_bytes)
         memcpy((char *)p + r0 * row_bytes, p, (rows - r0 < d ? rows - r0 : d) * row_bytes);
 }
 
+/* The cell's inputs in v's dtype, generated once for every variant of that
+ * dtype (and gain kind): x, g, b, and the residual from the same seed + 1
+ * where the norm reads one. */
 static int inputs_for(const struct nb_variant *v, const struct study_cell *c, struct study_inputs *in)
 {
     const int gemma = v->norm == NB_GEMMARMSNORM, residual = norm_uses_residual(v->norm);
@@ -274,7 +275,9 @@ void ref_cache_free(struct ref_cache *c)
 void ref_cache_describe(const struct ref_cache *c, char *buf, size_t len)
 {
     const struct ref_counts *k = &c->counts;
-    if (c->method == REF_METHOD_MPFR)
+    if (k->values == 0)
+        snprintf(buf, len, "n/a (no reference values were computed)");
+    else if (c->method == REF_METHOD_MPFR)
         snprintf(buf, len, "mpfr; %zu values", k->values);
     else
         snprintf(buf, len, "fast; %zu of %zu values unsure, %zu rows (%zu values) to MPFR, %zu of them with NaN or "

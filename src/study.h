@@ -1,6 +1,7 @@
-/* One accuracy measurement: a variant on seeded rows against the MPFR
- * reference, which is cached and shared by every variant of the same norm,
- * dtype and data. Used by run (sampled rows), sweep (grids) and the tests. */
+/* One accuracy measurement: a variant on seeded rows against the correctly
+ * rounded reference, which is cached and shared by every variant of the
+ * same norm, dtype and data. Used by run (every row of a shape, or its
+ * first rows), sweep (grids) and the tests. */
 #ifndef NB_STUDY_H
 #define NB_STUDY_H
 

@@ -12,6 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "tensor_csv.h"
+
 static inline char *fuzz_cstring(const uint8_t *data, size_t size)
 {
     char *s = malloc(size + 1);
@@ -60,6 +62,23 @@ static inline void fuzz_check_tensor(int rc, void *tensor_data, size_t rows, siz
 static inline void fuzz_memfile_close(int fd)
 {
     close(fd);
+}
+
+/* One input through a tensor reader in every storage type, each result
+ * held to fuzz_check_tensor. */
+typedef int (*fuzz_tensor_reader)(const char *path, enum nb_dtype dt, struct nb_tensor *t, char *err, size_t errlen);
+
+static inline void fuzz_read_each_dtype(const uint8_t *data, size_t size, fuzz_tensor_reader read)
+{
+    char path[64], err[600];
+    int fd = fuzz_memfile(data, size, path, sizeof path);
+    static const enum nb_dtype dtypes[] = {NB_F32, NB_BF16, NB_F16};
+    for (size_t i = 0; i < 3; i++) {
+        struct nb_tensor t = {0};
+        int rc = read(path, dtypes[i], &t, err, sizeof err);
+        fuzz_check_tensor(rc, t.data, t.rows, t.n, nb_dtype_size(dtypes[i]), err, path);
+    }
+    fuzz_memfile_close(fd);
 }
 
 /* Writes data to a file in dir (a real directory: readers look for
