@@ -45,38 +45,39 @@ NB_INLINE void ln_normalise_span_nt(float *y, const float *x, const struct nb_ar
 
 /* Squared deviations from mu of x[i..i+32) into four accumulators: the one
  * order twopass and the pipelined kernels share. */
-NB_INLINE void ln_sqdev32(__m256 q[4], const void *x, size_t i, __m256 mu, enum nb_dtype dt)
+NB_INLINE void ln_sqdev32(struct sum8x4 *q, const void *x, size_t i, __m256 mu, enum nb_dtype dt)
 {
     #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         __m256 d = _mm256_sub_ps(load8(x, i + 8 * (size_t)k, dt), mu);
-        q[k] = _mm256_fmadd_ps(d, d, q[k]);
+        q->acc[k] = _mm256_fmadd_ps(d, d, q->acc[k]);
     }
+    sum_level8(q, i + 32);
 }
 
 /* x[i..n) (fewer than 32): whole vectors into the first accumulator, the
  * padded tail, its padding cleared, into the second */
-NB_INLINE void ln_sqdev_tail(__m256 q[4], const void *x, size_t i, size_t n, __m256 mu, enum nb_dtype dt)
+NB_INLINE void ln_sqdev_tail(struct sum8x4 *q, const void *x, size_t i, size_t n, __m256 mu, enum nb_dtype dt)
 {
     for (; i + 8 <= n; i += 8) {
         __m256 d = _mm256_sub_ps(load8(x, i, dt), mu);
-        q[0] = _mm256_fmadd_ps(d, d, q[0]);
+        q->acc[0] = _mm256_fmadd_ps(d, d, q->acc[0]);
     }
     if (i < n) {
         __m256 d = _mm256_and_ps(_mm256_sub_ps(load8_tail(x, i, n - i, dt), mu), lanes_below(n - i));
-        q[1] = _mm256_fmadd_ps(d, d, q[1]);
+        q->acc[1] = _mm256_fmadd_ps(d, d, q->acc[1]);
     }
 }
 
 NB_INLINE float ln_sum_sqdev(const void *x, size_t n, float mean, enum nb_dtype dt)
 {
     const __m256 mu = _mm256_set1_ps(mean);
-    __m256 q[4] = NB_SUM8_ZERO4;
+    struct sum8x4 q = NB_SUM8X4_ZERO;
     size_t j = 0;
     for (; j + 32 <= n; j += 32)
-        ln_sqdev32(q, x, j, mu, dt);
-    ln_sqdev_tail(q, x, j, n, mu, dt);
-    return sum_reduce8x4(q);
+        ln_sqdev32(&q, x, j, mu, dt);
+    ln_sqdev_tail(&q, x, j, n, mu, dt);
+    return sum8x4_result(&q);
 }
 
 /* nt: y written with non-temporal stores (f32 rows 32-byte aligned), as
@@ -123,14 +124,14 @@ NB_INLINE void ln_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
-            __m256 acc[4] = NB_SUM8_ZERO4;
+            struct sum8x4 acc = NB_SUM8X4_ZERO;
             for (; i + 32 <= n; i += 32) {
-                sum_block32(acc, next, i, dt, 0);
+                sum_block32(&acc, next, i, dt, 0);
                 for (size_t q = 0; q < 32; q += 8)
                     ln_normalise_vec(y, x, a, i + q, mu, rs, dt);
             }
-            sum_tail8(acc, next, i, n, dt, 0);
-            sum = sum_reduce8x4(acc);
+            sum_tail8(&acc, next, i, n, dt, 0);
+            sum = sum8x4_result(&acc);
         }
         ln_normalise_span(y, x, a, i, n, mu, rs, dt);
     }
@@ -156,20 +157,20 @@ NB_INLINE void ln_pipelined2_avx2(const struct nb_args *a, enum nb_dtype dt)
         const void *x2 = r + 2 < a->rows ? (const char *)x + 2 * n * es : x;
         void *y = (char *)a->y + r * n * es;
         const __m256 mu = _mm256_set1_ps(mean), rsv = _mm256_set1_ps(rs), mu1 = _mm256_set1_ps(mean_next);
-        __m256 q[4] = NB_SUM8_ZERO4, acc[4] = NB_SUM8_ZERO4;
+        struct sum8x4 q = NB_SUM8X4_ZERO, acc = NB_SUM8X4_ZERO;
         size_t i = 0;
         for (; i + 32 <= n; i += 32) {
-            ln_sqdev32(q, x1, i, mu1, dt);
-            sum_block32(acc, x2, i, dt, 0);
+            ln_sqdev32(&q, x1, i, mu1, dt);
+            sum_block32(&acc, x2, i, dt, 0);
             for (size_t k = 0; k < 32; k += 8)
                 ln_normalise_vec(y, x, a, i + k, mu, rsv, dt);
         }
-        ln_sqdev_tail(q, x1, i, n, mu1, dt);
-        sum_tail8(acc, x2, i, n, dt, 0);
+        ln_sqdev_tail(&q, x1, i, n, mu1, dt);
+        sum_tail8(&acc, x2, i, n, dt, 0);
         ln_normalise_span(y, x, a, i, n, mu, rsv, dt);
-        rs = 1.0f / sqrtf(sum_reduce8x4(q) / (float)n + eps);
+        rs = 1.0f / sqrtf(sum8x4_result(&q) / (float)n + eps);
         mean = mean_next;
-        mean_next = sum_reduce8x4(acc) / (float)n;
+        mean_next = sum8x4_result(&acc) / (float)n;
     }
 }
 
@@ -239,16 +240,16 @@ NB_INLINE void ln_onepass_avx2(const struct nb_args *a, enum nb_dtype dt)
     const size_t n = a->n, es = nb_dtype_size(dt);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
-        __m256 s[4] = NB_SUM8_ZERO4, s2[4] = NB_SUM8_ZERO4;
+        struct sum8x4 s = NB_SUM8X4_ZERO, s2 = NB_SUM8X4_ZERO;
         size_t j = 0;
         for (; j + 32 <= n; j += 32) {
-            sum_block32(s, x, j, dt, 0);
-            sum_block32(s2, x, j, dt, 1);
+            sum_block32(&s, x, j, dt, 0);
+            sum_block32(&s2, x, j, dt, 1);
         }
-        sum_tail8(s, x, j, n, dt, 0);
-        sum_tail8(s2, x, j, n, dt, 1);
-        const float mean = sum_reduce8x4(s) / (float)n;
-        const float var = sum_reduce8x4(s2) / (float)n - mean * mean;
+        sum_tail8(&s, x, j, n, dt, 0);
+        sum_tail8(&s2, x, j, n, dt, 1);
+        const float mean = sum8x4_result(&s) / (float)n;
+        const float var = sum8x4_result(&s2) / (float)n - mean * mean;
         ln_normalise_span((char *)a->y + r * n * es, x, a, 0, n, _mm256_set1_ps(mean),
                           _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps)), dt);
     }

@@ -34,19 +34,20 @@ NB_INLINE void ln_normalise16(const struct nb_args *a, const void *x, void *y, f
 /* Squared deviations from mu of x[i..i+64) into four accumulators, and of
  * a masked tail vector into the first: the one summation order twopass and
  * the pipelined kernels share. */
-NB_INLINE void ln_sqdev64(__m512 q[4], const void *x, size_t i, __m512 mu, enum nb_dtype dt)
+NB_INLINE void ln_sqdev64(struct sum16x4 *q, const void *x, size_t i, __m512 mu, enum nb_dtype dt)
 {
     #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         __m512 d = _mm512_sub_ps(load16(x, i + 16 * (size_t)k, 0xffff, dt), mu);
-        q[k] = _mm512_fmadd_ps(d, d, q[k]);
+        q->acc[k] = _mm512_fmadd_ps(d, d, q->acc[k]);
     }
+    sum_level16(q, i + 64);
 }
 
-NB_INLINE void ln_sqdev_tail(__m512 q[4], const void *x, size_t i, __m512 mu, __mmask16 m, enum nb_dtype dt)
+NB_INLINE void ln_sqdev_tail(struct sum16x4 *q, const void *x, size_t i, __m512 mu, __mmask16 m, enum nb_dtype dt)
 {
     __m512 d = _mm512_maskz_sub_ps(m, load16(x, i, m, dt), mu);
-    q[0] = _mm512_fmadd_ps(d, d, q[0]);
+    q->acc[0] = _mm512_fmadd_ps(d, d, q->acc[0]);
 }
 
 /* Sum of (x - mean)^2 with four accumulators: two leave the loop waiting
@@ -54,13 +55,13 @@ NB_INLINE void ln_sqdev_tail(__m512 q[4], const void *x, size_t i, __m512 mu, __
 NB_INLINE float ln_sum_sqdev(const void *x, size_t n, float mean, enum nb_dtype dt)
 {
     const __m512 mu = _mm512_set1_ps(mean);
-    __m512 q[4] = NB_SUM_ZERO4;
+    struct sum16x4 q = NB_SUM16X4_ZERO;
     size_t j = 0;
     for (; j + 64 <= n; j += 64)
-        ln_sqdev64(q, x, j, mu, dt);
+        ln_sqdev64(&q, x, j, mu, dt);
     for (; j < n; j += 16)
-        ln_sqdev_tail(q, x, j, mu, tail_mask16(n - j), dt);
-    return sum_reduce4(q);
+        ln_sqdev_tail(&q, x, j, mu, tail_mask16(n - j), dt);
+    return sum16x4_result(&q);
 }
 
 NB_INLINE void ln_twopass_avx512(const struct nb_args *a, enum nb_dtype dt)
@@ -95,14 +96,14 @@ NB_INLINE void ln_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt)
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
-            __m512 acc[4] = NB_SUM_ZERO4;
+            struct sum16x4 acc = NB_SUM16X4_ZERO;
             for (; i + 64 <= n; i += 64) {
-                sum_block64(acc, next, i, dt, 0);
+                sum_block64(&acc, next, i, dt, 0);
                 for (size_t q = 0; q < 64; q += 16)
                     ln_normalise_vec(y, x, a, i + q, mu, rs, 0xffff, dt);
             }
-            sum_tail(acc, next, i, n, dt, 0);
-            sum = sum_reduce4(acc);
+            sum_tail(&acc, next, i, n, dt, 0);
+            sum = sum16x4_result(&acc);
         }
         ln_normalise_span(y, x, a, i, n, mu, rs, dt);
     }
@@ -130,25 +131,25 @@ NB_INLINE void ln_pipelined2_avx512(const struct nb_args *a, enum nb_dtype dt)
         const void *x2 = r + 2 < a->rows ? (const char *)x + 2 * n * es : x;
         void *y = (char *)a->y + r * n * es;
         const __m512 mu = _mm512_set1_ps(mean), rsv = _mm512_set1_ps(rs), mu1 = _mm512_set1_ps(mean_next);
-        __m512 q[4] = NB_SUM_ZERO4;
-        __m512 acc[4] = NB_SUM_ZERO4;
+        struct sum16x4 q = NB_SUM16X4_ZERO;
+        struct sum16x4 acc = NB_SUM16X4_ZERO;
         size_t i = 0;
         for (; i + 64 <= n; i += 64) {
-            ln_sqdev64(q, x1, i, mu1, dt);
-            sum_block64(acc, x2, i, dt, 0);
+            ln_sqdev64(&q, x1, i, mu1, dt);
+            sum_block64(&acc, x2, i, dt, 0);
             for (size_t k = 0; k < 64; k += 16)
                 ln_normalise_vec(y, x, a, i + k, mu, rsv, 0xffff, dt);
         }
         for (; i < n; i += 16) {
             __mmask16 m = tail_mask16(n - i);
-            ln_sqdev_tail(q, x1, i, mu1, m, dt);
-            acc[0] = sum_term16(acc[0], load16(x2, i, m, dt), 0);
+            ln_sqdev_tail(&q, x1, i, mu1, m, dt);
+            acc.acc[0] = sum_term16(acc.acc[0], load16(x2, i, m, dt), 0);
             ln_normalise_vec(y, x, a, i, mu, rsv, m, dt);
         }
-        const float var1 = sum_reduce4(q) / (float)n;
+        const float var1 = sum16x4_result(&q) / (float)n;
         rs = 1.0f / sqrtf(var1 + eps);
         mean = mean_next;
-        mean_next = sum_reduce4(acc) / (float)n;
+        mean_next = sum16x4_result(&acc) / (float)n;
     }
 }
 

@@ -83,9 +83,9 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
-            __m256 acc[4] = NB_SUM8_ZERO4;
+            struct sum8x4 acc = NB_SUM8X4_ZERO;
             for (; i + 32 <= n; i += 32) {
-                sum_block32(acc, next, i, dt, 1);
+                sum_block32(&acc, next, i, dt, 1);
                 for (size_t q = 0; q < 32; q += 8) {
                     if (row_nt)
                         normalise8_nt(y, x, a->g, i + q, rs);
@@ -93,8 +93,8 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int
                         normalise8(y, x, a->g, i + q, rs, dt);
                 }
             }
-            sum_tail8(acc, next, i, n, dt, 1);
-            ss = sum_reduce8x4(acc);
+            sum_tail8(&acc, next, i, n, dt, 1);
+            ss = sum8x4_result(&acc);
         }
         for (; i + 8 <= n; i += 8) {
             if (row_nt)
@@ -243,7 +243,8 @@ NB_INLINE void normalise16_bf16(uint16_t *y, const uint16_t *x, const uint16_t *
 /* sum of squares of x[0..n), even and odd positions apart, 32 at a time */
 NB_INLINE float bf16_sum_squares8(const uint16_t *x, size_t n)
 {
-    __m256 acc[4] = NB_SUM8_ZERO4;
+    struct sum8x4 s = NB_SUM8X4_ZERO;
+    __m256 *acc = s.acc;
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m256i v0 = _mm256_loadu_si256((const __m256i *)(x + i)), v1 = _mm256_loadu_si256((const __m256i *)(x + i + 16));
@@ -251,6 +252,7 @@ NB_INLINE float bf16_sum_squares8(const uint16_t *x, size_t n)
         acc[1] = sum_term8(acc[1], bf16_odd8(v0), 1);
         acc[2] = sum_term8(acc[2], bf16_even8(v1), 1);
         acc[3] = sum_term8(acc[3], bf16_odd8(v1), 1);
+        sum_level8(&s, i + 32);
     }
     for (; i < n; i += 16) {
         _Alignas(32) uint16_t buf[16] = {0};
@@ -259,7 +261,7 @@ NB_INLINE float bf16_sum_squares8(const uint16_t *x, size_t n)
         acc[0] = sum_term8(acc[0], bf16_even8(v), 1);
         acc[1] = sum_term8(acc[1], bf16_odd8(v), 1);
     }
-    return sum_reduce8x4(acc);
+    return sum8x4_result(&s);
 }
 
 void rmsnorm_evenodd_avx2_bf16_up(const struct nb_args *a)

@@ -94,14 +94,14 @@ NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, i
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
-            __m512 acc[4] = NB_SUM_ZERO4;
+            struct sum16x4 acc = NB_SUM16X4_ZERO;
             for (; i + 64 <= n; i += 64) {
-                sum_block64(acc, next, i, dt, 1);
+                sum_block64(&acc, next, i, dt, 1);
                 for (size_t q = 0; q < 64; q += 16)
                     normalise16(y, x, a->g, i + q, rs, 0xffff, dt, row_nt);
             }
-            sum_tail(acc, next, i, n, dt, 1);
-            ss = sum_reduce4(acc);
+            sum_tail(&acc, next, i, n, dt, 1);
+            ss = sum16x4_result(&acc);
         }
         normalise_span16(y, x, a->g, i, n, rs, dt, row_nt);
     }
@@ -226,7 +226,8 @@ NB_INLINE void normalise32_bf16(uint16_t *y, const uint16_t *x, const uint16_t *
 /* sum of squares of x[0..n), even and odd positions apart, 64 at a time */
 NB_INLINE float bf16_sum_squares(const uint16_t *x, size_t n)
 {
-    __m512 acc[4] = NB_SUM_ZERO4;
+    struct sum16x4 s = NB_SUM16X4_ZERO;
+    __m512 *acc = s.acc;
     size_t i = 0;
     for (; i + 64 <= n; i += 64) {
         __m512i v0 = _mm512_loadu_si512(x + i), v1 = _mm512_loadu_si512(x + i + 32);
@@ -234,13 +235,14 @@ NB_INLINE float bf16_sum_squares(const uint16_t *x, size_t n)
         acc[1] = sum_term16(acc[1], bf16_odd(v0), 1);
         acc[2] = sum_term16(acc[2], bf16_even(v1), 1);
         acc[3] = sum_term16(acc[3], bf16_odd(v1), 1);
+        sum_level16(&s, i + 64);
     }
     for (; i < n; i += 32) {
         __m512i v = _mm512_maskz_loadu_epi16(tail_mask32(n - i), x + i);
         acc[0] = sum_term16(acc[0], bf16_even(v), 1);
         acc[1] = sum_term16(acc[1], bf16_odd(v), 1);
     }
-    return sum_reduce4(acc);
+    return sum16x4_result(&s);
 }
 
 void rmsnorm_evenodd_avx512_bf16_up(const struct nb_args *a)

@@ -62,50 +62,83 @@ NB_INLINE void store16(void *p, size_t i, __m512 v, __mmask16 m, enum nb_dtype d
 /* The one summation order every AVX-512 kernel uses, so that the pipelined
  * and blocked kernels, which interleave it with other work, reproduce the
  * plain ones bit for bit: four 16-lane accumulators over blocks of 64
- * values, a masked tail into the first, then (a0 + a1) + (a2 + a3). square
- * sums x^2 instead of x. */
+ * values, in two levels (tiles.h NB_SIMD_SUM_BLOCK: the accumulators are
+ * added into four totals at the end of every such block, as the scalar
+ * kernels' sum_two_level), a masked tail into the first accumulator, then
+ * each total plus its accumulator and (s0 + s1) + (s2 + s3). square sums
+ * x^2 instead of x. */
+struct sum16x4 {
+    __m512 acc[4], tot[4];
+};
+
+#define NB_SUM_ZERO4 {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()}
+#define NB_SUM16X4_ZERO {NB_SUM_ZERO4, NB_SUM_ZERO4}
+
 NB_INLINE __m512 sum_term16(__m512 acc, __m512 v, int square)
 {
     return square ? _mm512_fmadd_ps(v, v, acc) : _mm512_add_ps(acc, v);
 }
 
-NB_INLINE void sum_block64(__m512 acc[4], const void *x, size_t i, enum nb_dtype dt, int square)
+/* called after the 64 values that end at `end` were added */
+NB_INLINE void sum_level16(struct sum16x4 *s, size_t end)
+{
+    if (end % NB_SIMD_SUM_BLOCK != 0)
+        return;
+    #pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+        s->tot[k] = _mm512_add_ps(s->tot[k], s->acc[k]);
+        s->acc[k] = _mm512_setzero_ps();
+    }
+}
+
+/* x[i..i+64) of a row being summed from 0, in the row's order */
+NB_INLINE void sum_block64(struct sum16x4 *s, const void *x, size_t i, enum nb_dtype dt, int square)
 {
     #pragma GCC unroll 4
     for (int k = 0; k < 4; k++)
-        acc[k] = sum_term16(acc[k], load16(x, i + 16 * (size_t)k, 0xffff, dt), square);
+        s->acc[k] = sum_term16(s->acc[k], load16(x, i + 16 * (size_t)k, 0xffff, dt), square);
+    sum_level16(s, i + 64);
 }
 
-/* x[i..k) (fewer than 64 values) into acc[0], a masked vector at a time */
-NB_INLINE void sum_tail(__m512 acc[4], const void *x, size_t i, size_t k, enum nb_dtype dt, int square)
+/* x[i..k) (fewer than 64 values) into the first accumulator, a masked
+ * vector at a time */
+NB_INLINE void sum_tail(struct sum16x4 *s, const void *x, size_t i, size_t k, enum nb_dtype dt, int square)
 {
     for (; i < k; i += 16)
-        acc[0] = sum_term16(acc[0], load16(x, i, tail_mask16(k - i), dt), square);
+        s->acc[0] = sum_term16(s->acc[0], load16(x, i, tail_mask16(k - i), dt), square);
 }
 
+/* four raw accumulators, (a0 + a1) + (a2 + a3) */
 NB_INLINE float sum_reduce4(const __m512 acc[4])
 {
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
 }
 
-#define NB_SUM_ZERO4 {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()}
+NB_INLINE float sum16x4_result(const struct sum16x4 *s)
+{
+    __m512 t[4];
+    #pragma GCC unroll 4
+    for (int k = 0; k < 4; k++)
+        t[k] = _mm512_add_ps(s->tot[k], s->acc[k]);
+    return sum_reduce4(t);
+}
 
 /* Sum of x (or x^2) over x[0..k). With prefetch_bytes > 0 each block of 64
  * values also asks for the lines NB_PREFETCH_AHEAD bytes ahead, as long as
  * they lie within the prefetch_bytes that follow x. */
 NB_INLINE float sum16(const void *x, size_t k, enum nb_dtype dt, int square, size_t prefetch_bytes)
 {
-    __m512 acc[4] = NB_SUM_ZERO4;
+    struct sum16x4 acc = NB_SUM16X4_ZERO;
     const size_t es = nb_dtype_size(dt);
     size_t j = 0;
     for (; j + 64 <= k; j += 64) {
         for (size_t off = j * es + NB_PREFETCH_AHEAD; off < (j + 64) * es + NB_PREFETCH_AHEAD; off += 64)
             if (off < prefetch_bytes)
                 _mm_prefetch((const char *)x + off, _MM_HINT_T0);
-        sum_block64(acc, x, j, dt, square);
+        sum_block64(&acc, x, j, dt, square);
     }
-    sum_tail(acc, x, j, k, dt, square);
-    return sum_reduce4(acc);
+    sum_tail(&acc, x, j, k, dt, square);
+    return sum16x4_result(&acc);
 }
 
 #endif

@@ -166,6 +166,48 @@ Test(variants, within_ulp_bound_on_model_rows, .timeout = 600)
     cr_log_info("%zu model-row checks", checked);
 }
 
+/* Constant rows, the worst case of a lane-parallel sum: every lane adds the
+ * same square with the same rounding, so the errors add up instead of
+ * averaging out. One row a scale, 2^-10 to 2^4 a quarter-octave apart (the
+ * f32 SIMD kernels once reached 9.8 ULP at 2^-4.75, n = 8192, before
+ * their sums got a second level). LayerNorm is left out: a constant row
+ * has no variance, every output is the bias plus noise. */
+Test(variants, within_ulp_bound_on_constant_rows, .timeout = 600)
+{
+    static const size_t hidden[] = {4096, 8192};
+    static const enum nb_norm norms[] = {NB_RMSNORM, NB_PRMSNORM, NB_GEMMARMSNORM};
+    const int slow = cpu_detect()->under_valgrind;
+    const size_t rows = slow ? 4 : 57;
+    size_t checked = 0;
+    for (size_t k = 0; k < sizeof norms / sizeof *norms; k++)
+        for (int dt = 0; dt < NB_DTYPE_COUNT; dt++)
+            for (size_t h = 0; h < (slow ? 1u : 2u); h++) {
+                const size_t n = hidden[h];
+                struct problem p;
+                problem_init(&p, norms[k], (enum nb_dtype)dt, rows, n, 0, 11 + n);
+                for (size_t r = 0; r < rows; r++)
+                    for (size_t j = 0; j < n; j++)
+                        nb_store(p.x, r * n + j, (float)ldexp(1.0, -10 + (int)r / 4) * powf(2.0f, 0.25f * (float)(r % 4)),
+                                 p.dt);
+                datagen_gain(p.g, n, p.dt, p.norm == NB_GEMMARMSNORM, 42);
+                double *exact;
+                void *y_ref = reference_outputs(&p, 1e-6, &exact);
+                for (size_t i = 0; i < registry_count(); i++) {
+                    const struct nb_variant *v = registry_at(i);
+                    if (!testable(v) || v->norm != norms[k] || (int)v->dtype != dt || v->ulp_bound == NB_REPORTED)
+                        continue;
+                    struct case_result cr = check_variant(v, &p, y_ref, exact, p.residual_ref, 1e-6);
+                    checked++;
+                    cr_expect(cr.max_err <= v->ulp_bound, "%s n=%zu constant rows: %.3g ULP in row %zu exceeds its bound %.3g",
+                              v->name, n, cr.max_err, cr.worst_i / n, v->ulp_bound);
+                }
+                free(y_ref);
+                free(exact);
+                problem_free(&p);
+            }
+    cr_log_info("%zu constant-row checks", checked);
+}
+
 Test(variants, within_ulp_bound_on_all_sizes, .timeout = 600)
 {
     size_t checked = 0;
