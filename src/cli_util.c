@@ -90,6 +90,32 @@ int parse_size_option(const char *text, size_t *out)
     return 0;
 }
 
+int parse_shard_option(const char *text, size_t *index, size_t *count)
+{
+    const char *slash = strchr(text, '/');
+    char head[32];
+    if (!slash || (size_t)(slash - text) >= sizeof head)
+        return -1;
+    memcpy(head, text, (size_t)(slash - text));
+    head[slash - text] = '\0';
+    if (parse_size_option(head, index) || parse_size_option(slash + 1, count) || *count == 0 ||
+        *count > 100000 || *index >= *count)
+        return -1;
+    return 0;
+}
+
+uint64_t hash_text(uint64_t h, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    size_t used = len < 0 ? 0 : (size_t)len < sizeof buf ? (size_t)len : sizeof buf - 1;
+    for (size_t i = 0; i < used; i++)
+        h = (h ^ (unsigned char)buf[i]) * 0x100000001b3ull;
+    return h;
+}
 
 int make_dir_parents(const char *path)
 {

@@ -17,7 +17,7 @@ static const char run_usage[] =
     "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
     "                     [--full] [--p P] [--out DIR] [--no-report]\n"
     "                     [--count instructions] [--json FILE] [--schedule interleaved|sequential]\n"
-    "                     [--passes N] [--reference fast|mpfr]\n"
+    "                     [--passes N] [--reference fast|mpfr] [--shard I/N]\n"
     "\n"
     "Measures every variant matching the globs at each hidden size, rows (auto:\n"
     "one row count per cache tier), eps and thread count, and writes perf.csv, samples.csv,\n"
@@ -38,21 +38,24 @@ static const char run_usage[] =
     "Accuracy: every row of every shape is checked against the correctly\n"
     "rounded reference; --accuracy-rows N checks the first N rows only.\n"
     "--reference mpfr computes it with MPFR alone instead of the fast path\n"
-    "(the same bits, 15 to 30 times slower).\n";
+    "(the same bits, 15 to 30 times slower).\n"
+    "--shard I/N measures part I (0 to N-1) of the shapes only, every variant\n"
+    "of a shape in the same shard; normbench merge joins the N directories.\n";
 
 int cmd_run(int argc, char **argv)
 {
     static const struct option own[] = {
         {"full", no_argument, 0, 'f'},      {"out", required_argument, 0, 'o'},
         {"no-report", no_argument, 0, 'N'}, {"count", required_argument, 0, 'I'},
-        {"json", required_argument, 0, 'J'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"json", required_argument, 0, 'J'}, {"shard", required_argument, 0, 'X'},
+        {"help", no_argument, 0, 'h'},      {0, 0, 0, 0},
     };
     struct option opts[SUITE_CLI_NOPTIONS + sizeof own / sizeof own[0]];
     suite_cli_options_with(own, sizeof own / sizeof own[0], opts);
     struct suite_cli sc = {0};
     const char *out = NULL;
     int full = 0, report = 1, count = 0;
-    const char *json = NULL;
+    const char *json = NULL, *shard = NULL;
     optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
     int c;
@@ -67,6 +70,7 @@ int cmd_run(int argc, char **argv)
         case 'f': full = 1; break;
         case 'N': report = 0; break;
         case 'J': json = optarg; break;
+        case 'X': shard = optarg; break;
         case 'I':
             if (strcmp(optarg, "instructions")) {
                 nb_error("run", "--count wants 'instructions', not '%s'", optarg);
@@ -89,6 +93,10 @@ int cmd_run(int argc, char **argv)
         return rc;
     if (full)
         suite.full = 1;
+    if (shard && parse_shard_option(shard, &suite.shard_index, &suite.shard_count)) {
+        nb_error("run", "--shard wants I/N with 0 <= I < N (N at most 100000), not '%s'", shard);
+        return NB_EXIT_USAGE;
+    }
     if (json)
         snprintf(suite.json_path, sizeof suite.json_path, "%s", json);
     if (nb_parse_only)

@@ -66,13 +66,74 @@ static void clamp_scales(struct nb_suite *s, char *note, size_t len)
                  "clamped to 2^-150 and 2^127", clamped, a, b);
 }
 
+/* The grid's cells into rows[*done ..), variant innermost. A line (one
+ * variant, distribution, offset, n and eps along every scale) is the unit
+ * of a shard: its break points need the whole line. 0, or an exit status. */
+static int sweep_grid(const struct nb_suite *s, const struct nb_variant **vars, size_t nvar,
+                      struct ref_cache *cache, struct sweep_row *rows, size_t *done)
+{
+    size_t line0 = 0; /* the id of the first line of the current (d, o, h, e) */
+    for (size_t d = 0; d < s->ndists; d++) {
+        size_t noff = s->dists[d] == NB_DIST_OFFSET ? s->noffsets : 1;
+        for (size_t o = 0; o < noff; o++)
+            for (size_t h = 0; h < s->nhidden; h++)
+                for (size_t e = 0; e < s->neps; e++, line0 += nvar)
+                    for (size_t sc = 0; sc < s->nscales; sc++)
+                        for (size_t i = 0; i < nvar; i++) {
+                            if (s->shard_count > 1 && (line0 + i) % s->shard_count != s->shard_index)
+                                continue;
+                            if (run_interrupted())
+                                return 0;
+                            struct nb_distribution dist = s->dist;
+                            dist.kind = s->dists[d];
+                            dist.scale = s->scales[sc];
+                            dist.offset = s->dists[d] == NB_DIST_OFFSET ? s->offsets[o] : 0;
+                            struct study_cell cell = {.rows = s->sweep_rows, .n = s->hidden[h], .eps = s->eps[e],
+                                                      .p = s->p, .dist = dist, .seed = s->seed};
+                            struct sweep_row *r = &rows[*done];
+                            r->v = vars[i];
+                            r->n = cell.n;
+                            r->eps = cell.eps;
+                            r->dist = dist;
+                            if (study_measure(vars[i], &cell, cache, &r->s) != 0) {
+                                nb_error("sweep", "out of memory at n = %zu", cell.n);
+                                return NB_EXIT_ENV;
+                            }
+                            (*done)++;
+                        }
+    }
+    return 0;
+}
+
+/* FNV-1a 64 of the grid and the variants: shards of one sweep share it */
+static uint64_t sweep_grid_hash(const struct nb_suite *s, const struct nb_variant **vars, size_t nvar)
+{
+    uint64_t h = NB_HASH_INIT;
+    for (size_t i = 0; i < nvar; i++)
+        h = hash_text(h, "%s\n", vars[i]->name);
+    for (size_t d = 0; d < s->ndists; d++)
+        h = hash_text(h, "dist %d\n", (int)s->dists[d]);
+    for (size_t o = 0; o < s->noffsets; o++)
+        h = hash_text(h, "offset %a\n", s->offsets[o]);
+    for (size_t k = 0; k < s->nhidden; k++)
+        h = hash_text(h, "n %zu\n", s->hidden[k]);
+    for (size_t e = 0; e < s->neps; e++)
+        h = hash_text(h, "eps %a\n", s->eps[e]);
+    for (size_t k = 0; k < s->nscales; k++)
+        h = hash_text(h, "scale %a\n", s->scales[k]);
+    h = hash_text(h, "rows %zu seed %llu p %a dist %a %a\n", s->sweep_rows, (unsigned long long)s->seed, s->p,
+                 s->dist.scale, s->dist.offset);
+    return h;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"out", required_argument, 0, 'o'},
         {"no-plots", no_argument, 0, 'P'},     {"reference", required_argument, 0, 'Z'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *config = NULL, *out = NULL, *reference = NULL;
+        {"shard", required_argument, 0, 'X'},  {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *config = NULL, *out = NULL, *reference = NULL, *shard = NULL;
     int plots = 1;
     optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option cluster */
     opterr = 0;
@@ -83,15 +144,19 @@ int cmd_sweep(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'P': plots = 0; break;
         case 'Z': reference = optarg; break;
+        case 'X': shard = optarg; break;
         case 'h':
-            printf("usage: normbench sweep --config F [--out DIR] [--no-plots] [--reference fast|mpfr]\n\n"
+            printf("usage: normbench sweep --config F [--out DIR] [--no-plots] [--reference fast|mpfr]\n"
+                   "                       [--shard I/N]\n\n"
                    "Runs the accuracy grid of a study config ([sweep] scales, dists, offsets,\n"
                    "rows; [run] kernels, dtype, hidden, eps) against the correctly rounded\n"
                    "reference (fast path, or MPFR alone with --reference mpfr) and\n"
                    "writes sweep.csv, summary.md and plots/ to DIR (default\n"
                    "results/<run-id>-sweep-<name>/). Studies (configs/ in the source tree,\n"
                    "" NB_CONFIG_DIR " once installed): fp16-overflow.ini,\n"
-                   "eps-sensitivity.ini, layernorm-cancellation.ini.\n");
+                   "eps-sensitivity.ini, layernorm-cancellation.ini. --shard I/N computes\n"
+                   "part I (0 to N-1) of the grid's lines (a variant, n, eps and\n"
+                   "distribution along every scale); normbench merge joins the N parts.\n");
             return NB_EXIT_OK;
         default: return option_error("sweep", c, argv);
         }
@@ -111,6 +176,10 @@ int cmd_sweep(int argc, char **argv)
     }
     if (reference && ref_method_parse(reference, &s.ref_method)) {
         nb_error("sweep", "--reference wants fast or mpfr, not '%s'", reference);
+        return NB_EXIT_USAGE;
+    }
+    if (shard && parse_shard_option(shard, &s.shard_index, &s.shard_count)) {
+        nb_error("sweep", "--shard wants I/N with 0 <= I < N (N at most 100000), not '%s'", shard);
         return NB_EXIT_USAGE;
     }
     if (!s.has_sweep) {
@@ -166,6 +235,20 @@ int cmd_sweep(int argc, char **argv)
         sum_n += s.hidden[h];
     size_t ref_values = groups * cells_per_n * s.sweep_rows * sum_n;
     size_t rows_out = nvar * cells_per_n * s.nhidden;
+    const size_t lines = nvar * (cells_per_n / s.nscales) * s.nhidden;
+    size_t my_lines = lines;
+    if (s.shard_count > 1) {
+        my_lines = lines / s.shard_count + (s.shard_index < lines % s.shard_count);
+        if (!my_lines) {
+            nb_error("sweep", "shard %zu/%zu has no line: the grid has %zu line%s (variant, distribution, n and eps), "
+                              "so at most %zu shard%s",
+                     s.shard_index, s.shard_count, lines, lines == 1 ? "" : "s", lines, lines == 1 ? "" : "s");
+            free(vars);
+            return NB_EXIT_USAGE;
+        }
+        /* a shard computes its part of the values: the limit is per machine */
+        ref_values = ref_values / s.shard_count + 1;
+    }
     if (ref_values > SWEEP_MAX_REF_VALUES) {
         nb_error("sweep", "%s: the grid is too large: %zu cells x %zu variants need %zu reference values "
                           "(limit %zu); fewer scales, sizes or rows",
@@ -192,39 +275,12 @@ int cmd_sweep(int argc, char **argv)
             cells_per_n * s.nhidden, ref_values);
     size_t done = 0;
     struct ref_cache cache = {.method = s.ref_method};
-    for (size_t d = 0; d < s.ndists; d++) {
-        size_t noff = s.dists[d] == NB_DIST_OFFSET ? s.noffsets : 1;
-        for (size_t o = 0; o < noff; o++)
-            for (size_t h = 0; h < s.nhidden; h++)
-                for (size_t e = 0; e < s.neps; e++)
-                    for (size_t sc = 0; sc < s.nscales; sc++)
-                        for (size_t i = 0; i < nvar; i++) {
-                            if (run_interrupted())
-                                goto write;
-                            struct nb_distribution dist = s.dist;
-                            dist.kind = s.dists[d];
-                            dist.scale = s.scales[sc];
-                            dist.offset = s.dists[d] == NB_DIST_OFFSET ? s.offsets[o] : 0;
-                            struct study_cell cell = {.rows = s.sweep_rows, .n = s.hidden[h], .eps = s.eps[e],
-                                                      .p = s.p, .dist = dist, .seed = s.seed};
-                            struct sweep_row *r = &rows[done];
-                            r->v = vars[i];
-                            r->n = cell.n;
-                            r->eps = cell.eps;
-                            r->dist = dist;
-                            if (study_measure(vars[i], &cell, &cache, &r->s) != 0) {
-                                nb_error("sweep", "out of memory at n = %zu", cell.n);
-                                rc = NB_EXIT_ENV;
-                                goto write;
-                            }
-                            done++;
-                        }
-    }
+    rc = sweep_grid(&s, vars, nvar, &cache, rows, &done);
     if (!run_interrupted() && !rc && sweep_find_breaks(rows, done, &s, &cache, run_interrupted) != 0) {
         nb_error("sweep", "out of memory bisecting the break points");
         rc = NB_EXIT_ENV;
     }
-write:;
+
     char path[4200];
     int wrc = 0;
     if (run_interrupted()) /* a partial grid is not a study: meta.csv says so, nothing else is written */
@@ -251,7 +307,14 @@ write:;
     struct meta_list meta = {0};
     meta_add(&meta, "command", "sweep");
     meta_add(&meta, "config", "%s", config);
-    meta_add(&meta, "results", "%zu of %zu", done, rows_out);
+    meta_add(&meta, "results", "%zu of %zu", done, rows_out / lines * my_lines);
+    provenance_machine(&meta);
+    if (s.shard_count > 1)
+        meta_add(&meta, "shard", "%zu/%zu", s.shard_index, s.shard_count);
+    else
+        meta_add(&meta, "shard", "none");
+    meta_add(&meta, "job_list_hash", "%016llx", (unsigned long long)sweep_grid_hash(&s, vars, nvar));
+    meta_add(&meta, "job_list", "%zu of %zu lines", my_lines, lines);
     meta_add(&meta, "reference", "%s", reference_line);
     if (clamp_note[0])
         meta_add(&meta, "scales_clamped", "%s", clamp_note);

@@ -4,6 +4,7 @@
 #define NB_COMMANDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Exit statuses (SPEC.md section 9). */
 enum {
@@ -42,6 +43,12 @@ int glob_list_match(const char *globs, const char *name);
 /* Strict number parsing for options: the whole text must be the number. */
 int parse_double_option(const char *text, double *out);
 int parse_size_option(const char *text, size_t *out);
+/* "I/N" with 0 <= I < N <= 100000 (--shard): 0, or -1 */
+int parse_shard_option(const char *text, size_t *index, size_t *count);
+/* FNV-1a 64 of the formatted text (at most 511 bytes) continued from h;
+ * start from NB_HASH_INIT. Job lists are hashed with it (merge compares). */
+#define NB_HASH_INIT 0xcbf29ce484222325ull
+uint64_t hash_text(uint64_t h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A share strictly between 0 and 1, written "5%" or "0.05"; a bare number
  * of 1 or more ("5") is refused as ambiguous. 0 or -1. */
 int parse_fraction_option(const char *text, double *out);

@@ -51,6 +51,9 @@ struct nb_suite {
     int has_sweep;               /* the file had a [sweep] section */
     int count_instructions;      /* run --count instructions */
     char json_path[1024];        /* run --json FILE: Google Benchmark's format */
+    /* run and sweep --shard I/N: only part I (0 .. N-1) of the job list;
+     * shard_count 0: the whole list */
+    size_t shard_index, shard_count;
 };
 
 /* The built-in default suite, also shipped as configs/default.ini. */

@@ -40,7 +40,7 @@ static int hand_over(const struct group_env *env, const struct run_plan *p, size
                      enum nb_status st, struct perf_row *rows, const struct pass_hooks *h, enum nb_status *failed)
 {
     size_t got = 0;
-    if (group_rows(env, p, &p->groups[gi], gi, gr[gi], rows, &got) != NB_OK) {
+    if (group_rows(env, p, &p->groups[gi], p->groups[gi].id, gr[gi], rows, &got) != NB_OK) {
         for (size_t k = 0; k < got; k++)
             free(rows[k].samples);
         *failed = NB_ERR_NOMEM;
@@ -71,7 +71,7 @@ static enum nb_status measure_passes(const struct group_env *env, const struct r
     for (size_t q = 0; st == NB_OK && !stop && q < passes; q++)
         for (size_t gi = 0; st == NB_OK && !stop && gi < p->ngroups; gi++) {
             const size_t first = q * reps / passes, count = (q + 1) * reps / passes - first;
-            st = group_pass(env, p, &p->groups[gi], gi, gr[gi], first, count, err, errlen);
+            st = group_pass(env, p, &p->groups[gi], p->groups[gi].id, gr[gi], first, count, err, errlen);
             if (h->progress && st == NB_OK)
                 h->progress(h->ctx, q * p->ngroups + gi + 1, passes * p->ngroups, gi);
             if (st == NB_OK && q + 1 == passes)

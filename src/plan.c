@@ -96,7 +96,8 @@ static void add_group(const struct nb_suite *s, const struct nb_topology *topo, 
         p->tiers_used[tier] = 1;
     }
     if (p->njobs > first) {
-        p->groups[p->ngroups++] = (struct shape_group){first, p->njobs - first};
+        p->groups[p->ngroups] = (struct shape_group){first, p->njobs - first, p->ngroups};
+        p->ngroups++;
         size_t need = plan_group_bytes(p, &p->groups[p->ngroups - 1]);
         if (need > p->biggest)
             p->biggest = need;
@@ -166,4 +167,53 @@ void plan_free(struct run_plan *p)
     free(p->jobs);
     free(p->groups);
     memset(p, 0, sizeof *p);
+}
+
+uint64_t plan_job_hash(const struct run_plan *p, const struct nb_suite *s)
+{
+    uint64_t h = NB_HASH_INIT;
+    h = hash_text(h, "seed %llu reps %zu cache %d dist %d %a %a accuracy %zu %d schedule %d passes %zu p %a\n",
+                   (unsigned long long)s->seed, s->reps, s->cold, (int)s->dist.kind, s->dist.scale, s->dist.offset,
+                   s->accuracy_rows, s->full, (int)s->schedule, s->passes, s->p);
+    for (size_t i = 0; i < p->njobs; i++) {
+        const struct job *j = &p->jobs[i];
+        h = hash_text(h, "%s %zu %zu %a %d %zu\n", j->v->name, j->n, j->rows, j->eps, (int)j->tier, j->threads);
+    }
+    return h;
+}
+
+enum plan_status plan_shard(struct run_plan *p, const struct nb_suite *s, size_t index, size_t count, char *err,
+                            size_t errlen)
+{
+    p->full_jobs = p->njobs;
+    p->full_groups = p->ngroups;
+    p->job_hash = plan_job_hash(p, s);
+    if (count <= 1)
+        return PLAN_OK;
+    size_t jobs = 0, groups = 0;
+    memset(p->tiers_used, 0, sizeof p->tiers_used);
+    p->biggest = 0;
+    for (size_t gi = 0; gi < p->ngroups; gi++) {
+        struct shape_group g = p->groups[gi];
+        if (g.id % count != index)
+            continue;
+        memmove(&p->jobs[jobs], &p->jobs[g.first], g.count * sizeof *p->jobs);
+        g.first = jobs;
+        jobs += g.count;
+        p->groups[groups++] = g;
+        for (size_t k = g.first; k < g.first + g.count; k++)
+            p->tiers_used[p->jobs[k].tier] = 1;
+        size_t need = plan_group_bytes(p, &g);
+        if (need > p->biggest)
+            p->biggest = need;
+    }
+    p->njobs = jobs;
+    p->ngroups = groups;
+    if (groups == 0) {
+        snprintf(err, errlen, "shard %zu/%zu has no shape: the suite has %zu shape%s, so at most %zu shard%s", index,
+                 count, p->full_groups, p->full_groups == 1 ? "" : "s", p->full_groups,
+                 p->full_groups == 1 ? "" : "s");
+        return PLAN_NO_SHAPE;
+    }
+    return PLAN_OK;
 }

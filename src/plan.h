@@ -6,6 +6,7 @@
 #define NB_PLAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "registry.h"
@@ -23,6 +24,8 @@ struct job {
  * the row count (fixed rows) */
 struct shape_group {
     size_t first, count;
+    size_t id; /* its index in the whole (unsharded) plan: the seed of its
+                  rounds and its round_group, the same in every shard */
 };
 
 struct run_plan {
@@ -34,6 +37,11 @@ struct run_plan {
     size_t ngroups;
     int tiers_used[NB_TIER_COUNT];
     size_t biggest;   /* bytes the largest group allocates at once */
+    /* the whole job list, before plan_shard: its size and a hash of it and
+     * of the settings that shape its rows (merge refuses shards whose
+     * hashes differ) */
+    size_t full_jobs, full_groups;
+    uint64_t job_hash;
 };
 
 enum plan_status {
@@ -54,6 +62,16 @@ enum plan_status plan_build_filtered(const struct nb_suite *s, const struct nb_t
                                      int (*keep)(const void *ctx, const struct nb_variant *v), const void *ctx,
                                      char *err, size_t errlen);
 void plan_free(struct run_plan *p);
+
+/* FNV-1a 64 of the job list and the suite's settings that shape the rows
+ * (seed, reps, cache, data, accuracy rows, schedule, passes, p). */
+uint64_t plan_job_hash(const struct run_plan *p, const struct nb_suite *s);
+/* Keeps the shape groups whose id is index mod count (each shape's
+ * variants stay in one shard, measured in the same rounds); fills
+ * full_jobs, full_groups and job_hash first. PLAN_NO_SHAPE with err set
+ * when the shard gets no group. */
+enum plan_status plan_shard(struct run_plan *p, const struct nb_suite *s, size_t index, size_t count, char *err,
+                            size_t errlen);
 
 /* Bytes of x and y (and the residual) plus g and b, of one job. */
 size_t plan_footprint_bytes(const struct nb_variant *v, size_t rows, size_t n);

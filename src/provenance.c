@@ -72,6 +72,15 @@ static void cpu_flags(char *out, size_t len, int *virtual_machine)
     fclose(fp);
 }
 
+void provenance_machine(struct meta_list *m)
+{
+    char buf[256];
+    if (gethostname(buf, sizeof buf) == 0)
+        meta_add(m, "host_name", "%s", buf);
+    topology_cpu_model(buf, sizeof buf);
+    meta_add(m, "cpu_model", "%s", buf);
+}
+
 void provenance_collect(struct meta_list *m, const struct nb_topology *t, const struct timer_info *ti,
                         const struct counters *c, const struct nb_suite *s)
 {
@@ -85,9 +94,7 @@ void provenance_collect(struct meta_list *m, const struct nb_topology *t, const 
     meta_add(m, "git_revision", "%s", NB_GIT_REV);
     meta_add(m, "compiler", "%s", __VERSION__);
     meta_add(m, "compiler_flags", "%s", NB_BUILD_FLAGS);
-    if (gethostname(buf, sizeof buf) == 0)
-        meta_add(m, "host_name", "%s", buf);
-    meta_add(m, "cpu_model", "%s", t->cpu_model);
+    provenance_machine(m);
     int vm;
     cpu_flags(buf, sizeof buf, &vm);
     meta_add(m, "cpu_flags", "%s", buf);

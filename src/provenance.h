@@ -19,6 +19,9 @@ struct meta_list {
 void meta_add(struct meta_list *m, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void meta_free(struct meta_list *m);
 
+/* host_name and cpu_model: the machine's key in merged runs */
+void provenance_machine(struct meta_list *m);
+
 /* Adds the machine, build and environment facts. */
 void provenance_collect(struct meta_list *m, const struct nb_topology *t, const struct timer_info *ti,
                         const struct counters *c, const struct nb_suite *s);

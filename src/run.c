@@ -130,6 +130,19 @@ static void measure_ceilings(struct ceiling *ceil, const struct run_plan *p, con
         }
 }
 
+/* Which part of which job list this run is: merge checks the shards of a
+ * machine against each other with these. */
+static void meta_shard(struct meta_list *meta, const struct run_plan *p, const struct nb_suite *s)
+{
+    if (s->shard_count > 1)
+        meta_add(meta, "shard", "%zu/%zu", s->shard_index, s->shard_count);
+    else
+        meta_add(meta, "shard", "none");
+    meta_add(meta, "job_list_hash", "%016llx", (unsigned long long)p->job_hash);
+    meta_add(meta, "job_list", "%zu of %zu jobs, %zu of %zu shapes", p->njobs, p->full_jobs, p->ngroups,
+             p->full_groups);
+}
+
 static void meta_ceilings(struct meta_list *meta, const struct ceiling *ceil)
 {
     for (int t = 0; t < NB_TIER_COUNT; t++) {
@@ -312,6 +325,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         fprintf(stderr, "warning: %zu threads on %d PUs: some threads share a CPU, so their rows measure "
                         "time-sharing, not parallel speed\n", s->threads, m.topo.pus);
     enum plan_status pst = plan_build(s, &m.topo, &plan, err, sizeof err);
+    if (pst == PLAN_OK)
+        pst = plan_shard(&plan, s, s->shard_index, s->shard_count, err, sizeof err);
     if (pst != PLAN_OK) {
         nb_error("run", "%s", err);
         rc = plan_exit_status(pst);
@@ -379,6 +394,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     provenance_collect(&meta, &m.topo, &m.ti, &m.ctr, s);
     meta_ceilings(&meta, ceil);
     meta_add(&meta, "schedule", "%s", schedule_name(s->schedule));
+    meta_shard(&meta, &plan, s);
     meta_add(&meta, "passes", "%zu", passes_for(s));
     meta_add(&meta, "nt_threshold", "%s", nt_threshold);
     meta_add(&meta, "hwloc", "%s", m.hwloc_state);

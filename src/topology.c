@@ -12,7 +12,7 @@
 static hwloc_topology_t topo;
 static int topo_loaded;
 
-static void read_cpu_model(char *out, size_t len)
+void topology_cpu_model(char *out, size_t len)
 {
     snprintf(out, len, "unknown");
     FILE *fp = fopen("/proc/cpuinfo", "r");
@@ -38,7 +38,7 @@ static void read_cpu_model(char *out, size_t len)
 int topology_load(struct nb_topology *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    read_cpu_model(t->cpu_model, sizeof t->cpu_model);
+    topology_cpu_model(t->cpu_model, sizeof t->cpu_model);
     if (!topo_loaded) {
         int inited = hwloc_topology_init(&topo) == 0;
         if (!inited || hwloc_topology_load(topo) != 0) {

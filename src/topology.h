@@ -16,6 +16,8 @@ struct nb_topology {
 /* Loads the topology once. Returns 0, or -1 with a reason in err (then the
  * fields hold what /proc and sysconf could tell). */
 int topology_load(struct nb_topology *t, char *err, size_t errlen);
+/* /proc/cpuinfo's model name, or "unknown" */
+void topology_cpu_model(char *out, size_t len);
 
 /* Binds the calling thread to processing unit `cpu` (hwloc's logical
  * index). Returns 0, or -1 with hwloc's reason in err: a warning, the run
