@@ -13,6 +13,7 @@
 #include "csv_table.h"
 #include "topology.h"
 #include "report_best.h"
+#include "report_machines.h"
 #include "report_pairs.h"
 #include "report_threads.h"
 
@@ -494,6 +495,14 @@ int cmd_report(int argc, char **argv)
     fprintf(md, "# normbench report: %s\n\n", meta_get(&r, "suite"));
     fprintf(md, "Run of %s, status **%s**, %s measurements.\n\n", meta_get(&r, "date"), meta_get(&r, "status"),
             meta_get(&r, "rows_measured"));
+    char plot_note[300] = "";
+    if (report_machine_count(&r.perf) > 1) {
+        /* machines' rows side by side; the per-machine tables below would
+         * mix them (normbench report on one machine's merge has them) */
+        if (report_machines(md, &r.perf, &r.meta) != 0)
+            fprintf(md, "perf.csv lacks a column the cross-machine tables need.\n");
+        goto close;
+    }
     fprintf(md, "## Machine\n\n| | |\n|---|---|\n");
     const char *keys[] = {"cpu_model", "virtual_machine", "cores", "l1d_bytes", "l2_bytes", "l3_bytes", "cpu",
                           "threads", "cache", "frequency_governor", "timer", "papi_events", "compiler",
@@ -536,7 +545,6 @@ int cmd_report(int argc, char **argv)
 
     /* per norm and dtype: best variant per tier and n, then all rows */
     const struct csv_table *p = &r.perf;
-    char plot_note[300] = "";
     for (size_t gi = 0; gi < p->nrows; gi++) {
         /* a (norm, dtype) group at its first row */
         int dup = 0;
@@ -636,6 +644,7 @@ int cmd_report(int argc, char **argv)
             report_casting_modes(md, &r.acc);
         }
     }
+close:;
     int bad = ferror(md);
     if (fclose(md) != 0 || bad || rename(tmp, path) != 0) {
         nb_error("report", "cannot write %s: %s", path, strerror(errno));

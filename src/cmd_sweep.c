@@ -28,44 +28,6 @@
  * here (MPFR alone, --reference mpfr, takes 15 to 30 times longer). */
 #define SWEEP_MAX_REF_VALUES ((size_t)1000000000)
 
-/* 2^k as a grid of K points an octave writes it (k in sixteenths), else %g */
-static void scale_text(char *out, size_t len, double v)
-{
-    const double e16 = v > 0 ? log2(v) * 16 : 0.5;
-    if (fabs(e16 - nearbyint(e16)) < 1e-9)
-        snprintf(out, len, "2^%g", nearbyint(e16) / 16);
-    else
-        snprintf(out, len, "%g", v);
-}
-
-/* Scales beyond every storage type's range (below 2^-150, where even f32
- * flushes every input, or from 2^128, where it overflows them) are clamped
- * to that range and merged; note says what was done, or stays empty. */
-static void clamp_scales(struct nb_suite *s, char *note, size_t len)
-{
-    const double lo = 0x1p-150, hi = 0x1p127;
-    size_t k = 0, clamped = 0;
-    double first = 0, last = 0;
-    for (size_t i = 0; i < s->nscales; i++) {
-        double v = s->scales[i];
-        if (v < lo || v > hi) {
-            if (!clamped++)
-                first = v;
-            last = v;
-            v = v < lo ? lo : hi;
-        }
-        if (k == 0 || s->scales[k - 1] != v)
-            s->scales[k++] = v;
-    }
-    s->nscales = k;
-    char a[32], b[32];
-    scale_text(a, sizeof a, first);
-    scale_text(b, sizeof b, last);
-    if (clamped)
-        snprintf(note, len, "%zu scales of the grid (%s to %s) lie beyond every storage type's range and were "
-                 "clamped to 2^-150 and 2^127", clamped, a, b);
-}
-
 /* The grid's cells into rows[*done ..), variant innermost. A line (one
  * variant, distribution, offset, n and eps along every scale) is the unit
  * of a shard: its break points need the whole line. 0, or an exit status. */
@@ -189,7 +151,7 @@ int cmd_sweep(int argc, char **argv)
     if (nb_parse_only)
         return NB_EXIT_OK;
     char clamp_note[300] = "";
-    clamp_scales(&s, clamp_note, sizeof clamp_note);
+    sweep_clamp_scales(&s, clamp_note, sizeof clamp_note);
     if (clamp_note[0])
         fprintf(stderr, "note: %s\n", clamp_note);
     /* variants, grouped by (norm, dtype) so the reference is shared */

@@ -29,6 +29,7 @@ int cmd_report(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /* Diagnostics go to stderr as "normbench CMD: message". */
 void nb_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

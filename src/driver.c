@@ -22,6 +22,7 @@ static const struct command {
     {"sweep", cmd_sweep, "accuracy studies: overflow, eps and cancellation grids"},
     {"compare", cmd_compare, "CI gate between two runs: U test, accuracy, instructions"},
     {"ab", cmd_ab, "A/B of two builds' kernel libraries in one process, interleaved and paired"},
+    {"merge", cmd_merge, "join shards and machines' runs or sweeps into one directory"},
     {"list", cmd_list, "variants, availability and why not"},
     {"eval", cmd_eval, "run one variant on CSV tensors; error against the correctly rounded reference"},
 };

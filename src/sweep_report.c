@@ -545,9 +545,12 @@ int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t do
         }
         if (plot_failed)
             fprintf(md, "Note: gnuplot could not draw some plots; sweep.csv holds every figure.\n\n");
-        char how[256];
-        ref_cache_describe(cachep, how, sizeof how);
-        if (cachep->ref_seconds > 0)
+        char how[256] = "";
+        if (cachep)
+            ref_cache_describe(cachep, how, sizeof how);
+        if (!cachep)
+            fprintf(md, "Reference: computed by each merged part (their meta.csv, `reference`).\n");
+        else if (cachep->ref_seconds > 0)
             fprintf(md, "Reference: %zu values in %.2f s (%.0f values per second; %s).\n", cachep->ref_values,
                     cachep->ref_seconds, (double)cachep->ref_values / cachep->ref_seconds, how);
         else
@@ -558,4 +561,39 @@ int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t do
         }
     }
     return rc;
+}
+
+/* 2^k as a grid of K points an octave writes it (k in sixteenths), else %g */
+static void scale_text(char *out, size_t len, double v)
+{
+    const double e16 = v > 0 ? log2(v) * 16 : 0.5;
+    if (fabs(e16 - nearbyint(e16)) < 1e-9)
+        snprintf(out, len, "2^%g", nearbyint(e16) / 16);
+    else
+        snprintf(out, len, "%g", v);
+}
+
+void sweep_clamp_scales(struct nb_suite *s, char *note, size_t len)
+{
+    const double lo = 0x1p-150, hi = 0x1p127;
+    size_t k = 0, clamped = 0;
+    double first = 0, last = 0;
+    for (size_t i = 0; i < s->nscales; i++) {
+        double v = s->scales[i];
+        if (v < lo || v > hi) {
+            if (!clamped++)
+                first = v;
+            last = v;
+            v = v < lo ? lo : hi;
+        }
+        if (k == 0 || s->scales[k - 1] != v)
+            s->scales[k++] = v;
+    }
+    s->nscales = k;
+    char a[32], b[32];
+    scale_text(a, sizeof a, first);
+    scale_text(b, sizeof b, last);
+    if (clamped)
+        snprintf(note, len, "%zu scales of the grid (%s to %s) lie beyond every storage type's range and were "
+                 "clamped to 2^-150 and 2^127", clamped, a, b);
 }

@@ -31,9 +31,15 @@ int sweep_cell_holds(const struct nb_variant *v, const struct accuracy_summary *
 int sweep_write_csv(const char *path, const struct sweep_row *rows, size_t count, size_t nrows_data, char *err,
                     size_t errlen);
 /* summary.md (and plots/ with plots) in dir: 0, or nonzero when it could
- * not be written (said on stderr). */
+ * not be written (said on stderr). cache NULL: a merged sweep, whose
+ * reference figures are its parts'. */
 int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t done, const struct nb_suite *s,
                         const char *config, const struct ref_cache *cache, int plots, const char *note);
+/* Scales beyond every storage type's range (below 2^-150, where even f32
+ * flushes every input, or from 2^128, where it overflows them) are clamped
+ * to that range and merged; note says what was done, or stays empty. */
+void sweep_clamp_scales(struct nb_suite *s, char *note, size_t len);
+
 /* Each cell that fails the study (study_cell_fails) named on stderr; the count. */
 size_t sweep_bounded_failures(const struct sweep_row *rows, size_t count);
 

@@ -1,0 +1,184 @@
+/* merge: reading the sources' meta.csv and checking that they fit together
+ * (one job list per machine, every shard once). */
+#include "merge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+const char *merge_meta(const struct merge_source *s, const char *key)
+{
+    for (size_t i = 0; i < s->meta.nrows; i++)
+        if (!strcmp(csv_table_get(&s->meta, i, 0), key))
+            return csv_table_get(&s->meta, i, 1);
+    return NULL;
+}
+
+static const char *meta_or(const struct merge_source *s, const char *key, const char *fallback)
+{
+    const char *v = merge_meta(s, key);
+    return v ? v : fallback;
+}
+
+/* meta.csv read, complete, of a run or a sweep, with its shard */
+static int load_source(struct merge_source *s, const char *dir, enum merge_kind *kind, char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/meta.csv", dir);
+    if (!(s->dir = strdup(dir)))
+        return NB_EXIT_ENV;
+    int rc = csv_table_read(path, &s->meta, err, errlen);
+    if (rc)
+        return rc;
+    if (s->meta.ncols < 2) {
+        snprintf(err, errlen, "%s: want key,value columns", path);
+        return NB_EXIT_USAGE;
+    }
+    const char *status = meta_or(s, "status", "missing");
+    if (strcmp(status, "complete")) {
+        snprintf(err, errlen, "%s: status is %s, not complete: an incomplete run cannot be merged", path, status);
+        return NB_EXIT_USAGE;
+    }
+    if (merge_meta(s, "merged_from")) {
+        snprintf(err, errlen, "%s: a merged directory; merge its sources instead", dir);
+        return NB_EXIT_USAGE;
+    }
+    const char *cmd = merge_meta(s, "command");
+    if (cmd && !strcmp(cmd, "ab")) {
+        snprintf(err, errlen, "%s: an ab directory; merge takes run and sweep directories", dir);
+        return NB_EXIT_USAGE;
+    }
+    *kind = cmd && !strcmp(cmd, "sweep") ? MERGE_SWEEP : MERGE_RUN;
+    const char *shard = merge_meta(s, "shard");
+    if (!shard || !merge_meta(s, "job_list_hash")) {
+        snprintf(err, errlen, "%s: no shard and job list in meta.csv (made by a normbench older than --shard)", path);
+        return NB_EXIT_USAGE;
+    }
+    if (strcmp(shard, "none") && parse_shard_option(shard, &s->shard_index, &s->shard_count)) {
+        snprintf(err, errlen, "%s: shard '%s' is not I/N", path, shard);
+        return NB_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int machine_of(struct merge_set *m, const struct merge_source *s, size_t *index)
+{
+    char key[700];
+    snprintf(key, sizeof key, "%s / %s", meta_or(s, "host_name", "unknown host"),
+             meta_or(s, "cpu_model", "unknown CPU"));
+    for (size_t k = 0; k < m->nmachines; k++)
+        if (!strcmp(m->machines[k], key)) {
+            *index = k;
+            return 0;
+        }
+    if (!(m->machines[m->nmachines] = strdup(key)))
+        return NB_EXIT_ENV;
+    *index = m->nmachines++;
+    return 0;
+}
+
+static int by_machine_then_shard(const void *a, const void *b)
+{
+    const struct merge_source *x = a, *y = b;
+    if (x->machine != y->machine)
+        return x->machine < y->machine ? -1 : 1;
+    return x->shard_index < y->shard_index ? -1 : x->shard_index > y->shard_index;
+}
+
+/* The sources of machine k, src[first .. first + count): one job list,
+ * each of its N shards exactly once (or one unsharded run). */
+static int check_machine(const struct merge_set *m, size_t first, size_t count, char *err, size_t errlen)
+{
+    const struct merge_source *a = &m->src[first];
+    for (size_t i = first + 1; i < first + count; i++) {
+        const struct merge_source *b = &m->src[i];
+        if (!strcmp(merge_meta(a, "job_list_hash"), merge_meta(b, "job_list_hash")) && a->shard_count != b->shard_count) {
+            snprintf(err, errlen, "%s (shard %s) and %s (shard %s): the same job list split in different ways on %s",
+                     a->dir, merge_meta(a, "shard"), b->dir, merge_meta(b, "shard"), m->machines[a->machine]);
+            return NB_EXIT_USAGE;
+        }
+        if (strcmp(merge_meta(a, "job_list_hash"), merge_meta(b, "job_list_hash")) || a->shard_count != b->shard_count) {
+            snprintf(err, errlen, "%s and %s: shards of different job lists on %s (job_list_hash %s, shard %s against %s, %s)",
+                     a->dir, b->dir, m->machines[a->machine], merge_meta(a, "job_list_hash"),
+                     merge_meta(a, "shard"), merge_meta(b, "job_list_hash"), merge_meta(b, "shard"));
+            return NB_EXIT_USAGE;
+        }
+        if (b->shard_index == m->src[i - 1].shard_index) {
+            snprintf(err, errlen, "%s and %s: the same %s twice on %s", m->src[i - 1].dir, b->dir,
+                     a->shard_count ? "shard" : "unsharded run", m->machines[a->machine]);
+            if (a->shard_count)
+                snprintf(err + strlen(err), errlen - strlen(err), " (shard %s)", merge_meta(b, "shard"));
+            return NB_EXIT_USAGE;
+        }
+    }
+    if (a->shard_count == 0 || count == a->shard_count)
+        return 0;
+    int len = snprintf(err, errlen, "%s: %zu of %zu shards given; missing shard%s", m->machines[a->machine], count,
+                       a->shard_count, a->shard_count - count == 1 ? "" : "s");
+    size_t i = first, listed = 0;
+    for (size_t want = 0; want < a->shard_count && len > 0 && (size_t)len < errlen; want++) {
+        while (i < first + count && m->src[i].shard_index < want)
+            i++;
+        if (i < first + count && m->src[i].shard_index == want)
+            continue;
+        if (listed++ == 20) {
+            len += snprintf(err + len, errlen - (size_t)len, " ...");
+            break;
+        }
+        len += snprintf(err + len, errlen - (size_t)len, " %zu/%zu", want, a->shard_count);
+    }
+    return NB_EXIT_USAGE;
+}
+
+int merge_load(struct merge_set *m, char *const *dirs, size_t ndirs, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    m->src = calloc(ndirs, sizeof *m->src);
+    m->machines = calloc(ndirs, sizeof *m->machines);
+    if (!m->src || !m->machines) {
+        snprintf(err, errlen, "out of memory");
+        return NB_EXIT_ENV;
+    }
+    for (size_t i = 0; i < ndirs; i++) {
+        enum merge_kind kind;
+        int rc = load_source(&m->src[i], dirs[i], &kind, err, errlen);
+        m->nsrc = i + 1;
+        if (!rc && i > 0 && kind != m->kind) {
+            snprintf(err, errlen, "%s is a %s directory and %s a %s one: merge one kind at a time", dirs[0],
+                     m->kind == MERGE_SWEEP ? "sweep" : "run", dirs[i], kind == MERGE_SWEEP ? "sweep" : "run");
+            rc = NB_EXIT_USAGE;
+        }
+        m->kind = kind;
+        if (!rc)
+            rc = machine_of(m, &m->src[i], &m->src[i].machine);
+        if (rc) {
+            if (rc == NB_EXIT_ENV && !err[0])
+                snprintf(err, errlen, "out of memory");
+            return rc;
+        }
+    }
+    qsort(m->src, m->nsrc, sizeof *m->src, by_machine_then_shard);
+    for (size_t first = 0, i = 1; i <= m->nsrc; i++)
+        if (i == m->nsrc || m->src[i].machine != m->src[first].machine) {
+            int rc = check_machine(m, first, i - first, err, errlen);
+            if (rc)
+                return rc;
+            first = i;
+        }
+    return 0;
+}
+
+void merge_free(struct merge_set *m)
+{
+    for (size_t i = 0; i < m->nsrc; i++) {
+        free(m->src[i].dir);
+        csv_table_free(&m->src[i].meta);
+    }
+    for (size_t k = 0; k < m->nmachines; k++)
+        free(m->machines[k]);
+    free(m->src);
+    free(m->machines);
+    memset(m, 0, sizeof *m);
+}
