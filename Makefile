@@ -86,7 +86,8 @@ all: $(BIN)
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
 	@if pkg-config --exists $(PKGS) criterion && [ -f /usr/include/csv.h ] && command -v gnuplot >/dev/null \
-	    && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then :; \
+	    && /usr/bin/python3 -c 'import numpy' 2>/dev/null \
+	    && command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null; then :; \
 	 else sh scripts/install-deps.sh; fi
 	@mkdir -p build && touch $@
 

@@ -15,7 +15,8 @@ libjson-c-dev
 libdnnl-dev
 gnuplot-nox
 valgrind
-python3-numpy"
+python3-numpy
+slurmctld slurmd slurm-client munge"
 # `make fuzz` only: libFuzzer comes with clang's runtime
 if [ "${1:-}" = --fuzz ]; then
     PACKAGES="$PACKAGES clang-14 libclang-rt-14-dev"

@@ -20,8 +20,8 @@ int machine_setup(struct machine *m, struct nb_suite *s, const char *cmd)
         fprintf(stderr, "warning: %s\n", err);
         snprintf(m->hwloc_state, sizeof m->hwloc_state, "failed: %.250s", err);
     }
-    if (s->cpu < 0) /* auto: interrupts and housekeeping favour CPU 0 */
-        s->cpu = m->topo.pus > 0 ? m->topo.pus - 1 : 0;
+    if (s->cpu < 0)
+        s->cpu = topology_auto_cpu(&m->topo);
     if (m->topo.pus > 0 && s->cpu >= m->topo.pus) {
         nb_error(cmd, "there is no CPU %d (this machine has CPUs 0 to %d)", s->cpu, m->topo.pus - 1);
         counters_teardown(&m->ctr);

@@ -76,6 +76,28 @@ int topology_load(struct nb_topology *t, char *err, size_t errlen)
     return 0;
 }
 
+int topology_auto_cpu(const struct nb_topology *t)
+{
+    int last = t->pus > 0 ? t->pus - 1 : 0;
+    if (!topo_loaded)
+        return last;
+    hwloc_bitmap_t allowed = hwloc_bitmap_alloc();
+    if (!allowed)
+        return last;
+    /* the process's binding: all CPUs, or the ones a batch system (Slurm's
+     * task/affinity, a cgroup, taskset) gave it */
+    if (hwloc_get_cpubind(topo, allowed, HWLOC_CPUBIND_PROCESS) == 0)
+        for (int i = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU) - 1; i >= 0; i--) {
+            hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
+            if (pu && hwloc_bitmap_isincluded(pu->cpuset, allowed)) {
+                last = i;
+                break;
+            }
+        }
+    hwloc_bitmap_free(allowed);
+    return last;
+}
+
 int topology_bind_thread(int cpu, char *err, size_t errlen)
 {
     if (!topo_loaded) {

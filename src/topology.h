@@ -23,6 +23,10 @@ void topology_cpu_model(char *out, size_t len);
  * index). Returns 0, or -1 with hwloc's reason in err: a warning, the run
  * goes on unbound. */
 int topology_bind_thread(int cpu, char *err, size_t errlen);
+/* `cpu = auto`: the last CPU the process may run on (the machine's last,
+ * unless a batch system or taskset gave it fewer; interrupts and
+ * housekeeping favour CPU 0) */
+int topology_auto_cpu(const struct nb_topology *t);
 
 /* Memory near the bound thread: whole 2 MiB pages, 2 MiB aligned, with
  * transparent huge pages asked for (madvise) and bound with hwloc where it
