@@ -63,19 +63,87 @@ static int load_source(struct merge_source *s, const char *dir, enum merge_kind 
     return 0;
 }
 
-static int machine_of(struct merge_set *m, const struct merge_source *s, size_t *index)
+static const char *host_of(const struct merge_source *s)
 {
-    char key[700];
-    snprintf(key, sizeof key, "%s / %s", meta_or(s, "host_name", "unknown host"),
-             meta_or(s, "cpu_model", "unknown CPU"));
-    for (size_t k = 0; k < m->nmachines; k++)
-        if (!strcmp(m->machines[k], key)) {
-            *index = k;
-            return 0;
+    return meta_or(s, "host_name", "unknown host");
+}
+
+static const char *cpu_of(const struct merge_source *s)
+{
+    return meta_or(s, "cpu_model", "unknown CPU");
+}
+
+/* Which sources belong together: an unsharded run is its host's; the
+ * shards of one job list on one CPU model are one machine even when Slurm
+ * ran them on several hosts of that type. */
+static int same_group(const struct merge_source *a, const struct merge_source *b)
+{
+    if (a->shard_count != b->shard_count || strcmp(cpu_of(a), cpu_of(b)))
+        return 0;
+    if (!a->shard_count)
+        return !strcmp(host_of(a), host_of(b));
+    return !strcmp(merge_meta(a, "job_list_hash"), merge_meta(b, "job_list_hash"));
+}
+
+/* "host / CPU", or "CPU (K hosts: a, b, ...)" for shards spread over hosts */
+static char *machine_label(const struct merge_set *m, size_t first)
+{
+    char label[700];
+    const struct merge_source *a = &m->src[first];
+    size_t hosts = 0;
+    char list[400] = "";
+    for (size_t i = 0; i < m->nsrc; i++) {
+        if (!same_group(a, &m->src[i]))
+            continue;
+        int seen = 0;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = same_group(a, &m->src[k]) && !strcmp(host_of(&m->src[k]), host_of(&m->src[i]));
+        if (!seen && hosts++ < 8)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", hosts > 1 ? ", " : "",
+                     host_of(&m->src[i]));
+    }
+    if (hosts <= 1)
+        snprintf(label, sizeof label, "%s / %s", host_of(a), cpu_of(a));
+    else
+        snprintf(label, sizeof label, "%s (%zu hosts: %s%s)", cpu_of(a), hosts, list, hosts > 8 ? ", ..." : "");
+    return strdup(label);
+}
+
+/* Sources of one host and CPU that cannot be parts of one run */
+static int check_pairs(const struct merge_set *m, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < m->nsrc; i++)
+        for (size_t j = i + 1; j < m->nsrc; j++) {
+            const struct merge_source *a = &m->src[i], *b = &m->src[j];
+            if (strcmp(host_of(a), host_of(b)) || strcmp(cpu_of(a), cpu_of(b)) || same_group(a, b) ||
+                (!a->shard_count && !b->shard_count))
+                continue;
+            if (!strcmp(merge_meta(a, "job_list_hash"), merge_meta(b, "job_list_hash")))
+                snprintf(err, errlen, "%s (shard %s) and %s (shard %s): the same job list split in different ways on %s / %s",
+                         a->dir, merge_meta(a, "shard"), b->dir, merge_meta(b, "shard"), host_of(a), cpu_of(a));
+            else
+                snprintf(err, errlen, "%s and %s: shards of different job lists on %s / %s (job_list_hash %s, shard %s against %s, %s)",
+                         a->dir, b->dir, host_of(a), cpu_of(a), merge_meta(a, "job_list_hash"), merge_meta(a, "shard"),
+                         merge_meta(b, "job_list_hash"), merge_meta(b, "shard"));
+            return NB_EXIT_USAGE;
         }
-    if (!(m->machines[m->nmachines] = strdup(key)))
-        return NB_EXIT_ENV;
-    *index = m->nmachines++;
+    return 0;
+}
+
+static int assign_machines(struct merge_set *m)
+{
+    for (size_t i = 0; i < m->nsrc; i++) {
+        size_t k = 0;
+        while (k < i && !same_group(&m->src[k], &m->src[i]))
+            k++;
+        if (k < i) {
+            m->src[i].machine = m->src[k].machine;
+            continue;
+        }
+        if (!(m->machines[m->nmachines] = machine_label(m, i)))
+            return NB_EXIT_ENV;
+        m->src[i].machine = m->nmachines++;
+    }
     return 0;
 }
 
@@ -94,17 +162,6 @@ static int check_machine(const struct merge_set *m, size_t first, size_t count, 
     const struct merge_source *a = &m->src[first];
     for (size_t i = first + 1; i < first + count; i++) {
         const struct merge_source *b = &m->src[i];
-        if (!strcmp(merge_meta(a, "job_list_hash"), merge_meta(b, "job_list_hash")) && a->shard_count != b->shard_count) {
-            snprintf(err, errlen, "%s (shard %s) and %s (shard %s): the same job list split in different ways on %s",
-                     a->dir, merge_meta(a, "shard"), b->dir, merge_meta(b, "shard"), m->machines[a->machine]);
-            return NB_EXIT_USAGE;
-        }
-        if (strcmp(merge_meta(a, "job_list_hash"), merge_meta(b, "job_list_hash")) || a->shard_count != b->shard_count) {
-            snprintf(err, errlen, "%s and %s: shards of different job lists on %s (job_list_hash %s, shard %s against %s, %s)",
-                     a->dir, b->dir, m->machines[a->machine], merge_meta(a, "job_list_hash"),
-                     merge_meta(a, "shard"), merge_meta(b, "job_list_hash"), merge_meta(b, "shard"));
-            return NB_EXIT_USAGE;
-        }
         if (b->shard_index == m->src[i - 1].shard_index) {
             snprintf(err, errlen, "%s and %s: the same %s twice on %s", m->src[i - 1].dir, b->dir,
                      a->shard_count ? "shard" : "unsharded run", m->machines[a->machine]);
@@ -151,19 +208,21 @@ int merge_load(struct merge_set *m, char *const *dirs, size_t ndirs, char *err, 
             rc = NB_EXIT_USAGE;
         }
         m->kind = kind;
-        if (!rc)
-            rc = machine_of(m, &m->src[i], &m->src[i].machine);
         if (rc) {
             if (rc == NB_EXIT_ENV && !err[0])
                 snprintf(err, errlen, "out of memory");
             return rc;
         }
     }
+    int rc = check_pairs(m, err, errlen);
+    if (!rc && (rc = assign_machines(m)))
+        snprintf(err, errlen, "out of memory");
+    if (rc)
+        return rc;
     qsort(m->src, m->nsrc, sizeof *m->src, by_machine_then_shard);
     for (size_t first = 0, i = 1; i <= m->nsrc; i++)
         if (i == m->nsrc || m->src[i].machine != m->src[first].machine) {
-            int rc = check_machine(m, first, i - first, err, errlen);
-            if (rc)
+            if ((rc = check_machine(m, first, i - first, err, errlen)))
                 return rc;
             first = i;
         }

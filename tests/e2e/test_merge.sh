@@ -63,6 +63,14 @@ expect 2 "--shard wants I/N" "$bin" run $suite --shard 4/4 --out "$tmp/x"
 expect 2 "--shard wants I/N" "$bin" run $suite --shard 1 --out "$tmp/x"
 expect 2 "has no shape" "$bin" run $suite --shard 11/12 --out "$tmp/x"
 
+# a job array spread over two hosts of one CPU model is one machine
+for i in 0 1 2 3; do
+    cp -r "$tmp/s$i" "$tmp/h$i"
+    sed -i "s/^host_name,.*/host_name,node$((i % 2))/" "$tmp/h$i/meta.csv"
+done
+expect 0 "of 1 machine" "$bin" merge "$tmp/hosts" "$tmp/h0" "$tmp/h1" "$tmp/h2" "$tmp/h3"
+grep -q "^machine,.*(2 hosts: node0, node1)" "$tmp/hosts/meta.csv" && ok || bad "the hosts of a sharded machine not named"
+
 # two machines: the unsharded run, and the shards relabelled as another
 for i in 0 1 2 3; do
     cp -r "$tmp/s$i" "$tmp/z$i"

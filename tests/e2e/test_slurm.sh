@@ -24,15 +24,25 @@ for p in munged slurmctld slurmd sbatch sinfo; do
 done
 
 pids=""
+# TERM, then up to 5 s for it to exit, then KILL (not a child of ours)
+stop_pid() {
+    kill "$1" 2>/dev/null || return 0
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 "$1" 2>/dev/null
+}
+# a child of this shell: wait reaps it (kill -0 would see its zombie)
+stop_child() {
+    kill "$1" 2>/dev/null || return 0
+    (sleep 5 && kill -9 "$1" 2>/dev/null) &
+    watchdog=$!
+    wait "$1" 2>/dev/null
+    kill "$watchdog" 2>/dev/null
+}
 stop_all() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    for p in $pids; do
-        i=0
-        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -9 "$p" 2>/dev/null
-    done
+    for p in $pids; do stop_child "$p"; done
     # munged forks: its pid is in its pid file
-    [ -f "$tmp/munged.pid" ] && kill "$(cat "$tmp/munged.pid")" 2>/dev/null
+    [ -f "$tmp/munged.pid" ] && stop_pid "$(cat "$tmp/munged.pid")"
     rm -rf "$tmp"
 }
 trap stop_all EXIT
