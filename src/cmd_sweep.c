@@ -269,6 +269,10 @@ int cmd_sweep(int argc, char **argv)
     struct meta_list meta = {0};
     meta_add(&meta, "command", "sweep");
     meta_add(&meta, "config", "%s", config);
+    /* merge reads the grid again from it, from wherever it is run */
+    char *abs = realpath(config, NULL);
+    meta_add(&meta, "config_path", "%s", abs ? abs : config);
+    free(abs);
     meta_add(&meta, "results", "%zu of %zu", done, rows_out / lines * my_lines);
     provenance_machine(&meta);
     if (s.shard_count > 1)

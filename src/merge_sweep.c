@@ -137,10 +137,13 @@ static int machine_summary(const struct merge_set *m, size_t k, const struct csv
 
 int merge_sweep(const struct merge_set *m, const char *out, size_t *rows, char *err, size_t errlen)
 {
-    const char *config = merge_meta(&m->src[0], "config");
+    /* read from its absolute path, named as the sweep named it */
+    const char *config = merge_meta(&m->src[0], "config"), *path_read = merge_meta(&m->src[0], "config_path");
+    if (!path_read)
+        path_read = config;
     struct sweep_order order;
     suite_defaults(&order.s);
-    int rc = config ? suite_load_file(&order.s, config, err, errlen) : NB_EXIT_USAGE;
+    int rc = config ? suite_load_file(&order.s, path_read, err, errlen) : NB_EXIT_USAGE;
     if (!config)
         snprintf(err, errlen, "%s/meta.csv: no config line: the sweep's grid is unknown", m->src[0].dir);
     if (rc)
@@ -152,6 +155,7 @@ int merge_sweep(const struct merge_set *m, const char *out, size_t *rows, char *
         return rc;
     char path[4200];
     snprintf(path, sizeof path, "%s/sweep.csv", out);
+    /* the merged rows, as the summary of an unsharded sweep reads them */
     struct csv_table merged;
     if ((rc = csv_table_read(path, &merged, err, errlen)))
         return rc;
