@@ -63,6 +63,37 @@ struct nb_args {
 
 typedef void (*nb_kernel_fn)(const struct nb_args *args);
 
+/* The backward pass of a norm (NB_BWD_VARIANT in variants.def): given the
+ * forward inputs x, g and the gradient dy of the outputs, the gradients of
+ * the inputs. README "Backward" gives the formulas. */
+struct nb_bwd_args {
+    size_t rows, n;
+    const void *x;      /* rows x n, io dtype: the forward input */
+    const void *dy;     /* rows x n, io dtype: the gradient of y */
+    const void *g;      /* n gains */
+    void *dx;           /* rows x n, io dtype: written */
+    void *dg;           /* n, io dtype: sum over the rows, written (not added to) */
+    void *db;           /* n, io dtype (layernorm): sum of dy over the rows, written */
+    double eps;
+    void *work;         /* scratch (nb_bwd_workspace_bytes) */
+};
+
+typedef void (*nb_bwd_kernel_fn)(const struct nb_bwd_args *args);
+
+/* The row block of the dg and db reductions: each block of this many rows
+ * is summed, row after row, into an f32 partial (what a thread of a real
+ * kernel owns), and the partials are summed in block order, then rounded
+ * once to the io dtype. */
+#define NB_BWD_ROW_BLOCK 64
+
+/* Scratch a backward kernel may use: the partials of dg and db for every
+ * row block, and three rows x n f32 temporaries for the naive variants. */
+static inline size_t nb_bwd_workspace_bytes(size_t rows, size_t n)
+{
+    size_t blocks = (rows + NB_BWD_ROW_BLOCK - 1) / NB_BWD_ROW_BLOCK;
+    return (2 * blocks * n + 3 * rows * n + 2 * rows + 2 * n) * sizeof(float) + 8 * 64;
+}
+
 /* prmsnorm's statistics cover k = ceil(n * p / 100) values, clamped to
  * [1, n]. Computed exactly: n * p is exact in double for any n the tool
  * accepts, and the two integer checks undo any rounding of the division. */

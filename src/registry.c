@@ -58,10 +58,36 @@ static struct nb_variant table[] = {
 
 #define TABLE_SIZE (sizeof table / sizeof table[0])
 
+#define NB_BWD_VARIANT(norm, alg, isa, dt, bound, partner, flags)                              \
+    {#norm "-bwd/" #alg "/" #isa "/" #dt, #alg, #dt, (enum nb_norm)nb_norm_##norm,               \
+     (enum nb_isa)nb_isa_##isa, (enum nb_dtype)nb_dtype_##dt, (enum nb_mode)nb_mode_##dt,         \
+     norm##_bwd_##alg##_##isa##_##dt, 0, bound, #partner, flags},
+static struct nb_bwd_variant bwd_table[] = {
+#include "../kernels/variants.def"
+};
+#undef NB_BWD_VARIANT
+
+#define BWD_TABLE_SIZE (sizeof bwd_table / sizeof bwd_table[0])
+
 /* Names are written with '-' in the dtype ("bf16-up") and the needs come
  * from the isa; both are filled in once, before first use. */
-static char names[TABLE_SIZE][64];
-static char dtypes[TABLE_SIZE][16];
+static char names[TABLE_SIZE + BWD_TABLE_SIZE][64];
+static char dtypes[TABLE_SIZE + BWD_TABLE_SIZE][16];
+
+/* name and dtype_name with '-' for '_', in the slot's buffers */
+static void dash_names(size_t slot, const char **name, const char **dtype)
+{
+    snprintf(names[slot], sizeof names[slot], "%s", *name);
+    snprintf(dtypes[slot], sizeof dtypes[slot], "%s", *dtype);
+    for (char *p = strrchr(names[slot], '/'); p && *p; p++)
+        if (*p == '_')
+            *p = '-';
+    for (char *p = dtypes[slot]; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    *name = names[slot];
+    *dtype = dtypes[slot];
+}
 
 static void registry_init(void)
 {
@@ -69,19 +95,34 @@ static void registry_init(void)
     if (done)
         return;
     for (size_t i = 0; i < TABLE_SIZE; i++) {
-        snprintf(names[i], sizeof names[i], "%s", table[i].name);
-        snprintf(dtypes[i], sizeof dtypes[i], "%s", table[i].dtype_name);
-        for (char *p = strrchr(names[i], '/'); p && *p; p++)
-            if (*p == '_')
-                *p = '-';
-        for (char *p = dtypes[i]; *p; p++)
-            if (*p == '_')
-                *p = '-';
-        table[i].name = names[i];
-        table[i].dtype_name = dtypes[i];
+        dash_names(i, &table[i].name, &table[i].dtype_name);
         table[i].needs = isa_needs[table[i].isa];
     }
+    for (size_t i = 0; i < BWD_TABLE_SIZE; i++) {
+        dash_names(TABLE_SIZE + i, &bwd_table[i].name, &bwd_table[i].dtype_name);
+        bwd_table[i].needs = isa_needs[bwd_table[i].isa];
+    }
     done = 1;
+}
+
+size_t registry_bwd_count(void)
+{
+    return BWD_TABLE_SIZE;
+}
+
+const struct nb_bwd_variant *registry_bwd_at(size_t i)
+{
+    registry_init();
+    return i < BWD_TABLE_SIZE ? &bwd_table[i] : NULL;
+}
+
+const struct nb_bwd_variant *registry_bwd_find(const char *name)
+{
+    registry_init();
+    for (size_t i = 0; i < BWD_TABLE_SIZE; i++)
+        if (strcmp(bwd_table[i].name, name) == 0)
+            return &bwd_table[i];
+    return NULL;
 }
 
 size_t registry_count(void)
@@ -113,18 +154,18 @@ const struct nb_variant *registry_reference(enum nb_norm norm, enum nb_dtype dt)
     return NULL;
 }
 
-const char *registry_unavailable(const struct nb_variant *v)
+static const char *unavailable(int built, enum nb_isa isa, unsigned needs, enum nb_dtype dt)
 {
     static char why[160];
     const struct nb_cpu *cpu = cpu_detect();
-    if (!v->fn)
+    if (!built)
         return "not built: this build has no code for the isa";
-    if (v->isa == NB_ISA_EXT)
-        return nb_onednn_unavailable(v->dtype);
-    unsigned missing = v->needs & ~cpu->features;
+    if (isa == NB_ISA_EXT)
+        return nb_onednn_unavailable(dt);
+    unsigned missing = needs & ~cpu->features;
     if (!missing)
         return NULL;
-    if (cpu->under_valgrind && !isa_under_valgrind[v->isa])
+    if (cpu->under_valgrind && !isa_under_valgrind[isa])
         return "valgrind's emulated CPU has no AVX-512";
     size_t len = 0;
     const char *lead = (missing & cpu->disabled) ? "disabled by NORMBENCH_DISABLE:" : "CPU lacks";
@@ -133,6 +174,16 @@ const char *registry_unavailable(const struct nb_variant *v)
         if (missing & bit)
             len += (size_t)snprintf(why + len, sizeof why - len, " %s", cpu_feature_name(bit));
     return why;
+}
+
+const char *registry_unavailable(const struct nb_variant *v)
+{
+    return unavailable(v->fn != NULL, v->isa, v->needs, v->dtype);
+}
+
+const char *registry_bwd_unavailable(const struct nb_bwd_variant *v)
+{
+    return unavailable(v->fn != NULL, v->isa, v->needs, v->dtype);
 }
 
 size_t registry_workspace_bytes(const struct nb_variant *v, size_t rows, size_t n)

@@ -38,6 +38,29 @@ struct nb_variant {
     unsigned flags;          /* NB_V_SCRATCH, NB_V_BASELINE */
 };
 
+/* A backward pass (NB_BWD_VARIANT rows of the list): named
+ * norm-bwd/algorithm/isa/dtype; norm is the forward's. ulp_bound is at the
+ * magnitude of the terms each output sums (README "Backward"). */
+struct nb_bwd_variant {
+    const char *name;
+    const char *algorithm;
+    const char *dtype_name;
+    enum nb_norm norm;
+    enum nb_isa isa;
+    enum nb_dtype dtype;
+    enum nb_mode mode;
+    nb_bwd_kernel_fn fn;     /* NULL when this build has no code for the isa */
+    unsigned needs;
+    double ulp_bound;
+    const char *partner;
+    unsigned flags;
+};
+
+size_t registry_bwd_count(void);
+const struct nb_bwd_variant *registry_bwd_at(size_t i);
+const struct nb_bwd_variant *registry_bwd_find(const char *name);
+const char *registry_bwd_unavailable(const struct nb_bwd_variant *v);
+
 size_t registry_count(void);
 const struct nb_variant *registry_at(size_t i);
 const struct nb_variant *registry_find(const char *name);

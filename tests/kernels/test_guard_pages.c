@@ -152,3 +152,55 @@ Test(guard_pages, an_overrun_is_caught)
     cr_expect_neq(run_guarded(reads_one_before_x, NB_F32, 0, 2, 37, 1), 0, "a read one before the start went unnoticed");
     release_faults();
 }
+
+/* The backward passes likewise: x, dy, g, dx, dg, db and the scratch, each
+ * against a guard, rows past one dg row block too. */
+static int run_bwd_guarded(nb_bwd_kernel_fn fn, enum nb_dtype dt, size_t rows, size_t n, int at_start)
+{
+    const size_t es = nb_dtype_size(dt), total = rows * n;
+    struct guarded x, dy, g, dx, dg, db, work;
+    guarded_alloc(&x, total * es, at_start);
+    guarded_alloc(&dy, total * es, at_start);
+    guarded_alloc(&g, n * es, at_start);
+    guarded_alloc(&dx, total * es, at_start);
+    guarded_alloc(&dg, n * es, at_start);
+    guarded_alloc(&db, n * es, at_start);
+    guarded_alloc(&work, nb_bwd_workspace_bytes(rows, n), at_start);
+    struct rng r = {n * 37 + (size_t)at_start};
+    for (size_t i = 0; i < total; i++) {
+        nb_store(x.data, i, (float)rng_normal(&r), dt);
+        nb_store(dy.data, i, (float)rng_normal(&r), dt);
+    }
+    for (size_t i = 0; i < n; i++)
+        nb_store(g.data, i, (float)(1.0 + 0.25 * rng_normal(&r)), dt);
+    struct nb_bwd_args a = {rows, n, x.data, dy.data, g.data, dx.data, dg.data, db.data, 1e-6, work.data};
+    int sig = sigsetjmp(fault_jump, 1);
+    if (sig == 0)
+        fn(&a);
+    struct guarded *all[] = {&x, &dy, &g, &dx, &dg, &db, &work};
+    for (size_t k = 0; k < sizeof all / sizeof *all; k++)
+        guarded_free(all[k]);
+    return sig;
+}
+
+Test(guard_pages, every_backward_variant, .timeout = 600)
+{
+    catch_faults();
+    static const size_t row_counts[] = {1, 2, NB_BWD_ROW_BLOCK + 1};
+    size_t runs = 0;
+    for (size_t k = 0; k < registry_bwd_count(); k++) {
+        const struct nb_bwd_variant *v = registry_bwd_at(k);
+        if (registry_bwd_unavailable(v))
+            continue;
+        for (size_t n = 1; n <= 70; n++)
+            for (int at_start = 0; at_start < 2; at_start++)
+                for (size_t rc = 0; rc < 3; rc++) {
+                    int sig = run_bwd_guarded(v->fn, v->dtype, row_counts[rc], n, at_start);
+                    cr_expect_eq(sig, 0, "%s touched a guard page (signal %d): n=%zu rows=%zu, tensors %s a guard",
+                                 v->name, sig, n, row_counts[rc], at_start ? "starting right after" : "ending right before");
+                    runs++;
+                }
+    }
+    release_faults();
+    cr_assert_gt(runs, 0);
+}

@@ -1,0 +1,27 @@
+/* The correctly rounded gradients of RMSNorm and LayerNorm (README
+ * "Backward"): dx, dg and db from the exact stored x, g and dy, each
+ * rounded once to the storage type. */
+#ifndef NB_REFERENCE_BWD_H
+#define NB_REFERENCE_BWD_H
+
+#include "../kernels/kernel.h"
+#include "reference.h"
+
+/* The exact values (the double nearest each), beside the rounded outputs */
+struct bwd_exact {
+    double *dx; /* rows x n */
+    double *dg; /* n */
+    double *db; /* n (layernorm) */
+};
+
+/* Fills a->dx, a->dg and (layernorm) a->db like a backward kernel of norm
+ * (NB_RMSNORM or NB_LAYERNORM) in dt; exact (its pointers may be NULL)
+ * gets the exact values. A row with a NaN or Inf in x or dy, or any
+ * non-finite gain, has NaN for every dx of the row (of every row, for a
+ * gain) and makes every dg NaN; db is the IEEE sum of dy. counts->values
+ * and ->undecided are added to. 0, -1 out of memory, -2 a norm without a
+ * backward. */
+int reference_bwd_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_bwd_args *a,
+                          const struct bwd_exact *exact, struct ref_counts *counts);
+
+#endif
