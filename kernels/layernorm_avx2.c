@@ -127,6 +127,7 @@ NB_INLINE void ln_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
             struct sum8x4 acc = NB_SUM8X4_ZERO;
             for (; i + 32 <= n; i += 32) {
                 sum_block32(&acc, next, i, dt, 0);
+                #pragma GCC unroll 4
                 for (size_t q = 0; q < 32; q += 8)
                     ln_normalise_vec(y, x, a, i + q, mu, rs, dt);
             }
@@ -162,6 +163,7 @@ NB_INLINE void ln_pipelined2_avx2(const struct nb_args *a, enum nb_dtype dt)
         for (; i + 32 <= n; i += 32) {
             ln_sqdev32(&q, x1, i, mu1, dt);
             sum_block32(&acc, x2, i, dt, 0);
+            #pragma GCC unroll 4
             for (size_t k = 0; k < 32; k += 8)
                 ln_normalise_vec(y, x, a, i + k, mu, rsv, dt);
         }

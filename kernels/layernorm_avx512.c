@@ -99,6 +99,7 @@ NB_INLINE void ln_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt)
             struct sum16x4 acc = NB_SUM16X4_ZERO;
             for (; i + 64 <= n; i += 64) {
                 sum_block64(&acc, next, i, dt, 0);
+                #pragma GCC unroll 4
                 for (size_t q = 0; q < 64; q += 16)
                     ln_normalise_vec(y, x, a, i + q, mu, rs, 0xffff, dt);
             }
@@ -137,6 +138,7 @@ NB_INLINE void ln_pipelined2_avx512(const struct nb_args *a, enum nb_dtype dt)
         for (; i + 64 <= n; i += 64) {
             ln_sqdev64(&q, x1, i, mu1, dt);
             sum_block64(&acc, x2, i, dt, 0);
+            #pragma GCC unroll 4
             for (size_t k = 0; k < 64; k += 16)
                 ln_normalise_vec(y, x, a, i + k, mu, rsv, 0xffff, dt);
         }

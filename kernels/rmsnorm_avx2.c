@@ -70,6 +70,9 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
     const float eps = (float)a->eps;
+    /* a local: the stores to y could alias *a, and gcc reloaded a->g
+     * before every vector */
+    const void *const g = a->g;
     if (a->rows == 0)
         return;
     float ss = sum8(a->x, n, dt, 1);
@@ -86,11 +89,12 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int
             struct sum8x4 acc = NB_SUM8X4_ZERO;
             for (; i + 32 <= n; i += 32) {
                 sum_block32(&acc, next, i, dt, 1);
+                #pragma GCC unroll 4
                 for (size_t q = 0; q < 32; q += 8) {
                     if (row_nt)
-                        normalise8_nt(y, x, a->g, i + q, rs);
+                        normalise8_nt(y, x, g, i + q, rs);
                     else
-                        normalise8(y, x, a->g, i + q, rs, dt);
+                        normalise8(y, x, g, i + q, rs, dt);
                 }
             }
             sum_tail8(&acc, next, i, n, dt, 1);
@@ -98,13 +102,13 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int
         }
         for (; i + 8 <= n; i += 8) {
             if (row_nt)
-                normalise8_nt(y, x, a->g, i, rs);
+                normalise8_nt(y, x, g, i, rs);
             else
-                normalise8(y, x, a->g, i, rs, dt);
+                normalise8(y, x, g, i, rs, dt);
         }
         if (i < n)
             store8_tail(y, i, n - i,
-                        _mm256_mul_ps(_mm256_mul_ps(load8_tail(x, i, n - i, dt), rs), load8_tail(a->g, i, n - i, dt)), dt);
+                        _mm256_mul_ps(_mm256_mul_ps(load8_tail(x, i, n - i, dt), rs), load8_tail(g, i, n - i, dt)), dt);
     }
     if (nt)
         _mm_sfence(); /* the streamed lines are visible before the call returns */

@@ -97,6 +97,7 @@ NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, i
             struct sum16x4 acc = NB_SUM16X4_ZERO;
             for (; i + 64 <= n; i += 64) {
                 sum_block64(&acc, next, i, dt, 1);
+                #pragma GCC unroll 4
                 for (size_t q = 0; q < 64; q += 16)
                     normalise16(y, x, a->g, i + q, rs, 0xffff, dt, row_nt);
             }

@@ -154,9 +154,11 @@ NB_INLINE float sum8_ahead(const void *x, size_t k, enum nb_dtype dt, int square
      * at n = 1024 (ab, two processes): the inner loop's exit every 16
      * blocks costs more than a test that is false 15 times in 16 */
     for (; j + 32 <= k; j += 32) {
-        for (size_t off = j * es + NB_PREFETCH_AHEAD; off < (j + 32) * es + NB_PREFETCH_AHEAD; off += 64)
-            if (off < prefetch_bytes)
-                _mm_prefetch((const char *)x + off, _MM_HINT_T0);
+        /* tested first: with prefetch_bytes 0 gcc kept an empty loop */
+        if (prefetch_bytes)
+            for (size_t off = j * es + NB_PREFETCH_AHEAD; off < (j + 32) * es + NB_PREFETCH_AHEAD; off += 64)
+                if (off < prefetch_bytes)
+                    _mm_prefetch((const char *)x + off, _MM_HINT_T0);
         sum_block32(&acc, x, j, dt, square);
     }
     sum_tail8(&acc, x, j, k, dt, square);

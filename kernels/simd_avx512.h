@@ -132,9 +132,11 @@ NB_INLINE float sum16(const void *x, size_t k, enum nb_dtype dt, int square, siz
     const size_t es = nb_dtype_size(dt);
     size_t j = 0;
     for (; j + 64 <= k; j += 64) {
-        for (size_t off = j * es + NB_PREFETCH_AHEAD; off < (j + 64) * es + NB_PREFETCH_AHEAD; off += 64)
-            if (off < prefetch_bytes)
-                _mm_prefetch((const char *)x + off, _MM_HINT_T0);
+        /* tested first: with prefetch_bytes 0 gcc kept an empty loop */
+        if (prefetch_bytes)
+            for (size_t off = j * es + NB_PREFETCH_AHEAD; off < (j + 64) * es + NB_PREFETCH_AHEAD; off += 64)
+                if (off < prefetch_bytes)
+                    _mm_prefetch((const char *)x + off, _MM_HINT_T0);
         sum_block64(&acc, x, j, dt, square);
     }
     sum_tail(&acc, x, j, k, dt, square);
