@@ -8,6 +8,7 @@
 
 #include "accuracy.h"
 #include "commands.h"
+#include "eval_backward.h"
 #include "csv_io.h"
 #include "reference.h"
 #include "registry.h"
@@ -18,6 +19,8 @@ static const char eval_usage[] =
     "usage: normbench eval --kernel NAME --x X.csv --g G.csv [--b B.csv]\n"
     "                      [--residual R.csv] --eps E [--p P] [--prec BITS] [--out Y.csv] [--hex]\n"
     "                      [--against NAME] [--reference fast|mpfr]\n"
+    "       normbench eval --kernel NORM-bwd/... --x X.csv --dy DY.csv --g G.csv --eps E\n"
+    "                      [--out DX.csv] [--dg-out DG.csv] [--db-out DB.csv] [--hex]\n"
     "\n"
     "Runs one variant (or a NORM/ref/mpfr/DTYPE reference) on x, one row per\n"
     "line, with gain g (one row of n values) and, for layernorm, bias b; for\n"
@@ -36,7 +39,11 @@ static const char eval_usage[] =
     "  --prec BITS   MPFR working precision of the reference (default 256)\n"
     "  --reference M fast (default: double-word arithmetic with a proven bound, MPFR\n"
     "                for what the bound cannot decide) or mpfr (MPFR for every row);\n"
-    "                both give the same bits\n";
+    "                both give the same bits\n"
+    "A backward variant (rmsnorm-bwd/..., layernorm-bwd/...) takes the forward's x\n"
+    "and g and the gradient dy of y (rows x n), writes dx (--out or stdout) and,\n"
+    "where asked, dg and db (one row each), and says each one's error against the\n"
+    "correctly rounded gradients (plain ULPs of the storage type).\n";
 
 struct eval_inputs {
     struct nb_tensor x, g, b, residual;
@@ -124,6 +131,38 @@ static int against_variant(const char *name, const struct nb_variant *v, const s
     return 0;
 }
 
+/* The checks of a backward eval's options, then eval_backward */
+static int eval_backward_command(const struct nb_bwd_variant *v, const char *kernel, const char *xpath,
+                                 const char *dypath, const char *gpath, const char *out, const char *dg_out,
+                                 const char *db_out, double eps, int hex, int forward_options)
+{
+    if (!v) {
+        nb_error("eval", "--dy, --dg-out and --db-out are for a backward variant (NORM-bwd/...), not '%s'", kernel);
+        return NB_EXIT_USAGE;
+    }
+    const char *why = registry_bwd_unavailable(v);
+    if (!dypath) {
+        nb_error("eval", "%s needs the gradient of y: --dy DY.csv", v->name);
+        return NB_EXIT_USAGE;
+    }
+    if (forward_options) {
+        nb_error("eval", "--b, --residual, --p and --against are for forward variants, not %s", v->name);
+        return NB_EXIT_USAGE;
+    }
+    if (db_out && v->norm != NB_LAYERNORM) {
+        nb_error("eval", "--db-out is for layernorm-bwd; %s has no bias", v->name);
+        return NB_EXIT_USAGE;
+    }
+    if (why) {
+        nb_error("eval", "%s cannot run here: %s", v->name, why);
+        return NB_EXIT_ENV;
+    }
+    if (nb_parse_only)
+        return NB_EXIT_OK;
+    const struct eval_bwd_paths paths = {xpath, dypath, gpath, out, dg_out, db_out};
+    return eval_backward(v, &paths, eps, hex);
+}
+
 int cmd_eval(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -133,11 +172,12 @@ int cmd_eval(int argc, char **argv)
         {"p", required_argument, 0, 'p'},      {"prec", required_argument, 0, 'P'},
         {"out", required_argument, 0, 'o'},    {"hex", no_argument, 0, 'H'},
         {"against", required_argument, 0, 'A'}, {"reference", required_argument, 0, 'R'},
-        {"help", no_argument, 0, 'h'},
+        {"dy", required_argument, 0, 'y'},     {"dg-out", required_argument, 0, 'G'},
+        {"db-out", required_argument, 0, 'B'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *kernel = NULL, *xpath = NULL, *gpath = NULL, *bpath = NULL, *rpath = NULL;
-    const char *out_path = NULL, *eps_text = NULL, *against = NULL;
+    const char *out_path = NULL, *eps_text = NULL, *against = NULL, *dypath = NULL, *dg_out = NULL, *db_out = NULL;
     double p = 6.25;
     int p_given = 0, hex = 0;
     size_t prec = 256;
@@ -156,6 +196,9 @@ int cmd_eval(int argc, char **argv)
         case 'e': eps_text = optarg; break;
         case 'H': hex = 1; break;
         case 'A': against = optarg; break;
+        case 'y': dypath = optarg; break;
+        case 'G': dg_out = optarg; break;
+        case 'B': db_out = optarg; break;
         case 'R':
             if (ref_method_parse(optarg, &method) != 0) {
                 nb_error("eval", "--reference wants fast or mpfr, not '%s'", optarg);
@@ -192,6 +235,10 @@ int cmd_eval(int argc, char **argv)
         nb_error("eval", "--eps wants a finite number >= 0, not '%s'", eps_text);
         return NB_EXIT_USAGE;
     }
+    const struct nb_bwd_variant *bv = registry_bwd_find(kernel);
+    if (bv || dypath || dg_out || db_out)
+        return eval_backward_command(bv, kernel, xpath, dypath, gpath, out_path, dg_out, db_out, eps, hex,
+                                     bpath || rpath || p_given || against);
     const struct nb_variant *v = registry_find(kernel);
     if (!v) {
         nb_error("eval", "unknown kernel '%s' (normbench list shows them)", kernel);
