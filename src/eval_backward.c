@@ -17,8 +17,7 @@
 static int read_tensor(const char *path, const char *what, enum nb_dtype dt, struct nb_tensor *t)
 {
     char err[512];
-    int rc = tensor_npy_path(path) ? tensor_npy_read(path, dt, t, err, sizeof err)
-                                   : tensor_csv_read(path, dt, t, err, sizeof err);
+    int rc = tensor_read_any(path, dt, t, err, sizeof err);
     if (rc)
         nb_error("eval", "%s (%s)", err, what);
     return rc;

@@ -282,3 +282,9 @@ int tensor_npy_write(const char *path, const struct nb_tensor *t, char *err, siz
         o.failed = 1;
     return csv_out_commit(&o, err, errlen);
 }
+
+int tensor_read_any(const char *path, enum nb_dtype dt, struct nb_tensor *t, char *err, size_t errlen)
+{
+    return tensor_npy_path(path) ? tensor_npy_read(path, dt, t, err, errlen)
+                                 : tensor_csv_read(path, dt, t, err, errlen);
+}

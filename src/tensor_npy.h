@@ -24,4 +24,7 @@ int tensor_npy_read(const char *path, enum nb_dtype dt, struct nb_tensor *t, cha
  * reason in err; the file appears only when complete. */
 int tensor_npy_write(const char *path, const struct nb_tensor *t, char *err, size_t errlen);
 
+/* .npy or CSV by path's extension: tensor_npy_read or tensor_csv_read. */
+int tensor_read_any(const char *path, enum nb_dtype dt, struct nb_tensor *t, char *err, size_t errlen);
+
 #endif
