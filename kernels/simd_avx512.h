@@ -131,6 +131,17 @@ NB_INLINE float sum16(const void *x, size_t k, enum nb_dtype dt, int square, siz
     struct sum16x4 acc = NB_SUM16X4_ZERO;
     const size_t es = nb_dtype_size(dt);
     size_t j = 0;
+    /* sums of squares: whole levels first, 8 blocks each with no test
+     * inside, then the rest with sum_block64's test (as sum8_ahead) */
+    if (!prefetch_bytes && square)
+        for (; j + NB_SIMD_SUM_BLOCK <= k; j += NB_SIMD_SUM_BLOCK) {
+            #pragma GCC unroll 8
+            for (size_t b = 0; b < NB_SIMD_SUM_BLOCK; b += 64)
+                #pragma GCC unroll 4
+                for (int q = 0; q < 4; q++)
+                    acc.acc[q] = sum_term16(acc.acc[q], load16(x, j + b + 16 * (size_t)q, 0xffff, dt), square);
+            sum_level16(&acc, j + NB_SIMD_SUM_BLOCK);
+        }
     for (; j + 64 <= k; j += 64) {
         /* tested first: with prefetch_bytes 0 gcc kept an empty loop */
         if (prefetch_bytes)
