@@ -85,7 +85,7 @@ MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/backfill
-NodeName=$node CPUs=$cpus RealMemory=$mem State=UNKNOWN
+NodeName=$node CPUs=$cpus RealMemory=$mem Feature=nbtest State=UNKNOWN
 PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF="$tmp/slurm.conf"
@@ -109,9 +109,13 @@ suite="--kernels rmsnorm/fused/scalar/f32,rmsnorm/naive/scalar/f32,layernorm/two
        --rows 3,16 --reps 3 --passes 1 --min-time 0.0005"
 cd "$tmp/out" || exit 1
 # shellcheck disable=SC2086 # $suite is a list of options
-NB_BIN=$bin sbatch --wait --array=0-3 "$here/scripts/slurm/normbench-array.sbatch" "$tmp/out/runs" run $suite \
+# --constraint picks the machine type (this node's feature)
+NB_BIN=$bin sbatch --wait --constraint=nbtest --array=0-3 "$here/scripts/slurm/normbench-array.sbatch" "$tmp/out/runs" run $suite \
     >"$tmp/sbatch.out" 2>&1 && ok || bad "the array job failed: $(cat "$tmp/sbatch.out" slurm-normbench-*.out 2>/dev/null | head -c 800)"
 array=$(sed -n 's/^Submitted batch job //p' "$tmp/sbatch.out")
+NB_BIN=$bin sbatch --constraint=nosuchtype --array=0-1 "$here/scripts/slurm/normbench-array.sbatch" "$tmp/out/none" run \
+    >/dev/null 2>"$tmp/constraint.err" && bad "a constraint no node has was accepted" ||
+    { grep -qi "feature\|constraint" "$tmp/constraint.err" && ok || bad "sbatch --constraint refusal: $(cat "$tmp/constraint.err")"; }
 [ "$(ls -d "$tmp/out/runs"/shard-* 2>/dev/null | wc -l)" = 4 ] && ok || bad "want 4 shard directories: $(ls "$tmp/out/runs")"
 grep -q '^binding,measuring thread pinned to CPU' "$tmp/out/runs/shard-0/meta.csv" && ok || bad "shard 0 not pinned"
 NB_BIN=$bin sbatch --wait --dependency=afterok:"$array" "$here/scripts/slurm/normbench-merge.sbatch" "$tmp/out/runs" \
