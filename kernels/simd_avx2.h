@@ -115,12 +115,18 @@ NB_INLINE void sum_level8(struct sum8x4 *s, size_t end)
     }
 }
 
-/* x[i..i+32) of a row being summed from 0, in the row's order */
-NB_INLINE void sum_block32(struct sum8x4 *s, const void *x, size_t i, enum nb_dtype dt, int square)
+/* x[i..i+32) into the four accumulators */
+NB_INLINE void sum_add32(struct sum8x4 *s, const void *x, size_t i, enum nb_dtype dt, int square)
 {
     #pragma GCC unroll 4
     for (int k = 0; k < 4; k++)
         s->acc[k] = sum_term8(s->acc[k], load8(x, i + 8 * (size_t)k, dt), square);
+}
+
+/* x[i..i+32) of a row being summed from 0, in the row's order */
+NB_INLINE void sum_block32(struct sum8x4 *s, const void *x, size_t i, enum nb_dtype dt, int square)
+{
+    sum_add32(s, x, i, dt, square);
     sum_level8(s, i + 32);
 }
 
@@ -153,16 +159,14 @@ NB_INLINE float sum8_ahead(const void *x, size_t k, enum nb_dtype dt, int square
     /* Sums of squares (the RMSNorm statistics) take whole levels first, 16
      * blocks each with no test inside, then the rest with sum_block32's
      * test: same order, same bits. Measured with ab against the one-level
-     * sums (two processes each): that way fused/avx2 costs 0-1% in every
-     * tier, against +10% in L3 with the test in every block; LayerNorm's
+     * sums (two processes each): that way fused/avx2 stays within -4% to
+     * +2% in every tier, against +10% in L3 with the test in every block; LayerNorm's
      * plain sums lost 20% in DRAM that way and keep the test. */
     if (!prefetch_bytes && square)
         for (; j + NB_SIMD_SUM_BLOCK <= k; j += NB_SIMD_SUM_BLOCK) {
             #pragma GCC unroll 16
             for (size_t b = 0; b < NB_SIMD_SUM_BLOCK; b += 32)
-                #pragma GCC unroll 4
-                for (int q = 0; q < 4; q++)
-                    acc.acc[q] = sum_term8(acc.acc[q], load8(x, j + b + 8 * (size_t)q, dt), square);
+                sum_add32(&acc, x, j + b, dt, square);
             sum_level8(&acc, j + NB_SIMD_SUM_BLOCK);
         }
     for (; j + 32 <= k; j += 32) {

@@ -91,12 +91,18 @@ NB_INLINE void sum_level16(struct sum16x4 *s, size_t end)
     }
 }
 
-/* x[i..i+64) of a row being summed from 0, in the row's order */
-NB_INLINE void sum_block64(struct sum16x4 *s, const void *x, size_t i, enum nb_dtype dt, int square)
+/* x[i..i+64) into the four accumulators */
+NB_INLINE void sum_add64(struct sum16x4 *s, const void *x, size_t i, enum nb_dtype dt, int square)
 {
     #pragma GCC unroll 4
     for (int k = 0; k < 4; k++)
         s->acc[k] = sum_term16(s->acc[k], load16(x, i + 16 * (size_t)k, 0xffff, dt), square);
+}
+
+/* x[i..i+64) of a row being summed from 0, in the row's order */
+NB_INLINE void sum_block64(struct sum16x4 *s, const void *x, size_t i, enum nb_dtype dt, int square)
+{
+    sum_add64(s, x, i, dt, square);
     sum_level16(s, i + 64);
 }
 
@@ -137,9 +143,7 @@ NB_INLINE float sum16(const void *x, size_t k, enum nb_dtype dt, int square, siz
         for (; j + NB_SIMD_SUM_BLOCK <= k; j += NB_SIMD_SUM_BLOCK) {
             #pragma GCC unroll 8
             for (size_t b = 0; b < NB_SIMD_SUM_BLOCK; b += 64)
-                #pragma GCC unroll 4
-                for (int q = 0; q < 4; q++)
-                    acc.acc[q] = sum_term16(acc.acc[q], load16(x, j + b + 16 * (size_t)q, 0xffff, dt), square);
+                sum_add64(&acc, x, j + b, dt, square);
             sum_level16(&acc, j + NB_SIMD_SUM_BLOCK);
         }
     for (; j + 64 <= k; j += 64) {

@@ -57,15 +57,6 @@ static void free_inputs(struct eval_inputs *in)
     free(in->residual.data);
 }
 
-static int read_input(const char *path, const char *what, enum nb_dtype dt, struct nb_tensor *t)
-{
-    char err[512];
-    int rc = tensor_read_any(path, dt, t, err, sizeof err);
-    if (rc)
-        nb_error("eval", "%s (%s)", err, what);
-    return rc;
-}
-
 static void *alloc_tensor(size_t bytes)
 {
     return aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
@@ -277,13 +268,13 @@ int cmd_eval(int argc, char **argv)
 
     const enum nb_dtype dt = v->dtype;
     struct eval_inputs in = {0};
-    int rc = read_input(xpath, "x", dt, &in.x);
+    int rc = eval_read_tensor(xpath, "x", dt, &in.x);
     if (!rc)
-        rc = read_input(gpath, "g", dt, &in.g);
+        rc = eval_read_tensor(gpath, "g", dt, &in.g);
     if (!rc && bpath)
-        rc = read_input(bpath, "b", dt, &in.b);
+        rc = eval_read_tensor(bpath, "b", dt, &in.b);
     if (!rc && rpath)
-        rc = read_input(rpath, "residual", dt, &in.residual);
+        rc = eval_read_tensor(rpath, "residual", dt, &in.residual);
     if (!rc && (in.g.rows != 1 || in.g.n != in.x.n)) {
         nb_error("eval", "%s: the gain must be one row of %zu values (x has %zu per row), not %zu x %zu",
                  gpath, in.x.n, in.x.n, in.g.rows, in.g.n);

@@ -14,7 +14,7 @@
 #include "tensor_csv.h"
 #include "tensor_npy.h"
 
-static int read_tensor(const char *path, const char *what, enum nb_dtype dt, struct nb_tensor *t)
+int eval_read_tensor(const char *path, const char *what, enum nb_dtype dt, struct nb_tensor *t)
 {
     char err[512];
     int rc = tensor_read_any(path, dt, t, err, sizeof err);
@@ -58,11 +58,11 @@ int eval_backward(const struct nb_bwd_variant *v, const struct eval_bwd_paths *p
 {
     const enum nb_dtype dt = v->dtype;
     struct nb_tensor x = {0}, dy = {0}, g = {0};
-    int rc = read_tensor(paths->x, "x", dt, &x);
+    int rc = eval_read_tensor(paths->x, "x", dt, &x);
     if (!rc)
-        rc = read_tensor(paths->dy, "dy", dt, &dy);
+        rc = eval_read_tensor(paths->dy, "dy", dt, &dy);
     if (!rc)
-        rc = read_tensor(paths->g, "g", dt, &g);
+        rc = eval_read_tensor(paths->g, "g", dt, &g);
     if (!rc && (dy.rows != x.rows || dy.n != x.n)) {
         nb_error("eval", "%s: dy must be %zu x %zu like x, not %zu x %zu", paths->dy, x.rows, x.n, dy.rows, dy.n);
         rc = NB_EXIT_USAGE;

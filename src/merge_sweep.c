@@ -15,10 +15,6 @@
 #include "registry.h"
 #include "sweep_report.h"
 
-struct sweep_order {
-    struct nb_suite s;
-};
-
 static size_t index_of(const double *list, size_t count, double v)
 {
     for (size_t i = 0; i < count; i++)
@@ -39,7 +35,7 @@ static double variant_rank(const struct nb_variant *v)
 static double sweep_key(void *ctx, size_t src, const struct csv_table *t, size_t row)
 {
     (void)src;
-    const struct nb_suite *s = &((const struct sweep_order *)ctx)->s;
+    const struct nb_suite *s = ctx;
     const struct nb_variant *v = registry_find(csv_table_get(t, row, csv_table_col(t, "variant")));
     enum nb_dist kind;
     if (!v || dist_parse(csv_table_get(t, row, csv_table_col(t, "dist")), &kind))
@@ -141,16 +137,16 @@ int merge_sweep(const struct merge_set *m, const char *out, size_t *rows, char *
     const char *config = merge_meta(&m->src[0], "config"), *path_read = merge_meta(&m->src[0], "config_path");
     if (!path_read)
         path_read = config;
-    struct sweep_order order;
-    suite_defaults(&order.s);
-    int rc = config ? suite_load_file(&order.s, path_read, err, errlen) : NB_EXIT_USAGE;
+    struct nb_suite grid;
+    suite_defaults(&grid);
+    int rc = config ? suite_load_file(&grid, path_read, err, errlen) : NB_EXIT_USAGE;
     if (!config)
         snprintf(err, errlen, "%s/meta.csv: no config line: the sweep's grid is unknown", m->src[0].dir);
     if (rc)
         return rc;
     char clamp_note[300];
-    sweep_clamp_scales(&order.s, clamp_note, sizeof clamp_note);
-    rc = merge_table(m, out, "sweep.csv", sweep_key, &order, NULL, err, errlen);
+    sweep_clamp_scales(&grid, clamp_note, sizeof clamp_note);
+    rc = merge_table(m, out, "sweep.csv", sweep_key, &grid, NULL, err, errlen);
     if (rc)
         return rc;
     char path[4200];
@@ -161,7 +157,7 @@ int merge_sweep(const struct merge_set *m, const char *out, size_t *rows, char *
         return rc;
     *rows = merged.nrows;
     for (size_t k = 0; k < m->nmachines && !rc; k++)
-        if (machine_summary(m, k, &merged, out, &order.s, config)) {
+        if (machine_summary(m, k, &merged, out, &grid, config)) {
             snprintf(err, errlen, "%s: summary.md could not be written", out);
             rc = NB_EXIT_ENV;
         }

@@ -38,6 +38,7 @@ struct bwd_ctx {
     int bad_gain;
     unsigned long k;        /* K: n or 1 */
     mpfr_t t[8];            /* scratch */
+    mpfr_t num;             /* a dx numerator */
     mpfr_ptr *ptrs;
     mpfr_t *terms;          /* n, or rows, exact or at P bits */
     size_t nterms;
@@ -198,11 +199,8 @@ static void row_dx(struct bwd_ctx *c, size_t row, double *exact)
                 add_exact(t[2], t[7], w->s, -1);       /* n x_i - S */
                 mul_exact(t[6], t[2], w->p);
             }
-            mpfr_t num;
-            mpfr_init2(num, 2);
-            add_exact(num, t[5], t[6], -1);
-            v = scaled_rounded(c, num, w->d3, &e);
-            mpfr_clear(num);
+            add_exact(c->num, t[5], t[6], -1);
+            v = scaled_rounded(c, c->num, w->d3, &e);
         }
         store_in_format(c->a->dx, row * n + i, v, c->dt);
         if (exact)
@@ -325,6 +323,7 @@ static int ctx_init(struct bwd_ctx *c)
     }
     for (int k = 0; k < 8; k++)
         mpfr_init2(c->t[k], 64);
+    mpfr_init2(c->num, 64);
     return 0;
 }
 
@@ -338,6 +337,7 @@ static void ctx_free(struct bwd_ctx *c)
     }
     for (int k = 0; k < 8; k++)
         mpfr_clear(c->t[k]);
+    mpfr_clear(c->num);
     free(c->rows);
     free(c->terms);
     free(c->ptrs);

@@ -119,16 +119,23 @@ static int first_of_key(const struct csv_table *p, const struct cols *c, size_t 
     return 1;
 }
 
+/* " M1 | M2 |" (then extra), the separator row for lead + machines (+1
+ * with extra) columns, and the newline */
+static void machine_columns(FILE *md, const struct machines *m, size_t lead, const char *extra)
+{
+    for (size_t k = 0; k < m->count; k++)
+        fprintf(md, " M%zu |", k + 1);
+    fprintf(md, "%s\n|", extra ? extra : "");
+    for (size_t k = 0; k < lead + m->count + (extra != NULL); k++)
+        fprintf(md, "---|");
+    fprintf(md, "\n");
+}
+
 static void best_table(FILE *md, const struct machines *m, const struct csv_table *p, const struct cols *c)
 {
     fprintf(md, "## Best variant per norm, dtype, tier and n\n\nOne thread; GB/s and share of the machine's copy "
                 "ceiling.\n\n| norm | dtype | tier | n |");
-    for (size_t k = 0; k < m->count; k++)
-        fprintf(md, " M%zu |", k + 1);
-    fprintf(md, "\n|---|---|---|---|");
-    for (size_t k = 0; k < m->count; k++)
-        fprintf(md, "---|");
-    fprintf(md, "\n");
+    machine_columns(md, m, 4, NULL);
     for (int t = 0; t < NB_TIER_COUNT; t++)
         for (size_t r = 0; r < p->nrows; r++) {
             if (strcmp(csv_table_get(p, r, c->tier), tier_name((enum nb_tier)t)) || !first_of_key(p, c, r, 0))
@@ -158,12 +165,7 @@ static void share_table(FILE *md, const struct machines *m, const struct csv_tab
     fprintf(md, "## Share of each machine's copy ceiling, side by side\n\nOne thread. max/min: the largest share "
                 "over the smallest; **bold** from %.1f on, a kernel that suits one machine much better than "
                 "another.\n\n| variant | tier | n |", STANDS_OUT);
-    for (size_t k = 0; k < m->count; k++)
-        fprintf(md, " M%zu |", k + 1);
-    fprintf(md, " max/min |\n|---|---|---|");
-    for (size_t k = 0; k <= m->count; k++)
-        fprintf(md, "---|");
-    fprintf(md, "\n");
+    machine_columns(md, m, 3, " max/min |");
     for (int t = 0; t < NB_TIER_COUNT; t++)
         for (size_t r = 0; r < p->nrows; r++) {
             if (strcmp(csv_table_get(p, r, c->tier), tier_name((enum nb_tier)t)) || !first_of_key(p, c, r, 1))
