@@ -65,13 +65,13 @@ NB_INLINE __m256 load_any(const void *p, size_t i, size_t left, enum nb_dtype dt
     return left == 8 ? load8(p, i, dt) : load8_tail(p, i, left, dt);
 }
 
-NB_INLINE void rms_bwd_avx2(const struct nb_bwd_args *a, enum nb_dtype dt)
+NB_INLINE void rms_bwd_avx2(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t rows = a->rows, n = a->n, es = nb_dtype_size(dt);
     float *dg = bwd_partials(a, 0);
     for (size_t r = 0; r < rows; r++) {
         const char *x = (const char *)a->x + r * n * es, *dy = (const char *)a->dy + r * n * es;
-        char *dx = (char *)a->dx + r * n * es;
+        char *dx = (char *)a->y + r * n * es;
         const float rs = 1.0f / sqrtf(sum8(x, n, dt, 1) / (float)n + (float)a->eps);
         const __m256 rv = _mm256_set1_ps(rs), cv = _mm256_set1_ps(rs * rs * (row_sum8(a->g, dy, x, 0.0f, n, dt) / (float)n));
         float *part = dg + r / NB_BWD_ROW_BLOCK * n;
@@ -86,17 +86,17 @@ NB_INLINE void rms_bwd_avx2(const struct nb_bwd_args *a, enum nb_dtype dt)
     bwd_reduce(dg, rows, n, a->dg, dt);
 }
 
-void rmsnorm_bwd_fused_avx2_f32(const struct nb_bwd_args *a) { rms_bwd_avx2(a, NB_F32); }
-void rmsnorm_bwd_fused_avx2_bf16_up(const struct nb_bwd_args *a) { rms_bwd_avx2(a, NB_BF16); }
-void rmsnorm_bwd_fused_avx2_f16_up(const struct nb_bwd_args *a) { rms_bwd_avx2(a, NB_F16); }
+void rmsnorm_bwd_fused_avx2_f32(const struct nb_args *a) { rms_bwd_avx2(a, NB_F32); }
+void rmsnorm_bwd_fused_avx2_bf16_up(const struct nb_args *a) { rms_bwd_avx2(a, NB_BF16); }
+void rmsnorm_bwd_fused_avx2_f16_up(const struct nb_args *a) { rms_bwd_avx2(a, NB_F16); }
 
-NB_INLINE void ln_bwd_avx2(const struct nb_bwd_args *a, enum nb_dtype dt)
+NB_INLINE void ln_bwd_avx2(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t rows = a->rows, n = a->n, es = nb_dtype_size(dt);
     float *dg = bwd_partials(a, 0), *db = bwd_partials(a, 1);
     for (size_t r = 0; r < rows; r++) {
         const char *x = (const char *)a->x + r * n * es, *dy = (const char *)a->dy + r * n * es;
-        char *dx = (char *)a->dx + r * n * es;
+        char *dx = (char *)a->y + r * n * es;
         const float mean = sum8(x, n, dt, 0) / (float)n;
         const float rs = 1.0f / sqrtf(row_sum8(NULL, NULL, x, mean, n, dt) / (float)n + (float)a->eps);
         const float ma = row_sum8(a->g, dy, NULL, 0.0f, n, dt) / (float)n;
@@ -118,6 +118,6 @@ NB_INLINE void ln_bwd_avx2(const struct nb_bwd_args *a, enum nb_dtype dt)
     bwd_reduce(db, rows, n, a->db, dt);
 }
 
-void layernorm_bwd_fused_avx2_f32(const struct nb_bwd_args *a) { ln_bwd_avx2(a, NB_F32); }
-void layernorm_bwd_fused_avx2_bf16_up(const struct nb_bwd_args *a) { ln_bwd_avx2(a, NB_BF16); }
-void layernorm_bwd_fused_avx2_f16_up(const struct nb_bwd_args *a) { ln_bwd_avx2(a, NB_F16); }
+void layernorm_bwd_fused_avx2_f32(const struct nb_args *a) { ln_bwd_avx2(a, NB_F32); }
+void layernorm_bwd_fused_avx2_bf16_up(const struct nb_args *a) { ln_bwd_avx2(a, NB_BF16); }
+void layernorm_bwd_fused_avx2_f16_up(const struct nb_args *a) { ln_bwd_avx2(a, NB_F16); }

@@ -42,13 +42,13 @@ NB_INLINE void add_partial16(float *part, size_t i, __mmask16 m, __m512 v)
     _mm512_mask_storeu_ps(part + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, part + i), v));
 }
 
-NB_INLINE void rms_bwd_avx512(const struct nb_bwd_args *a, enum nb_dtype dt)
+NB_INLINE void rms_bwd_avx512(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t rows = a->rows, n = a->n, es = nb_dtype_size(dt);
     float *dg = bwd_partials(a, 0);
     for (size_t r = 0; r < rows; r++) {
         const char *x = (const char *)a->x + r * n * es, *dy = (const char *)a->dy + r * n * es;
-        char *dx = (char *)a->dx + r * n * es;
+        char *dx = (char *)a->y + r * n * es;
         const float rs = 1.0f / sqrtf(sum16(x, n, dt, 1, 0) / (float)n + (float)a->eps);
         const __m512 rv = _mm512_set1_ps(rs), cv = _mm512_set1_ps(rs * rs * (row_sum16(a->g, dy, x, 0.0f, n, dt) / (float)n));
         float *part = dg + r / NB_BWD_ROW_BLOCK * n;
@@ -63,13 +63,13 @@ NB_INLINE void rms_bwd_avx512(const struct nb_bwd_args *a, enum nb_dtype dt)
     bwd_reduce(dg, rows, n, a->dg, dt);
 }
 
-NB_INLINE void ln_bwd_avx512(const struct nb_bwd_args *a, enum nb_dtype dt)
+NB_INLINE void ln_bwd_avx512(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t rows = a->rows, n = a->n, es = nb_dtype_size(dt);
     float *dg = bwd_partials(a, 0), *db = bwd_partials(a, 1);
     for (size_t r = 0; r < rows; r++) {
         const char *x = (const char *)a->x + r * n * es, *dy = (const char *)a->dy + r * n * es;
-        char *dx = (char *)a->dx + r * n * es;
+        char *dx = (char *)a->y + r * n * es;
         const float mean = sum16(x, n, dt, 0, 0) / (float)n;
         const float rs = 1.0f / sqrtf(row_sum16(NULL, NULL, x, mean, n, dt) / (float)n + (float)a->eps);
         const float ma = row_sum16(a->g, dy, NULL, 0.0f, n, dt) / (float)n;
@@ -91,9 +91,9 @@ NB_INLINE void ln_bwd_avx512(const struct nb_bwd_args *a, enum nb_dtype dt)
     bwd_reduce(db, rows, n, a->db, dt);
 }
 
-void rmsnorm_bwd_fused_avx512_f32(const struct nb_bwd_args *a) { rms_bwd_avx512(a, NB_F32); }
-void rmsnorm_bwd_fused_avx512_bf16_up(const struct nb_bwd_args *a) { rms_bwd_avx512(a, NB_BF16); }
-void rmsnorm_bwd_fused_avx512_f16_up(const struct nb_bwd_args *a) { rms_bwd_avx512(a, NB_F16); }
-void layernorm_bwd_fused_avx512_f32(const struct nb_bwd_args *a) { ln_bwd_avx512(a, NB_F32); }
-void layernorm_bwd_fused_avx512_bf16_up(const struct nb_bwd_args *a) { ln_bwd_avx512(a, NB_BF16); }
-void layernorm_bwd_fused_avx512_f16_up(const struct nb_bwd_args *a) { ln_bwd_avx512(a, NB_F16); }
+void rmsnorm_bwd_fused_avx512_f32(const struct nb_args *a) { rms_bwd_avx512(a, NB_F32); }
+void rmsnorm_bwd_fused_avx512_bf16_up(const struct nb_args *a) { rms_bwd_avx512(a, NB_BF16); }
+void rmsnorm_bwd_fused_avx512_f16_up(const struct nb_args *a) { rms_bwd_avx512(a, NB_F16); }
+void layernorm_bwd_fused_avx512_f32(const struct nb_args *a) { ln_bwd_avx512(a, NB_F32); }
+void layernorm_bwd_fused_avx512_bf16_up(const struct nb_args *a) { ln_bwd_avx512(a, NB_BF16); }
+void layernorm_bwd_fused_avx512_f16_up(const struct nb_args *a) { ln_bwd_avx512(a, NB_F16); }

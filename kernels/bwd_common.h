@@ -14,7 +14,7 @@ static inline size_t bwd_blocks(size_t rows)
 /* The scratch's regions, each 64-byte aligned: 0 dg partials and 1 db
  * partials (blocks x n each), 2 to 4 rows x n temporaries, 5 two per-row
  * vectors (rows x 2), 6 two n vectors. */
-static inline float *bwd_region(const struct nb_bwd_args *a, int k)
+static inline float *bwd_region(const struct nb_args *a, int k)
 {
     const size_t sizes[7] = {bwd_blocks(a->rows) * a->n, bwd_blocks(a->rows) * a->n, a->rows * a->n,
                              a->rows * a->n, a->rows * a->n, 2 * a->rows, 2 * a->n};
@@ -25,24 +25,31 @@ static inline float *bwd_region(const struct nb_bwd_args *a, int k)
 }
 
 /* partials of one kind zeroed: blocks x n floats */
-static inline float *bwd_partials(const struct nb_bwd_args *a, int kind)
+static inline float *bwd_partials(const struct nb_args *a, int kind)
 {
     float *p = bwd_region(a, kind);
     memset(p, 0, bwd_blocks(a->rows) * a->n * sizeof *p);
     return p;
 }
 
-/* out[i] = the block partials of column i summed in block order, rounded
- * once to dt */
+/* blocks [lo, hi) of column p (stride n) summed pairwise: halves, each
+ * summed the same way, then added */
+static inline float bwd_pairwise(const float *p, size_t n, size_t lo, size_t hi)
+{
+    if (hi - lo == 1)
+        return p[lo * n];
+    const size_t mid = lo + (hi - lo) / 2;
+    return bwd_pairwise(p, n, lo, mid) + bwd_pairwise(p, n, mid, hi);
+}
+
+/* out[i] = the block partials of column i summed pairwise (the tree a
+ * reduction over threads takes; one after another, the errors of equal
+ * partials add up: 18 ULP over 257 blocks), rounded once to dt */
 static inline void bwd_reduce(const float *partials, size_t rows, size_t n, void *out, enum nb_dtype dt)
 {
     const size_t blocks = bwd_blocks(rows);
-    for (size_t i = 0; i < n; i++) {
-        float s = 0.0f;
-        for (size_t b = 0; b < blocks; b++)
-            s += partials[b * n + i];
-        nb_store(out, i, s, dt);
-    }
+    for (size_t i = 0; i < n; i++)
+        nb_store(out, i, blocks ? bwd_pairwise(partials + i, n, 0, blocks) : 0.0f, dt);
 }
 
 /* sum of u_j v_j (w_j - c) over j < k in two levels (scalar_common.h's

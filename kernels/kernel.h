@@ -17,6 +17,10 @@ enum nb_norm {
     NB_PRMSNORM,      /* RMS over the first ceil(n*p/100) values only */
     NB_ADDRMSNORM,    /* h = x + residual, written back to residual; y = rmsnorm(h) */
     NB_GEMMARMSNORM,  /* rmsnorm with gain (1 + g), the Gemma convention */
+    /* backward passes (README "Backward"): from x, g and dy, dx into y and
+     * the row sums dg (and db) */
+    NB_RMSNORM_BWD,
+    NB_LAYERNORM_BWD,
     NB_NORM_COUNT
 };
 
@@ -55,30 +59,19 @@ struct nb_args {
      * row, this row and g) loses half its DRAM bandwidth, and the kernel
      * switches to the blocked schedule (README "blockednt"). */
     size_t l1_bytes;
+    /* backward variants (norm *-bwd): x and g are the forward inputs, dy
+     * (rows x n) the gradient of y, y receives dx; dg and db (n values,
+     * layernorm: db) receive the sums over the rows, written, not added to */
+    const void *dy;
+    void *dg;
+    void *db;
 };
 
 /* Bumped whenever nb_args or nb_kernel_fn changes meaning or layout: a
  * kernel library (make lib) built with another value cannot be called. */
-#define NB_KERNEL_ABI 3
+#define NB_KERNEL_ABI 4
 
 typedef void (*nb_kernel_fn)(const struct nb_args *args);
-
-/* The backward pass of a norm (NB_BWD_VARIANT in variants.def): given the
- * forward inputs x, g and the gradient dy of the outputs, the gradients of
- * the inputs. README "Backward" gives the formulas. */
-struct nb_bwd_args {
-    size_t rows, n;
-    const void *x;      /* rows x n, io dtype: the forward input */
-    const void *dy;     /* rows x n, io dtype: the gradient of y */
-    const void *g;      /* n gains */
-    void *dx;           /* rows x n, io dtype: written */
-    void *dg;           /* n, io dtype: sum over the rows, written (not added to) */
-    void *db;           /* n, io dtype (layernorm): sum of dy over the rows, written */
-    double eps;
-    void *work;         /* scratch (nb_bwd_workspace_bytes) */
-};
-
-typedef void (*nb_bwd_kernel_fn)(const struct nb_bwd_args *args);
 
 /* The row block of the dg and db reductions: each block of this many rows
  * is summed, row after row, into an f32 partial (what a thread of a real

@@ -9,10 +9,7 @@
 
 #define NB_VARIANT(norm, alg, isa, dt, bound, partner, flags) \
     __attribute__((weak)) void norm##_##alg##_##isa##_##dt(const struct nb_args *a);
-#define NB_BWD_VARIANT(norm, alg, isa, dt, bound, partner, flags) \
-    __attribute__((weak)) void norm##_bwd_##alg##_##isa##_##dt(const struct nb_bwd_args *a);
 #include "variants.def"
 #undef NB_VARIANT
-#undef NB_BWD_VARIANT
 
 #endif

@@ -9,11 +9,11 @@
  * * g + b, var the biased mean of (x - mu)^2: the forward's saved tensors,
  * then each node's backward, every tensor materialised, row reductions
  * pairwise. */
-void layernorm_bwd_naive_scalar_f32(const struct nb_bwd_args *a)
+void layernorm_bwd_naive_scalar_f32(const struct nb_args *a)
 {
     const size_t rows = a->rows, n = a->n;
     const float *x = a->x, *dy = a->dy, *g = a->g;
-    float *dx = a->dx, *xc = bwd_region(a, 2), *t = bwd_region(a, 3), *dxhat = bwd_region(a, 4);
+    float *dx = a->y, *xc = bwd_region(a, 2), *t = bwd_region(a, 3), *dxhat = bwd_region(a, 4);
     float *rstd = bwd_region(a, 5), *dg = bwd_partials(a, 0), *db = bwd_partials(a, 1);
     for (size_t r = 0; r < rows; r++) {
         const float mu = pairwise_sum_f32(x + r * n, n) / (float)n;
@@ -51,7 +51,7 @@ void layernorm_bwd_naive_scalar_f32(const struct nb_bwd_args *a)
 /* Statistics in two levels (mean, then mean of squared deviations, as the
  * forward twopass), then the sums of g dy and of g dy (x - mean), two
  * levels too, then dx and the row block's dg and db partials. */
-NB_INLINE void ln_bwd_fused(const struct nb_bwd_args *a, enum nb_dtype dt)
+NB_INLINE void ln_bwd_fused(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t rows = a->rows, n = a->n, es = nb_dtype_size(dt);
     float *dg = bwd_partials(a, 0), *db = bwd_partials(a, 1);
@@ -65,7 +65,7 @@ NB_INLINE void ln_bwd_fused(const struct nb_bwd_args *a, enum nb_dtype dt)
         float *pg = dg + r / NB_BWD_ROW_BLOCK * n, *pb = db + r / NB_BWD_ROW_BLOCK * n;
         for (size_t i = 0; i < n; i++) {
             const float dyi = nb_load(dy, i, dt), xhat = (nb_load(x, i, dt) - mean) * rs;
-            nb_store(a->dx, r * n + i, rs * ((nb_load(a->g, i, dt) * dyi - ma) - xhat * mb), dt);
+            nb_store(a->y, r * n + i, rs * ((nb_load(a->g, i, dt) * dyi - ma) - xhat * mb), dt);
             pg[i] += dyi * xhat;
             pb[i] += dyi;
         }
@@ -74,6 +74,6 @@ NB_INLINE void ln_bwd_fused(const struct nb_bwd_args *a, enum nb_dtype dt)
     bwd_reduce(db, rows, n, a->db, dt);
 }
 
-void layernorm_bwd_fused_scalar_f32(const struct nb_bwd_args *a) { ln_bwd_fused(a, NB_F32); }
-void layernorm_bwd_fused_scalar_bf16_up(const struct nb_bwd_args *a) { ln_bwd_fused(a, NB_BF16); }
-void layernorm_bwd_fused_scalar_f16_up(const struct nb_bwd_args *a) { ln_bwd_fused(a, NB_F16); }
+void layernorm_bwd_fused_scalar_f32(const struct nb_args *a) { ln_bwd_fused(a, NB_F32); }
+void layernorm_bwd_fused_scalar_bf16_up(const struct nb_args *a) { ln_bwd_fused(a, NB_BF16); }
+void layernorm_bwd_fused_scalar_f16_up(const struct nb_args *a) { ln_bwd_fused(a, NB_F16); }

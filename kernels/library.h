@@ -13,7 +13,7 @@
 #define NB_KERNEL_LIBRARY_SYMBOL "nb_kernel_library"
 
 struct nb_library_entry {
-    const char *name;   /* norm/algorithm/isa/dtype as in variants.def ('_' in the dtype) */
+    const char *name;   /* norm/algorithm/isa/dtype as in variants.def ('_' for '-') */
     nb_kernel_fn fn;
 };
 

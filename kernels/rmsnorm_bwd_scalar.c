@@ -7,11 +7,11 @@
 /* The composition autograd executes for y = x * rsqrt(mean(x^2) + eps) * g:
  * the forward's saved tensors, then each node's backward, every tensor
  * materialised, the row reductions pairwise (PyTorch's cascade sum). */
-void rmsnorm_bwd_naive_scalar_f32(const struct nb_bwd_args *a)
+void rmsnorm_bwd_naive_scalar_f32(const struct nb_args *a)
 {
     const size_t rows = a->rows, n = a->n;
     const float *x = a->x, *dy = a->dy, *g = a->g;
-    float *dx = a->dx, *xhat = bwd_region(a, 2), *t = bwd_region(a, 3), *dxhat = bwd_region(a, 4);
+    float *dx = a->y, *xhat = bwd_region(a, 2), *t = bwd_region(a, 3), *dxhat = bwd_region(a, 4);
     float *rstd = bwd_region(a, 5), *dg = bwd_partials(a, 0);
     for (size_t i = 0; i < rows * n; i++)
         t[i] = x[i] * x[i];
@@ -43,7 +43,7 @@ void rmsnorm_bwd_naive_scalar_f32(const struct nb_bwd_args *a)
 
 /* One pass for the statistics (sum of x^2 and of g dy x, two levels), one
  * for dx and the row block's dg partial. */
-NB_INLINE void rms_bwd_fused(const struct nb_bwd_args *a, enum nb_dtype dt)
+NB_INLINE void rms_bwd_fused(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t rows = a->rows, n = a->n, es = nb_dtype_size(dt);
     float *dg = bwd_partials(a, 0);
@@ -54,13 +54,13 @@ NB_INLINE void rms_bwd_fused(const struct nb_bwd_args *a, enum nb_dtype dt)
         float *part = dg + r / NB_BWD_ROW_BLOCK * n;
         for (size_t i = 0; i < n; i++) {
             const float xi = nb_load(x, i, dt), dyi = nb_load(dy, i, dt);
-            nb_store(a->dx, r * n + i, rs * (nb_load(a->g, i, dt) * dyi - xi * c), dt);
+            nb_store(a->y, r * n + i, rs * (nb_load(a->g, i, dt) * dyi - xi * c), dt);
             part[i] += dyi * (xi * rs);
         }
     }
     bwd_reduce(dg, rows, n, a->dg, dt);
 }
 
-void rmsnorm_bwd_fused_scalar_f32(const struct nb_bwd_args *a) { rms_bwd_fused(a, NB_F32); }
-void rmsnorm_bwd_fused_scalar_bf16_up(const struct nb_bwd_args *a) { rms_bwd_fused(a, NB_BF16); }
-void rmsnorm_bwd_fused_scalar_f16_up(const struct nb_bwd_args *a) { rms_bwd_fused(a, NB_F16); }
+void rmsnorm_bwd_fused_scalar_f32(const struct nb_args *a) { rms_bwd_fused(a, NB_F32); }
+void rmsnorm_bwd_fused_scalar_bf16_up(const struct nb_args *a) { rms_bwd_fused(a, NB_BF16); }
+void rmsnorm_bwd_fused_scalar_f16_up(const struct nb_args *a) { rms_bwd_fused(a, NB_F16); }

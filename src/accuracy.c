@@ -114,6 +114,22 @@ void accuracy_add_scaled(struct accuracy_summary *s, double y, double exact, dou
     add_one(s, y, exact, rounded, scale, &limits[dt]);
 }
 
+static double max_or_nan(double a, double b)
+{
+    return isnan(a) || isnan(b) ? NAN : a > b ? a : b;
+}
+
+void accuracy_add_gradient(struct accuracy_summary *s, enum nb_grad k, double y, double exact, double rounded,
+                           double scale, enum nb_dtype dt)
+{
+    struct accuracy_summary one = {0};
+    add_one(&one, y, exact, rounded, scale, &limits[dt]);
+    s->grad_max_ulp_terms[k] = s->grad_count[k] ? max_or_nan(s->grad_max_ulp_terms[k], one.max_ulp_terms)
+                                                : one.max_ulp_terms;
+    s->grad_count[k]++;
+    accuracy_merge(s, &one);
+}
+
 void accuracy_add_row(struct accuracy_summary *s, const void *y, const void *rounded, const double *exact,
                       const double *scale, size_t n, enum nb_dtype dt)
 {
@@ -122,10 +138,6 @@ void accuracy_add_row(struct accuracy_summary *s, const void *y, const void *rou
         add_one(s, nb_load(y, i, dt), exact[i], nb_load(rounded, i, dt), scale ? scale[i] : fabs(exact[i]), f);
 }
 
-static double max_or_nan(double a, double b)
-{
-    return isnan(a) || isnan(b) ? NAN : a > b ? a : b;
-}
 
 void accuracy_merge(struct accuracy_summary *s, const struct accuracy_summary *t)
 {
@@ -146,6 +158,12 @@ void accuracy_merge(struct accuracy_summary *s, const struct accuracy_summary *t
     s->twin_count += t->twin_count;
     s->twin_equal += t->twin_equal;
     s->twin_max_ulp = max_or_nan(s->twin_max_ulp, t->twin_max_ulp);
+    for (int k = 0; k < NB_GRAD_COUNT; k++) {
+        if (t->grad_count[k])
+            s->grad_max_ulp_terms[k] = s->grad_count[k] ? max_or_nan(s->grad_max_ulp_terms[k], t->grad_max_ulp_terms[k])
+                                                        : t->grad_max_ulp_terms[k];
+        s->grad_count[k] += t->grad_count[k];
+    }
 }
 
 double accuracy_mean_ulp(const struct accuracy_summary *s)

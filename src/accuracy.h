@@ -18,6 +18,8 @@ double accuracy_ulp(double v, enum nb_dtype dt);
  * +Inf; NaN is 0 against a NaN reference, else +Inf. */
 double accuracy_ulp_error(double y, double exact, double rounded, enum nb_dtype dt);
 
+enum nb_grad { NB_GRAD_DX, NB_GRAD_DG, NB_GRAD_DB, NB_GRAD_COUNT };
+
 struct accuracy_summary {
     size_t count;
     double max_ulp, sum_ulp;
@@ -34,6 +36,10 @@ struct accuracy_summary {
     double twin_max_ulp;
     size_t inputs_lost;           /* studies: inputs that overflowed or flushed to zero when stored, counted
                                      when any overflowed or at least 1% flushed (else 0) */
+    /* backward variants: the figures above cover dx, dg and db together;
+     * these split max_ulp_terms by gradient (count 0: not a gradient) */
+    size_t grad_count[NB_GRAD_COUNT];
+    double grad_max_ulp_terms[NB_GRAD_COUNT];
 };
 
 /* Adds one output: y (the kernel's, as stored), exact (the double nearest
@@ -52,6 +58,11 @@ void accuracy_add_scaled(struct accuracy_summary *s, double y, double exact, dou
  * |exact|. */
 void accuracy_add_row(struct accuracy_summary *s, const void *y, const void *rounded, const double *exact,
                       const double *scale, size_t n, enum nb_dtype dt);
+
+/* accuracy_add_scaled for gradient k of a backward variant, counted in
+ * grad_count[k] and grad_max_ulp_terms[k] too */
+void accuracy_add_gradient(struct accuracy_summary *s, enum nb_grad k, double y, double exact, double rounded,
+                           double scale, enum nb_dtype dt);
 
 /* s += t, as if t's outputs had been added to s one by one (inputs_lost
  * is left alone). */

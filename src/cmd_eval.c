@@ -122,7 +122,7 @@ static int against_variant(const char *name, const struct nb_variant *v, const s
 }
 
 /* The checks of a backward eval's options, then eval_backward */
-static int eval_backward_command(const struct nb_bwd_variant *v, const char *kernel, const char *xpath,
+static int eval_backward_command(const struct nb_variant *v, const char *kernel, const char *xpath,
                                  const char *dypath, const char *gpath, const char *out, const char *dg_out,
                                  const char *db_out, double eps, int hex, int forward_options)
 {
@@ -130,7 +130,7 @@ static int eval_backward_command(const struct nb_bwd_variant *v, const char *ker
         nb_error("eval", "--dy, --dg-out and --db-out are for a backward variant (NORM-bwd/...), not '%s'", kernel);
         return NB_EXIT_USAGE;
     }
-    const char *why = registry_bwd_unavailable(v);
+    const char *why = registry_unavailable(v);
     if (!dypath) {
         nb_error("eval", "%s needs the gradient of y: --dy DY.csv", v->name);
         return NB_EXIT_USAGE;
@@ -139,7 +139,7 @@ static int eval_backward_command(const struct nb_bwd_variant *v, const char *ker
         nb_error("eval", "--b, --residual, --p and --against are for forward variants, not %s", v->name);
         return NB_EXIT_USAGE;
     }
-    if (db_out && v->norm != NB_LAYERNORM) {
+    if (db_out && !norm_has_db(v->norm)) {
         nb_error("eval", "--db-out is for layernorm-bwd; %s has no bias", v->name);
         return NB_EXIT_USAGE;
     }
@@ -225,11 +225,10 @@ int cmd_eval(int argc, char **argv)
         nb_error("eval", "--eps wants a finite number >= 0, not '%s'", eps_text);
         return NB_EXIT_USAGE;
     }
-    const struct nb_bwd_variant *bv = registry_bwd_find(kernel);
-    if (bv || dypath || dg_out || db_out)
-        return eval_backward_command(bv, kernel, xpath, dypath, gpath, out_path, dg_out, db_out, eps, hex,
-                                     bpath || rpath || p_given || against);
     const struct nb_variant *v = registry_find(kernel);
+    if ((v && norm_is_backward(v->norm)) || dypath || dg_out || db_out)
+        return eval_backward_command(v && norm_is_backward(v->norm) ? v : NULL, kernel, xpath, dypath, gpath, out_path, dg_out, db_out, eps, hex,
+                                     bpath || rpath || p_given || against);
     if (!v) {
         nb_error("eval", "unknown kernel '%s' (normbench list shows them)", kernel);
         return NB_EXIT_USAGE;

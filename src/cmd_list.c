@@ -43,20 +43,6 @@ int cmd_list(int argc, char **argv)
         shown++;
         runnable += why == NULL;
     }
-    /* the backward passes: norm-bwd/..., measured by eval and the tests so
-     * far (README "Backward") */
-    for (size_t i = 0; i < registry_bwd_count(); i++) {
-        const struct nb_bwd_variant *v = registry_bwd_at(i);
-        if (globs && !glob_list_match(globs, v->name))
-            continue;
-        const char *why = registry_bwd_unavailable(v);
-        char norm[32];
-        snprintf(norm, sizeof norm, "%s-bwd", norm_name(v->norm));
-        printf("%-36s %-13s %-11s %-10s %-6s %-6s %-10s %s%s\n", v->name, norm, v->algorithm, isa_name(v->isa),
-               dtype_name(v->dtype), mode_name(v->mode), "-", why ? "no: " : "yes", why ? why : "");
-        shown++;
-        runnable += why == NULL;
-    }
     if (shown == 0) {
         nb_error("list", "no variant matches '%s'", globs);
         return NB_EXIT_USAGE;

@@ -325,51 +325,17 @@ static void counts_table(FILE *md, const struct csv_table *p, const int *col, co
     fprintf(md, "\n");
 }
 
-static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *col)
+/* a pair of the section: forward rows, or backward (norm *-bwd) ones */
+static int pair_row(const struct csv_table *p, size_t i, const int *col, int backward, const char *tier)
 {
-    const struct csv_table *p = &r->perf;
-    size_t pairs = 0;
-    for (size_t i = 0; i < p->nrows; i++)
-        pairs += !isnan(csv_table_num(p, i, col[P_RMSLN]));
-    fprintf(md, "## RMSNorm against LayerNorm\n\n");
-    if (!pairs) {
-        fprintf(md, "This run has no RMSNorm and LayerNorm of the same algorithm (fused against twopass), ISA, "
-                    "dtype and shape: nothing to compare.\n\n");
-        return;
-    }
-    fprintf(md, "Time of LayerNorm over time of RMSNorm for the same algorithm (fused RMSNorm against twopass "
-                "LayerNorm), ISA, dtype, shape, the median of their per-round ratios: 1.10 means RMSNorm is 10%% "
-                "faster. The RMSNorm paper reports 7 to 64%% on GPUs.\n\n| tier | pairs | min | median | max "
-                "|\n|---|---|---|---|---|\n");
-    double med[NB_TIER_COUNT] = {NAN, NAN, NAN, NAN};
-    for (int t = 0; t < NB_TIER_COUNT; t++) {
-        double v[512];
-        size_t k = 0;
-        for (size_t i = 0; i < p->nrows && k < 512; i++) {
-            double s = csv_table_num(p, i, col[P_RMSLN]);
-            if (!isnan(s) && !strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t)))
-                v[k++] = s;
-        }
-        if (!k)
-            continue;
-        fprintf(md, "| %s |", tier_name(t));
-        med[t] = report_spread_cells(md, v, k);
-    }
-    fprintf(md, "\nEach pair, with the 95%% interval of its ratio:\n\n| RMSNorm variant | tier | n | rows | × |\n"
-                "|---|---|---|---|---|\n");
-    for (int t = 0; t < NB_TIER_COUNT; t++)
-        for (size_t i = 0; i < p->nrows; i++)
-            if (!isnan(csv_table_num(p, i, col[P_RMSLN])) && !strcmp(csv_table_get(p, i, col[P_TIER]), tier_name(t))) {
-                fprintf(md, "| %s | %s | %s | %s |", csv_table_get(p, i, col[P_VARIANT]), tier_name(t),
-                        csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]));
-                report_ratio_column_cell(md, p, i, "speedup_rms_vs_layernorm");
-                fputc('\n', md);
-            }
-    fprintf(md, "\nWhat this machine shows: ");
-    for (int t = 0; t < NB_TIER_COUNT; t++)
-        if (!isnan(med[t]))
-            fprintf(md, "%s %+.0f%%, ", tier_name(t), (med[t] - 1) * 100);
-    fprintf(md, "(median gain of RMSNorm).");
+    const int bwd = strstr(csv_table_get(p, i, col[P_NORM]), "-bwd") != NULL;
+    return !isnan(csv_table_num(p, i, col[P_RMSLN])) && bwd == backward &&
+           (!tier || !strcmp(csv_table_get(p, i, col[P_TIER]), tier));
+}
+
+/* The forward section's closing sentence: how the gain moves from cache to DRAM */
+static void rms_vs_ln_reading(FILE *md, const double *med)
+{
     /* the sentence compares the caches with DRAM: only where both were measured */
     int cache = !isnan(med[NB_TIER_L1]) ? NB_TIER_L1 : !isnan(med[NB_TIER_L2]) ? NB_TIER_L2 : -1;
     if (cache < 0 || isnan(med[NB_TIER_DRAM]))
@@ -382,6 +348,63 @@ static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *co
     else
         fprintf(md, " The gain does not shrink from %s to DRAM here; look at the pairs above for the variants "
                     "that drive it.\n\n", tier_name((enum nb_tier)cache));
+}
+
+static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *col, int backward)
+{
+    const struct csv_table *p = &r->perf;
+    size_t pairs = 0;
+    for (size_t i = 0; i < p->nrows; i++)
+        pairs += pair_row(p, i, col, backward, NULL);
+    if (backward && !pairs)
+        return; /* a run without backward variants has no backward section */
+    fprintf(md, "## RMSNorm against LayerNorm%s\n\n", backward ? ", backward" : "");
+    if (!pairs) {
+        fprintf(md, "This run has no RMSNorm and LayerNorm of the same algorithm (fused against twopass), ISA, "
+                    "dtype and shape: nothing to compare.\n\n");
+        return;
+    }
+    if (backward)
+        fprintf(md, "Time of layernorm-bwd over time of rmsnorm-bwd for the same algorithm, ISA, dtype and shape, "
+                    "the median of their per-round ratios: 1.10 means RMSNorm's backward pass is 10%% faster. Both "
+                    "read x, dy and g and write dx and dg; LayerNorm also sums db and the row's mean terms.\n\n"
+                    "| tier | pairs | min | median | max |\n|---|---|---|---|---|\n");
+    else
+        fprintf(md, "Time of LayerNorm over time of RMSNorm for the same algorithm (fused RMSNorm against twopass "
+                    "LayerNorm), ISA, dtype, shape, the median of their per-round ratios: 1.10 means RMSNorm is 10%% "
+                    "faster. The RMSNorm paper reports 7 to 64%% on GPUs.\n\n| tier | pairs | min | median | max "
+                    "|\n|---|---|---|---|---|\n");
+    double med[NB_TIER_COUNT] = {NAN, NAN, NAN, NAN};
+    for (int t = 0; t < NB_TIER_COUNT; t++) {
+        double v[512];
+        size_t k = 0;
+        for (size_t i = 0; i < p->nrows && k < 512; i++)
+            if (pair_row(p, i, col, backward, tier_name(t)))
+                v[k++] = csv_table_num(p, i, col[P_RMSLN]);
+        if (!k)
+            continue;
+        fprintf(md, "| %s |", tier_name(t));
+        med[t] = report_spread_cells(md, v, k);
+    }
+    fprintf(md, "\nEach pair, with the 95%% interval of its ratio:\n\n| RMSNorm variant | tier | n | rows | × |\n"
+                "|---|---|---|---|---|\n");
+    for (int t = 0; t < NB_TIER_COUNT; t++)
+        for (size_t i = 0; i < p->nrows; i++)
+            if (pair_row(p, i, col, backward, tier_name(t))) {
+                fprintf(md, "| %s | %s | %s | %s |", csv_table_get(p, i, col[P_VARIANT]), tier_name(t),
+                        csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]));
+                report_ratio_column_cell(md, p, i, "speedup_rms_vs_layernorm");
+                fputc('\n', md);
+            }
+    fprintf(md, "\nWhat this machine shows: ");
+    for (int t = 0; t < NB_TIER_COUNT; t++)
+        if (!isnan(med[t]))
+            fprintf(md, "%s %+.0f%%, ", tier_name(t), (med[t] - 1) * 100);
+    fprintf(md, "(median gain of RMSNorm%s).", backward ? "'s backward pass" : "");
+    if (backward)
+        fprintf(md, "\n\n");
+    else
+        rms_vs_ln_reading(md, med);
 }
 
 /* llama-mode variants against the same ISA's up variant on the same
@@ -537,7 +560,8 @@ int cmd_report(int argc, char **argv)
                     "instructions per call over this one's.\n\n", meta_get(&r, "instructions"));
     } else {
         report_threads_section(md, &r.perf, &rp); /* keeps one thread count for the rest */
-        rms_vs_ln_section(md, &r, col);
+        rms_vs_ln_section(md, &r, col, 0);
+        rms_vs_ln_section(md, &r, col, 1);
         report_best_section(md, &r.perf, &rp);
         report_partial_section(md, &r.perf, &rp);
     }

@@ -54,7 +54,7 @@ static void *zalloc(size_t bytes)
     return p;
 }
 
-int eval_backward(const struct nb_bwd_variant *v, const struct eval_bwd_paths *paths, double eps, int hex)
+int eval_backward(const struct nb_variant *v, const struct eval_bwd_paths *paths, double eps, int hex)
 {
     const enum nb_dtype dt = v->dtype;
     struct nb_tensor x = {0}, dy = {0}, g = {0};
@@ -84,9 +84,11 @@ int eval_backward(const struct nb_bwd_variant *v, const struct eval_bwd_paths *p
         }
     }
     if (!rc) {
-        struct nb_bwd_args a = {rows, n, x.data, dy.data, g.data, dx, dg, db, eps, work};
+        struct nb_args a = {.rows = rows, .n = n, .x = x.data, .y = dx, .g = g.data, .eps = eps, .work = work,
+                            .dy = dy.data, .dg = dg, .db = norm_has_db(v->norm) ? db : NULL};
         v->fn(&a);
-        struct nb_bwd_args ra = {rows, n, x.data, dy.data, g.data, rdx, rdg, rdb, eps, NULL};
+        struct nb_args ra = a;
+        ra.y = rdx, ra.dg = rdg, ra.db = a.db ? rdb : NULL, ra.work = NULL;
         struct bwd_exact ex = {edx, edg, edb};
         struct ref_counts counts = {0};
         if (reference_bwd_compute(v->norm, dt, &ra, &ex, &counts) != 0) {
@@ -102,7 +104,7 @@ int eval_backward(const struct nb_bwd_variant *v, const struct eval_bwd_paths *p
                 fprintf(stderr, "%s on %zu x %zu, against the correctly rounded gradients:\n", v->name, rows, n);
                 say_error("dx", dx, rdx, edx, rows * n, dt);
                 say_error("dg", dg, rdg, edg, n, dt);
-                if (v->norm == NB_LAYERNORM)
+                if (norm_has_db(v->norm))
                     say_error("db", db, rdb, edb, n, dt);
                 if (counts.undecided)
                     fprintf(stderr, "warning: the reference could not decide %zu roundings\n", counts.undecided);

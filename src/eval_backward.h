@@ -17,6 +17,6 @@ int eval_read_tensor(const char *path, const char *what, enum nb_dtype dt, struc
 
 /* Runs v, writes dx (and dg, db where asked), says the errors on stderr.
  * 0, or an exit status (said on stderr). */
-int eval_backward(const struct nb_bwd_variant *v, const struct eval_bwd_paths *paths, double eps, int hex);
+int eval_backward(const struct nb_variant *v, const struct eval_bwd_paths *paths, double eps, int hex);
 
 #endif

@@ -122,7 +122,7 @@ void kernel_lib_close(struct kernel_lib *kl)
 void kernel_lib_name(const struct kernel_lib *kl, size_t i, char *out, size_t len)
 {
     snprintf(out, len, "%s", kl->table->entries[i].name);
-    for (char *p = strrchr(out, '/'); p && *p; p++)
+    for (char *p = out; *p; p++)
         if (*p == '_')
             *p = '-';
 }

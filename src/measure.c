@@ -95,6 +95,14 @@ static int pool_start(struct pool *p, nb_kernel_fn fn, const struct nb_args *arg
         a.y = (char *)args->y + r0 * n * elem_bytes;
         if (args->residual)
             a.residual = (char *)args->residual + r0 * n * elem_bytes;
+        /* backward: each thread its rows' dy and its own dg and db (the
+         * partials a threaded kernel sums once at the end, not timed here) */
+        if (args->dy)
+            a.dy = (const char *)args->dy + r0 * n * elem_bytes;
+        if (args->dg)
+            a.dg = (char *)args->dg + t * n * elem_bytes;
+        if (args->db)
+            a.db = (char *)args->db + t * n * elem_bytes;
         /* naive variants: each thread its own slice of the workspace */
         if (args->work)
             a.work = (char *)args->work + t * cfg->work_stride;

@@ -21,7 +21,7 @@ struct measure_config {
     int cold;                  /* flush the spans before each (single-call) repetition */
     int warm_each_rep;         /* hot: an untimed call before each interleaved repetition
                                 * (worth it only where the buffers fit in the caches) */
-    struct flush_span spans[6];
+    struct flush_span spans[9];
     size_t nspans;
     size_t threads;            /* rows split over this many pinned threads */
     int cpu0;                  /* thread t runs on PU (cpu0 + t) mod PUs */

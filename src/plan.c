@@ -13,12 +13,20 @@ static int dtype_selected(const struct nb_suite *s, const struct nb_variant *v)
     return s->dtypes[0] == '\0' || glob_list_match(s->dtypes, v->dtype_name);
 }
 
+size_t plan_row_bytes(const struct nb_variant *v, size_t n)
+{
+    const size_t es = nb_dtype_size(v->dtype);
+    /* forward: x read, y written (and the residual read and written);
+     * backward: x and dy read, dx written */
+    return n * es * (norm_is_backward(v->norm) ? 3 : norm_uses_residual(v->norm) ? 4 : 2);
+}
+
 size_t plan_footprint_bytes(const struct nb_variant *v, size_t rows, size_t n)
 {
-    size_t es = nb_dtype_size(v->dtype), per_row = 2 * n * es;
-    if (norm_uses_residual(v->norm))
-        per_row *= 2;
-    return rows * per_row + n * es * (norm_uses_bias(v->norm) ? 2 : 1);
+    const size_t es = nb_dtype_size(v->dtype);
+    /* the n-vectors: g (and b) read; backward: g read, dg (and db) written once per call */
+    const size_t vectors = norm_is_backward(v->norm) ? 2 + (size_t)norm_has_db(v->norm) : norm_uses_bias(v->norm) ? 2 : 1;
+    return rows * plan_row_bytes(v, n) + n * es * vectors;
 }
 
 static enum plan_status select_variants(const struct nb_suite *s, struct run_plan *p,
@@ -68,10 +76,12 @@ static size_t rows_for(const struct nb_suite *s, const struct nb_topology *topo,
         *tier = tier_of_footprint(topo, plan_footprint_bytes(v, s->rows[slot], n));
         return s->rows[slot];
     }
-    /* the same rows for every variant of a dtype: x and y, g and b, so
-     * speedups compare like with like */
+    /* the same rows for every variant of a dtype and pass: x and y, g and
+     * b (backward: x, dy and dx, g, dg and db), so speedups compare like
+     * with like */
     *tier = (enum nb_tier)slot;
-    return tier_rows(topo, *tier, 2 * n * es, 2 * n * es);
+    const size_t per_row = norm_is_backward(v->norm) ? 3 * n * es : 2 * n * es;
+    return tier_rows(topo, *tier, per_row, per_row);
 }
 
 static void add_group(const struct nb_suite *s, const struct nb_topology *topo, struct run_plan *p, size_t n,
@@ -145,8 +155,10 @@ size_t plan_group_bytes(const struct run_plan *p, const struct shape_group *g)
     for (size_t k = g->first; k < g->first + g->count; k++) {
         const struct job *j = &p->jobs[k];
         const size_t es = nb_dtype_size(j->v->dtype), xy = 2 * j->rows * j->n * es;
-        /* x and y (and the residual), g, the Gemma gain and b of the dtype */
-        size_t bytes = xy + (norm_uses_residual(j->v->norm) ? xy / 2 : 0) + 3 * j->n * es;
+        /* x and y (and the residual or dy), g, the Gemma gain and b of the
+         * dtype, a dg and db per thread */
+        const int extra = norm_uses_residual(j->v->norm) || norm_is_backward(j->v->norm);
+        size_t bytes = xy + (extra ? xy / 2 : 0) + 3 * j->n * es + 2 * j->threads * j->n * es;
         if (bytes > data[j->v->dtype])
             data[j->v->dtype] = bytes;
         size_t w = registry_workspace_bytes(j->v, (j->rows + j->threads - 1) / j->threads, j->n) * j->threads;

@@ -73,7 +73,11 @@ uint64_t plan_job_hash(const struct run_plan *p, const struct nb_suite *s);
 enum plan_status plan_shard(struct run_plan *p, const struct nb_suite *s, size_t index, size_t count, char *err,
                             size_t errlen);
 
-/* Bytes of x and y (and the residual) plus g and b, of one job. */
+/* Bytes one row of v moves: x and y (and the residual); backward x, dy
+ * and dx. */
+size_t plan_row_bytes(const struct nb_variant *v, size_t n);
+/* Bytes of one job's call: its rows, plus g and b (backward: g, dg and db,
+ * each read or written once per call). */
 size_t plan_footprint_bytes(const struct nb_variant *v, size_t rows, size_t n);
 /* Bytes the whole group allocates: shared x, y, g, b per dtype, the largest
  * workspace, and the ceiling's source and destination. */

@@ -383,20 +383,8 @@ static void reference_kernel(enum nb_norm norm, enum nb_dtype dt, const struct n
             nb_store(a->y, i, NAN, dt);
 }
 
-/* The references as registry entries (kernels/variants.def): same signature
- * as every kernel. */
-#define NB_REF_ENTRY(norm, NORM, dt, DT)                                       \
-    void norm##_ref_mpfr_##dt(const struct nb_args *a)                          \
-    {                                                                           \
-        reference_kernel(NORM, DT, a);                                          \
-    }
-#define NB_REF_ENTRIES(norm, NORM)                                             \
-    NB_REF_ENTRY(norm, NORM, f32, NB_F32)                                       \
-    NB_REF_ENTRY(norm, NORM, bf16, NB_BF16)                                     \
-    NB_REF_ENTRY(norm, NORM, f16, NB_F16)
-
-NB_REF_ENTRIES(rmsnorm, NB_RMSNORM)
-NB_REF_ENTRIES(prmsnorm, NB_PRMSNORM)
-NB_REF_ENTRIES(addrmsnorm, NB_ADDRMSNORM)
-NB_REF_ENTRIES(gemmarmsnorm, NB_GEMMARMSNORM)
-NB_REF_ENTRIES(layernorm, NB_LAYERNORM)
+NB_REF_ENTRIES(rmsnorm, NB_RMSNORM, reference_kernel)
+NB_REF_ENTRIES(prmsnorm, NB_PRMSNORM, reference_kernel)
+NB_REF_ENTRIES(addrmsnorm, NB_ADDRMSNORM, reference_kernel)
+NB_REF_ENTRIES(gemmarmsnorm, NB_GEMMARMSNORM, reference_kernel)
+NB_REF_ENTRIES(layernorm, NB_LAYERNORM, reference_kernel)

@@ -41,4 +41,16 @@ const char *ref_method_name(enum ref_method m);
  * to infinity) and returns the result as a double. */
 double reference_round_double(double v, enum nb_dtype dt);
 
+/* The references as registry entries (kernels/variants.def), with the
+ * signature of every kernel: NORM_ref_mpfr_DT calling kernel(NORM, DT, a). */
+#define NB_REF_ENTRY(norm, NORM, dt, DT, kernel)                               \
+    void norm##_ref_mpfr_##dt(const struct nb_args *a)                          \
+    {                                                                           \
+        kernel(NORM, DT, a);                                                    \
+    }
+#define NB_REF_ENTRIES(norm, NORM, kernel)                                     \
+    NB_REF_ENTRY(norm, NORM, f32, NB_F32, kernel)                               \
+    NB_REF_ENTRY(norm, NORM, bf16, NB_BF16, kernel)                             \
+    NB_REF_ENTRY(norm, NORM, f16, NB_F16, kernel)
+
 #endif

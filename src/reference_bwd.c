@@ -21,18 +21,19 @@
 #include <string.h>
 
 #include "mpfr_exact.h"
+#include "../kernels/kernels.h"
 
 #define START_PREC 128
 
 struct bwd_row {
-    int special;            /* NaN or Inf in the row's x or dy */
+    int special;            /* NaN or Inf in the row's x or dy, or D = 0 */
     mpfr_t d, d3, p, s, a;  /* D, D^3, P (rmsnorm) or n Q - S A (layernorm), S, A */
 };
 
 struct bwd_ctx {
     enum nb_norm norm;
     enum nb_dtype dt;
-    const struct nb_bwd_args *a;
+    const struct nb_args *a;
     const struct ref_format *f;
     struct bwd_row *rows;
     int bad_gain;
@@ -120,7 +121,7 @@ static void row_stats(struct bwd_ctx *c, size_t row)
     mpfr_set_prec(t[0], 53);
     mpfr_set_d(t[0], c->a->eps, MPFR_RNDN);            /* exact */
     row_sum(c, row, t[1], fill_x2);                    /* sum x^2 */
-    if (c->norm == NB_RMSNORM) {
+    if (c->norm == NB_RMSNORM_BWD) {
         mul_int(t[2], t[0], n);                        /* n eps */
         add_exact(w->d, t[1], t[2], 1);
         row_sum(c, row, w->p, fill_gdyx);
@@ -140,6 +141,9 @@ static void row_stats(struct bwd_ctx *c, size_t row)
     }
     mul_exact(t[1], w->d, w->d);
     mul_exact(w->d3, t[1], w->d);
+    /* D = 0 (a zero or, for layernorm, constant row with eps = 0): y is
+     * 0/0 there and has no gradient; NaN, as for a NaN input */
+    w->special = mpfr_zero_p(w->d);
 }
 
 /* the bits of f an output of exponent e keeps (fewer below the normal range) */
@@ -188,7 +192,7 @@ static void row_dx(struct bwd_ctx *c, size_t row, double *exact)
         if (!w->special && !c->bad_gain) {
             stored_product(c, t[3], c->a->g, i, c->a->dy, row * n + i); /* a_i */
             set_stored(t[4], c->a->x, row * n + i, c->dt);
-            if (c->norm == NB_RMSNORM) {
+            if (c->norm == NB_RMSNORM_BWD) {
                 mul_exact(t[5], t[3], w->d);
                 mul_exact(t[6], t[4], w->p);
             } else {
@@ -202,7 +206,7 @@ static void row_dx(struct bwd_ctx *c, size_t row, double *exact)
             add_exact(c->num, t[5], t[6], -1);
             v = scaled_rounded(c, c->num, w->d3, &e);
         }
-        store_in_format(c->a->dx, row * n + i, v, c->dt);
+        store_in_format(c->a->y, row * n + i, v, c->dt);
         if (exact)
             exact[row * n + i] = e;
     }
@@ -214,7 +218,7 @@ static void dg_numerator(struct bwd_ctx *c, size_t r, size_t i, mpfr_t out)
     const size_t n = c->a->n;
     set_stored(c->t[4], c->a->dy, r * n + i, c->dt);
     set_stored(c->t[5], c->a->x, r * n + i, c->dt);
-    if (c->norm == NB_RMSNORM) {
+    if (c->norm == NB_RMSNORM_BWD) {
         mul_exact(out, c->t[4], c->t[5]);
         return;
     }
@@ -289,7 +293,7 @@ static void columns(struct bwd_ctx *c, const struct bwd_exact *ex, mpfr_t *terms
         store_in_format(c->a->dg, i, v, c->dt);
         if (ex && ex->dg)
             ex->dg[i] = e;
-        if (c->norm != NB_LAYERNORM)
+        if (c->norm != NB_LAYERNORM_BWD)
             continue;
         for (size_t r = 0; r < rows; r++) {
             set_stored(terms[r], c->a->dy, r * n + i, c->dt);
@@ -343,13 +347,13 @@ static void ctx_free(struct bwd_ctx *c)
     free(c->ptrs);
 }
 
-int reference_bwd_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_bwd_args *a,
+int reference_bwd_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a,
                           const struct bwd_exact *exact, struct ref_counts *counts)
 {
-    if (norm != NB_RMSNORM && norm != NB_LAYERNORM)
+    if (norm != NB_RMSNORM_BWD && norm != NB_LAYERNORM_BWD)
         return -2;
     struct bwd_ctx c = {.norm = norm, .dt = dt, .a = a, .f = &ref_formats[dt], .counts = counts,
-                        .k = norm == NB_RMSNORM ? (unsigned long)a->n : 1};
+                        .k = norm == NB_RMSNORM_BWD ? (unsigned long)a->n : 1};
     if (ctx_init(&c))
         return -1;
     for (size_t i = 0; i < a->n; i++)
@@ -360,7 +364,25 @@ int reference_bwd_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_b
     }
     columns(&c, exact, c.terms);
     if (counts)
-        counts->values += a->rows * a->n + a->n * (norm == NB_LAYERNORM ? 2 : 1);
+        counts->values += a->rows * a->n + a->n * (norm == NB_LAYERNORM_BWD ? 2 : 1);
     ctx_free(&c);
     return 0;
 }
+
+/* A kernel has no status to return: a reference that could not get its
+ * memory leaves NaN everywhere, which every check counts as wrong */
+static void reference_bwd_kernel(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a)
+{
+    if (reference_bwd_compute(norm, dt, a, NULL, NULL) == 0)
+        return;
+    for (size_t i = 0; i < a->rows * a->n; i++)
+        nb_store(a->y, i, NAN, dt);
+    for (size_t i = 0; i < a->n; i++) {
+        nb_store(a->dg, i, NAN, dt);
+        if (a->db)
+            nb_store(a->db, i, NAN, dt);
+    }
+}
+
+NB_REF_ENTRIES(rmsnorm_bwd, NB_RMSNORM_BWD, reference_bwd_kernel)
+NB_REF_ENTRIES(layernorm_bwd, NB_LAYERNORM_BWD, reference_bwd_kernel)

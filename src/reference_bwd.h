@@ -14,14 +14,15 @@ struct bwd_exact {
     double *db; /* n (layernorm) */
 };
 
-/* Fills a->dx, a->dg and (layernorm) a->db like a backward kernel of norm
- * (NB_RMSNORM or NB_LAYERNORM) in dt; exact (its pointers may be NULL)
+/* Fills a->y (dx), a->dg and (layernorm) a->db like a backward kernel of
+ * norm (NB_RMSNORM_BWD or NB_LAYERNORM_BWD) in dt; exact (its pointers may be NULL)
  * gets the exact values. A row with a NaN or Inf in x or dy, or any
  * non-finite gain, has NaN for every dx of the row (of every row, for a
- * gain) and makes every dg NaN; db is the IEEE sum of dy. counts->values
+ * gain), and so does a row whose D is 0 (all zeros, or constant for
+ * layernorm, with eps = 0: y is 0/0); such a row makes every dg NaN; db is the IEEE sum of dy. counts->values
  * and ->undecided are added to. 0, -1 out of memory, -2 a norm without a
  * backward. */
-int reference_bwd_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_bwd_args *a,
+int reference_bwd_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a,
                           const struct bwd_exact *exact, struct ref_counts *counts);
 
 #endif

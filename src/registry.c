@@ -12,7 +12,8 @@
 enum {
     nb_norm_rmsnorm = NB_RMSNORM, nb_norm_layernorm = NB_LAYERNORM,
     nb_norm_prmsnorm = NB_PRMSNORM, nb_norm_addrmsnorm = NB_ADDRMSNORM,
-    nb_norm_gemmarmsnorm = NB_GEMMARMSNORM,
+    nb_norm_gemmarmsnorm = NB_GEMMARMSNORM, nb_norm_rmsnorm_bwd = NB_RMSNORM_BWD,
+    nb_norm_layernorm_bwd = NB_LAYERNORM_BWD,
 };
 /* isa.def's tokens as the enum's values */
 enum {
@@ -58,28 +59,17 @@ static struct nb_variant table[] = {
 
 #define TABLE_SIZE (sizeof table / sizeof table[0])
 
-#define NB_BWD_VARIANT(norm, alg, isa, dt, bound, partner, flags)                              \
-    {#norm "-bwd/" #alg "/" #isa "/" #dt, #alg, #dt, (enum nb_norm)nb_norm_##norm,               \
-     (enum nb_isa)nb_isa_##isa, (enum nb_dtype)nb_dtype_##dt, (enum nb_mode)nb_mode_##dt,         \
-     norm##_bwd_##alg##_##isa##_##dt, 0, bound, #partner, flags},
-static struct nb_bwd_variant bwd_table[] = {
-#include "../kernels/variants.def"
-};
-#undef NB_BWD_VARIANT
-
-#define BWD_TABLE_SIZE (sizeof bwd_table / sizeof bwd_table[0])
-
-/* Names are written with '-' in the dtype ("bf16-up") and the needs come
+/* Names are written with '-' for '_' ("rmsnorm-bwd", "bf16-up") and the needs come
  * from the isa; both are filled in once, before first use. */
-static char names[TABLE_SIZE + BWD_TABLE_SIZE][64];
-static char dtypes[TABLE_SIZE + BWD_TABLE_SIZE][16];
+static char names[TABLE_SIZE][64];
+static char dtypes[TABLE_SIZE][16];
 
 /* name and dtype_name with '-' for '_', in the slot's buffers */
 static void dash_names(size_t slot, const char **name, const char **dtype)
 {
     snprintf(names[slot], sizeof names[slot], "%s", *name);
     snprintf(dtypes[slot], sizeof dtypes[slot], "%s", *dtype);
-    for (char *p = strrchr(names[slot], '/'); p && *p; p++)
+    for (char *p = names[slot]; *p; p++)
         if (*p == '_')
             *p = '-';
     for (char *p = dtypes[slot]; *p; p++)
@@ -98,31 +88,7 @@ static void registry_init(void)
         dash_names(i, &table[i].name, &table[i].dtype_name);
         table[i].needs = isa_needs[table[i].isa];
     }
-    for (size_t i = 0; i < BWD_TABLE_SIZE; i++) {
-        dash_names(TABLE_SIZE + i, &bwd_table[i].name, &bwd_table[i].dtype_name);
-        bwd_table[i].needs = isa_needs[bwd_table[i].isa];
-    }
     done = 1;
-}
-
-size_t registry_bwd_count(void)
-{
-    return BWD_TABLE_SIZE;
-}
-
-const struct nb_bwd_variant *registry_bwd_at(size_t i)
-{
-    registry_init();
-    return i < BWD_TABLE_SIZE ? &bwd_table[i] : NULL;
-}
-
-const struct nb_bwd_variant *registry_bwd_find(const char *name)
-{
-    registry_init();
-    for (size_t i = 0; i < BWD_TABLE_SIZE; i++)
-        if (strcmp(bwd_table[i].name, name) == 0)
-            return &bwd_table[i];
-    return NULL;
 }
 
 size_t registry_count(void)
@@ -181,11 +147,6 @@ const char *registry_unavailable(const struct nb_variant *v)
     return unavailable(v->fn != NULL, v->isa, v->needs, v->dtype);
 }
 
-const char *registry_bwd_unavailable(const struct nb_bwd_variant *v)
-{
-    return unavailable(v->fn != NULL, v->isa, v->needs, v->dtype);
-}
-
 size_t registry_workspace_bytes(const struct nb_variant *v, size_t rows, size_t n)
 {
     /* the naive (eager) variants materialise up to three rows x n f32
@@ -193,12 +154,15 @@ size_t registry_workspace_bytes(const struct nb_variant *v, size_t rows, size_t 
      * starting on a 64-byte boundary */
     if (!(v->flags & NB_V_SCRATCH))
         return 0;
+    if (norm_is_backward(v->norm))
+        return nb_bwd_workspace_bytes(rows, n);
     return 3 * rows * n * sizeof(float) + 2 * rows * sizeof(float) + n * sizeof(float) + 6 * 64;
 }
 
 static const char *const norm_names[NB_NORM_COUNT] = {
     [NB_RMSNORM] = "rmsnorm", [NB_LAYERNORM] = "layernorm", [NB_PRMSNORM] = "prmsnorm",
     [NB_ADDRMSNORM] = "addrmsnorm", [NB_GEMMARMSNORM] = "gemmarmsnorm",
+    [NB_RMSNORM_BWD] = "rmsnorm-bwd", [NB_LAYERNORM_BWD] = "layernorm-bwd",
 };
 
 const char *norm_name(enum nb_norm norm) { return norm_names[norm]; }
@@ -233,4 +197,11 @@ const char *mode_name(enum nb_mode mode)
 }
 
 int norm_uses_bias(enum nb_norm norm) { return norm == NB_LAYERNORM; }
+int norm_is_backward(enum nb_norm norm) { return norm == NB_RMSNORM_BWD || norm == NB_LAYERNORM_BWD; }
+int norm_has_db(enum nb_norm norm) { return norm == NB_LAYERNORM_BWD; }
+
+enum nb_norm norm_forward(enum nb_norm norm)
+{
+    return norm == NB_RMSNORM_BWD ? NB_RMSNORM : norm == NB_LAYERNORM_BWD ? NB_LAYERNORM : norm;
+}
 int norm_uses_residual(enum nb_norm norm) { return norm == NB_ADDRMSNORM; }

@@ -24,7 +24,7 @@ enum nb_isa {
 };
 
 struct nb_variant {
-    const char *name;        /* norm/algorithm/isa/dtype */
+    const char *name;        /* norm/algorithm/isa/dtype; norm rmsnorm-bwd ... for a backward pass */
     const char *algorithm;
     const char *dtype_name;  /* f32, bf16-up, f16-nat, bf16 (reference) ... */
     enum nb_norm norm;
@@ -37,29 +37,6 @@ struct nb_variant {
     const char *partner;     /* the algorithm it equals bit for bit (same norm, isa, dtype), "none" */
     unsigned flags;          /* NB_V_SCRATCH, NB_V_BASELINE */
 };
-
-/* A backward pass (NB_BWD_VARIANT rows of the list): named
- * norm-bwd/algorithm/isa/dtype; norm is the forward's. ulp_bound is at the
- * magnitude of the terms each output sums (README "Backward"). */
-struct nb_bwd_variant {
-    const char *name;
-    const char *algorithm;
-    const char *dtype_name;
-    enum nb_norm norm;
-    enum nb_isa isa;
-    enum nb_dtype dtype;
-    enum nb_mode mode;
-    nb_bwd_kernel_fn fn;     /* NULL when this build has no code for the isa */
-    unsigned needs;
-    double ulp_bound;
-    const char *partner;
-    unsigned flags;
-};
-
-size_t registry_bwd_count(void);
-const struct nb_bwd_variant *registry_bwd_at(size_t i);
-const struct nb_bwd_variant *registry_bwd_find(const char *name);
-const char *registry_bwd_unavailable(const struct nb_bwd_variant *v);
 
 size_t registry_count(void);
 const struct nb_variant *registry_at(size_t i);
@@ -81,6 +58,11 @@ const char *mode_name(enum nb_mode mode);
  * "Compute modes" spells both out); "-" for other modes, which sum in f32. */
 const char *registry_sum_order(const struct nb_variant *v);
 int norm_uses_bias(enum nb_norm norm);
+/* rmsnorm-bwd and layernorm-bwd: nb_args' dy in, dx (in y), dg and db out */
+int norm_is_backward(enum nb_norm norm);
+int norm_has_db(enum nb_norm norm);
+/* the norm a backward pass differentiates; a forward norm itself */
+enum nb_norm norm_forward(enum nb_norm norm);
 int norm_uses_residual(enum nb_norm norm);
 
 #endif

@@ -24,7 +24,8 @@ const char *const accuracy_columns[] = {"variant", "norm", "dtype", "rows", "n",
                                         "exact_share", "nan", "pos_inf", "neg_inf", "false_zero", NULL};
 /* after SPEC's columns: the error the bound applies to, and the bound */
 static const char *const accuracy_tail_columns[] = {"max_ulp_terms", "bound_ulp", "p", "up_max_ulp",
-                                                    "up_equal_share", NULL};
+                                                    "up_equal_share", "dx_max_ulp_terms", "dg_max_ulp_terms",
+                                                    "db_max_ulp_terms", NULL};
 
 void format_double(char *out, size_t len, double v)
 {
@@ -210,6 +211,10 @@ int write_accuracy_csv(const char *path, const struct accuracy_row *rows, size_t
         const int twin = r->s.twin_count > 0;
         field_double(&o, twin ? r->s.twin_max_ulp : NAN);
         field_double(&o, twin ? (double)r->s.twin_equal / (double)r->s.twin_count : NAN);
+        /* backward: max_ulp_terms by gradient; empty for forward rows and
+         * for a db RMSNorm does not have */
+        for (int k = 0; k < NB_GRAD_COUNT; k++)
+            field_double(&o, r->s.grad_count[k] ? r->s.grad_max_ulp_terms[k] : NAN);
         csv_out_end_row(&o);
     }
     return csv_out_commit(&o, err, errlen);

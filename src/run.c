@@ -65,10 +65,17 @@ void run_install_signal_handlers(void)
  * the same seeded data as the timed buffers, the reference shared by the
  * variants of a norm and dtype ---- */
 
+#define RUN_BWD_ACCURACY_VALUES ((size_t)1 << 20)
+
 static void accuracy_for(const struct nb_variant *v, const struct job *j, const struct nb_suite *s,
                          struct ref_cache *cache, struct accuracy_row *out)
 {
     size_t k = s->full ? j->rows : (s->accuracy_rows < j->rows ? s->accuracy_rows : j->rows);
+    /* backward: the gradients' reference is MPFR's (about a million values
+     * a second), so at most RUN_BWD_ACCURACY_VALUES of them; rows_checked
+     * says how many rows */
+    if (norm_is_backward(v->norm) && k * j->n > RUN_BWD_ACCURACY_VALUES)
+        k = RUN_BWD_ACCURACY_VALUES / j->n ? RUN_BWD_ACCURACY_VALUES / j->n : 1;
     memset(out, 0, sizeof *out);
     out->v = v;
     out->rows = j->rows;

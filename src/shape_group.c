@@ -18,7 +18,10 @@
 struct group_buffers {
     void *x[NB_DTYPE_COUNT], *y[NB_DTYPE_COUNT], *res[NB_DTYPE_COUNT];
     void *g[NB_DTYPE_COUNT], *gemma_g[NB_DTYPE_COUNT], *b[NB_DTYPE_COUNT];
-    size_t rows[NB_DTYPE_COUNT], n;
+    /* backward jobs: dy read; dg and db written, one n-vector per thread
+     * (the partial a thread of a real kernel owns) */
+    void *dy[NB_DTYPE_COUNT], *dg[NB_DTYPE_COUNT], *db[NB_DTYPE_COUNT];
+    size_t rows[NB_DTYPE_COUNT], n, grad_threads[NB_DTYPE_COUNT];
     int residual[NB_DTYPE_COUNT];   /* an addrmsnorm job of the dtype needs one */
     void *work;
     size_t work_bytes;
@@ -36,6 +39,9 @@ static void buffers_free(struct group_buffers *gb)
         topology_free(gb->g[d], row);
         topology_free(gb->gemma_g[d], row);
         topology_free(gb->b[d], row);
+        topology_free(gb->dy[d], gb->grad_threads[d] ? xy : 0);
+        topology_free(gb->dg[d], gb->grad_threads[d] * row);
+        topology_free(gb->db[d], gb->grad_threads[d] * row);
     }
     topology_free(gb->work, gb->work_bytes);
     for (int t = 0; t < NB_TIER_COUNT; t++) {
@@ -60,6 +66,14 @@ static void fill_inputs(struct group_buffers *gb, enum nb_dtype dt, const struct
      * over any run length that matters */
     if (gb->res[dt])
         memset(gb->res[dt], 0, rows * n * es);
+    /* the gradient of y: N(0, 1) whatever x's distribution, from the seed + 2
+     * (study_backward.c generates the same) */
+    if (gb->dy[dt]) {
+        const struct nb_distribution unit = {.kind = NB_DIST_NORMAL, .scale = 1.0};
+        datagen_fill(gb->dy[dt], block, n, dt, &unit, s->seed + 2);
+        for (size_t r0 = block; r0 < rows; r0 += block)
+            memcpy((char *)gb->dy[dt] + r0 * n * es, gb->dy[dt], (rows - r0 < block ? rows - r0 : block) * n * es);
+    }
 }
 
 static int buffers_alloc(struct group_buffers *gb, const struct run_plan *p, const struct shape_group *g,
@@ -73,10 +87,13 @@ static int buffers_alloc(struct group_buffers *gb, const struct run_plan *p, con
         if (j->rows > gb->rows[d])
             gb->rows[d] = j->rows;
         gb->residual[d] |= norm_uses_residual(j->v->norm);
+        if (norm_is_backward(j->v->norm) && j->threads > gb->grad_threads[d])
+            gb->grad_threads[d] = j->threads;
         size_t w = registry_workspace_bytes(j->v, (j->rows + j->threads - 1) / j->threads, j->n) * j->threads;
         if (w > gb->work_bytes)
             gb->work_bytes = w;
-        size_t floats = 2 * j->rows * j->n * nb_dtype_size(d) / 8;
+        /* the copy's footprint is x and y's (backward: x, dy and dx) */
+        size_t floats = (norm_is_backward(j->v->norm) ? 3 : 2) * j->rows * j->n * nb_dtype_size(d) / 8;
         if (with_ceiling && floats > gb->copy_floats[j->tier])
             gb->copy_floats[j->tier] = floats < 64 ? 64 : floats;
     }
@@ -91,6 +108,10 @@ static int buffers_alloc(struct group_buffers *gb, const struct run_plan *p, con
         gb->gemma_g[d] = topology_alloc(row);
         gb->b[d] = topology_alloc(row);
         if (!gb->x[d] || !gb->y[d] || (gb->residual[d] && !gb->res[d]) || !gb->g[d] || !gb->gemma_g[d] || !gb->b[d])
+            return -1;
+        if (gb->grad_threads[d] && (!(gb->dy[d] = topology_alloc(xy)) ||
+                                    !(gb->dg[d] = topology_alloc(gb->grad_threads[d] * row)) ||
+                                    !(gb->db[d] = topology_alloc(gb->grad_threads[d] * row))))
             return -1;
         fill_inputs(gb, (enum nb_dtype)d, s);
     }
@@ -125,11 +146,13 @@ static struct nb_args job_args(const struct group_buffers *gb, const struct job 
 {
     enum nb_dtype d = j->v->dtype;
     size_t nt = env->ceil ? ceiling_nt_threshold(&env->ceil[NB_TIER_DRAM], env->llc_bytes, (unsigned)j->threads, NULL, 0) : 0;
+    const int bwd = norm_is_backward(j->v->norm);
     return (struct nb_args){.rows = j->rows, .n = j->n, .x = gb->x[d], .y = gb->y[d],
                             .g = j->v->norm == NB_GEMMARMSNORM ? gb->gemma_g[d] : gb->g[d], .b = gb->b[d],
                             .residual = norm_uses_residual(j->v->norm) ? gb->res[d] : NULL, .eps = j->eps,
                             .p = env->suite->p, .work = gb->work, .nt_threshold_bytes = nt,
-                            .l1_bytes = env->l1_bytes};
+                            .l1_bytes = env->l1_bytes, .dy = bwd ? gb->dy[d] : NULL, .dg = bwd ? gb->dg[d] : NULL,
+                            .db = bwd && norm_has_db(j->v->norm) ? gb->db[d] : NULL};
 }
 
 static struct measure_config job_config(const struct group_env *env, const struct job *j, const struct nb_args *a)
@@ -139,11 +162,13 @@ static struct measure_config job_config(const struct group_env *env, const struc
     c.threads = j->threads;
     c.counters = j->threads == 1 ? env->ctr : NULL;
     c.work_stride = registry_workspace_bytes(j->v, (j->rows + j->threads - 1) / j->threads, j->n);
-    c.warm_each_rep = 2 * xy <= env->llc_bytes;
+    c.warm_each_rep = (norm_is_backward(j->v->norm) ? 3 : 2) * xy <= env->llc_bytes;
     c.nspans = 0;
-    const void *spans[] = {a->x, a->y, a->g, a->b, a->residual, a->work};
-    size_t sizes[] = {xy, xy, j->n * es, j->n * es, a->residual ? xy : 0, c.work_stride * j->threads};
-    for (int k = 0; k < 6; k++)
+    const void *spans[] = {a->x, a->y, a->g, a->b, a->residual, a->work, a->dy, a->dg, a->db};
+    const size_t grads = j->threads * j->n * es;
+    size_t sizes[] = {xy, xy, j->n * es, j->n * es, a->residual ? xy : 0, c.work_stride * j->threads,
+                      a->dy ? xy : 0, a->dg ? grads : 0, a->db ? grads : 0};
+    for (int k = 0; k < 9; k++)
         if (spans[k] && sizes[k])
             c.spans[c.nspans++] = (struct flush_span){spans[k], sizes[k]};
     return c;
@@ -284,10 +309,11 @@ void group_speedups(struct perf_row *rows, size_t count)
                 paired_ratio(o->samples, r->samples, r->nsamples, &r->naive_ci);
                 ratio_ci_widen(&r->naive_ci, PAIRED_RUN_FLOOR);
             }
-            /* RMSNorm against LayerNorm of the same algorithm and ISA: fused
-             * RMSNorm is set against twopass LayerNorm, the fused one both
-             * frameworks ship */
-            if (r->v->norm == NB_RMSNORM && o->v->norm == NB_LAYERNORM && o->v->isa == r->v->isa &&
+            /* RMSNorm against LayerNorm of the same algorithm and ISA, in
+             * the same pass: fused RMSNorm is set against twopass
+             * LayerNorm, the fused one both frameworks ship */
+            if (((r->v->norm == NB_RMSNORM && o->v->norm == NB_LAYERNORM) ||
+                 (r->v->norm == NB_RMSNORM_BWD && o->v->norm == NB_LAYERNORM_BWD)) && o->v->isa == r->v->isa &&
                 (strcmp(o->v->algorithm, r->v->algorithm) == 0 ||
                  (strcmp(r->v->algorithm, "fused") == 0 && strcmp(o->v->algorithm, "twopass") == 0))) {
                 paired_ratio(o->samples, r->samples, r->nsamples, &r->rms_ln_ci);

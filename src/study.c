@@ -6,16 +6,17 @@
 #include <string.h>
 
 #include "reference.h"
+#include "study_backward.h"
 #include "timer.h"
 
-static int same_cell(const struct study_cell *a, const struct study_cell *b)
+int study_same_cell(const struct study_cell *a, const struct study_cell *b)
 {
     return a->rows == b->rows && a->distinct == b->distinct && a->n == b->n && a->eps == b->eps && a->p == b->p &&
            a->seed == b->seed && a->dist.kind == b->dist.kind && a->dist.scale == b->dist.scale && a->dist.offset == b->dist.offset &&
            a->dist.factor == b->dist.factor && a->dist.channels == b->dist.channels && a->dist.value == b->dist.value;
 }
 
-static size_t distinct_rows(const struct study_cell *c)
+size_t study_distinct_rows(const struct study_cell *c)
 {
     return c->distinct && c->distinct < c->rows ? c->distinct : c->rows;
 }
@@ -30,14 +31,14 @@ static void repeat_rows(void *p, size_t d, size_t rows, size_t row_bytes)
 /* The cell's inputs in v's dtype, generated once for every variant of that
  * dtype (and gain kind): x, g, b, and the residual from the same seed + 1
  * where the norm reads one. */
-static int inputs_for(const struct nb_variant *v, const struct study_cell *c, struct study_inputs *in)
+int study_inputs_get(const struct nb_variant *v, const struct study_cell *c, struct study_inputs *in)
 {
     const int gemma = v->norm == NB_GEMMARMSNORM, residual = norm_uses_residual(v->norm);
-    if (in->valid && in->dt == v->dtype && in->gemma == gemma && same_cell(&in->cell, c) &&
+    if (in->valid && in->dt == v->dtype && in->gemma == gemma && study_same_cell(&in->cell, c) &&
         (in->res0 || !residual))
         return 0;
     study_inputs_free(in);
-    const size_t n = c->n, es = nb_dtype_size(v->dtype), total = c->rows * n, d = distinct_rows(c);
+    const size_t n = c->n, es = nb_dtype_size(v->dtype), total = c->rows * n, d = study_distinct_rows(c);
     in->x = malloc(total * es);
     in->res0 = residual ? malloc(total * es) : NULL;
     in->g = malloc(n * es);
@@ -64,7 +65,7 @@ static int inputs_for(const struct nb_variant *v, const struct study_cell *c, st
 
 /* How many inputs the storage type lost (x's, and the residual's where the
  * norm reads one) by the rule of accuracy.h's inputs_lost. */
-static size_t inputs_lost(const struct nb_variant *v, const struct study_cell *c, const struct study_inputs *in)
+size_t study_inputs_lost_of(const struct nb_variant *v, const struct study_cell *c, const struct study_inputs *in)
 {
     struct datagen_loss l = in->lost_x;
     if (norm_uses_residual(v->norm)) {
@@ -73,7 +74,7 @@ static size_t inputs_lost(const struct nb_variant *v, const struct study_cell *c
     }
     /* one Inf ruins its row; a few tiny values flushed do not matter to a
      * norm, which sums squares: a cell is lost from 1% of them flushed */
-    const size_t values = distinct_rows(c) * c->n * (norm_uses_residual(v->norm) ? 2 : 1);
+    const size_t values = study_distinct_rows(c) * c->n * (norm_uses_residual(v->norm) ? 2 : 1);
     return l.overflowed || l.flushed * 100 >= values ? l.overflowed + l.flushed : 0;
 }
 
@@ -91,9 +92,9 @@ void study_inputs_free(struct study_inputs *in)
 static int reference_for(const struct nb_variant *v, const struct study_cell *c, struct ref_cache *cache,
                          void *res)
 {
-    if (cache->valid && cache->norm == v->norm && cache->dt == v->dtype && same_cell(&cache->cell, c))
+    if (cache->valid && cache->norm == v->norm && cache->dt == v->dtype && study_same_cell(&cache->cell, c))
         return 0;
-    const size_t n = c->n, es = nb_dtype_size(v->dtype), total = distinct_rows(c) * n;
+    const size_t n = c->n, es = nb_dtype_size(v->dtype), total = study_distinct_rows(c) * n;
     const struct study_inputs *in = &cache->in;
     free(cache->y);
     free(cache->exact);
@@ -104,7 +105,7 @@ static int reference_for(const struct nb_variant *v, const struct study_cell *c,
         return -1;
     if (res)
         memcpy(res, in->res0, total * es);
-    struct nb_args ra = {.rows = distinct_rows(c), .n = n, .x = in->x, .y = cache->y, .g = in->g, .b = in->b,
+    struct nb_args ra = {.rows = study_distinct_rows(c), .n = n, .x = in->x, .y = cache->y, .g = in->g, .b = in->b,
                          .residual = res, .eps = c->eps, .p = c->p};
     int64_t t0 = timer_ns();
     if (reference_compute(v->norm, v->dtype, &ra, cache->y, cache->exact, cache->method, &cache->counts) != 0)
@@ -191,6 +192,8 @@ static int against_twin(const struct nb_variant *v, struct nb_args a, const void
 int study_measure(const struct nb_variant *v, const struct study_cell *c, struct ref_cache *cache,
                   struct accuracy_summary *out)
 {
+    if (norm_is_backward(v->norm))
+        return study_measure_backward(v, c, cache, out);
     const size_t n = c->n, es = nb_dtype_size(v->dtype), total = c->rows * n;
     int rc = 3;
     /* the kernel's output buffer is kept: a fresh DRAM-sized one per
@@ -204,14 +207,14 @@ int study_measure(const struct nb_variant *v, const struct study_cell *c, struct
     size_t wb = registry_workspace_bytes(v, c->rows, n);
     void *work = wb ? aligned_alloc(64, (wb + 63) / 64 * 64) : NULL;
     const int scaled = v->norm == NB_LAYERNORM || v->norm == NB_GEMMARMSNORM;
-    double *scale = scaled ? malloc(distinct_rows(c) * n * sizeof *scale) : NULL;
-    struct accuracy_summary *first = malloc(distinct_rows(c) * sizeof *first);
+    double *scale = scaled ? malloc(study_distinct_rows(c) * n * sizeof *scale) : NULL;
+    struct accuracy_summary *first = malloc(study_distinct_rows(c) * sizeof *first);
     if (!y || (norm_uses_residual(v->norm) && !res) || (wb && !work) || (scaled && !scale) || !first ||
-        inputs_for(v, c, &cache->in) != 0)
+        study_inputs_get(v, c, &cache->in) != 0)
         goto done;
     const struct study_inputs *in = &cache->in;
     const void *x = in->x, *g = in->g, *b = in->b;
-    out->inputs_lost = inputs_lost(v, c, in);
+    out->inputs_lost = study_inputs_lost_of(v, c, in);
     if (reference_for(v, c, cache, res) != 0)
         goto done;
     if (res)
@@ -224,7 +227,7 @@ int study_measure(const struct nb_variant *v, const struct study_cell *c, struct
     /* every output is checked: a repeated row whose outputs equal, bit for
      * bit, those of its first occurrence (same inputs, same reference) adds
      * that occurrence's figures again; any other row is compared anew */
-    const size_t d = distinct_rows(c), row_bytes = n * es;
+    const size_t d = study_distinct_rows(c), row_bytes = n * es;
     for (size_t r = 0; r < c->rows; r++) {
         const size_t ref_row = r % d; /* repeated rows share their reference and scales */
         const char *yr = (const char *)y + r * row_bytes;
@@ -254,7 +257,7 @@ done:
 size_t study_inputs_lost(const struct nb_variant *v, const struct study_cell *c)
 {
     struct study_inputs in = {0};
-    size_t lost = inputs_for(v, c, &in) == 0 ? inputs_lost(v, c, &in) : 0;
+    size_t lost = study_inputs_get(v, c, &in) == 0 ? study_inputs_lost_of(v, c, &in) : 0;
     study_inputs_free(&in);
     return lost;
 }
@@ -262,6 +265,8 @@ size_t study_inputs_lost(const struct nb_variant *v, const struct study_cell *c)
 void ref_cache_free(struct ref_cache *c)
 {
     study_inputs_free(&c->in);
+    bwd_ref_free(c->bwd);
+    c->bwd = NULL;
     free(c->y_kernel);
     c->y_kernel = NULL;
     c->y_bytes = 0;

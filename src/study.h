@@ -31,6 +31,15 @@ struct study_inputs {
 };
 
 void study_inputs_free(struct study_inputs *in);
+/* in holds the cell's inputs in v's dtype (kept when they already do):
+ * 0, or -1 out of memory */
+int study_inputs_get(const struct nb_variant *v, const struct study_cell *c, struct study_inputs *in);
+int study_same_cell(const struct study_cell *a, const struct study_cell *b);
+/* what storing the cell's inputs in v's dtype lost (accuracy.h's inputs_lost) */
+size_t study_inputs_lost_of(const struct nb_variant *v, const struct study_cell *c, const struct study_inputs *in);
+/* rows of generated data in the cell (the rest repeat them) */
+size_t study_distinct_rows(const struct study_cell *c);
+struct bwd_ref;
 
 struct ref_cache {
     struct study_inputs in;
@@ -46,6 +55,7 @@ struct ref_cache {
     size_t y_bytes;
     enum ref_method method;   /* set by the caller */
     struct ref_counts counts; /* what the computations so far did */
+    struct bwd_ref *bwd;      /* the backward passes' (study_backward.c) */
 };
 
 /* Runs v on the cell's data and adds every output to *out. Returns 0, or 3
