@@ -72,7 +72,9 @@ static inline void add_one(struct accuracy_summary *s, double y, double exact, d
 {
     double ulp = ulp_error(y, exact, rounded, f);
     double terms = ulp;
-    if (isfinite(ulp) && isfinite(exact) && scale > fabs(exact))
+    /* an infinite y that is the correctly rounded overflow has its plain
+     * error (0), not an infinite distance from the finite exact value */
+    if (isfinite(ulp) && isfinite(exact) && isfinite(y) && scale > fabs(exact))
         terms = fabs(y - exact) / ulp_of(scale, f);
     if (terms > s->max_ulp_terms || isnan(terms))
         s->max_ulp_terms = terms;

@@ -51,7 +51,7 @@ static int sweep_grid(const struct nb_suite *s, const struct nb_variant **vars, 
                             dist.scale = s->scales[sc];
                             dist.offset = s->dists[d] == NB_DIST_OFFSET ? s->offsets[o] : 0;
                             struct study_cell cell = {.rows = s->sweep_rows, .n = s->hidden[h], .eps = s->eps[e],
-                                                      .p = s->p, .dist = dist, .seed = s->seed};
+                                                      .p = s->p, .dist = dist, .seed = s->seed, .dy_is_x = s->dy_is_x};
                             struct sweep_row *r = &rows[*done];
                             r->v = vars[i];
                             r->n = cell.n;
@@ -85,6 +85,8 @@ static uint64_t sweep_grid_hash(const struct nb_suite *s, const struct nb_varian
         h = hash_text(h, "scale %a\n", s->scales[k]);
     h = hash_text(h, "rows %zu seed %llu p %a dist %a %a\n", s->sweep_rows, (unsigned long long)s->seed, s->p,
                  s->dist.scale, s->dist.offset);
+    if (s->dy_is_x)
+        h = hash_text(h, "dy x\n");
     return h;
 }
 
@@ -282,6 +284,7 @@ int cmd_sweep(int argc, char **argv)
     meta_add(&meta, "job_list_hash", "%016llx", (unsigned long long)sweep_grid_hash(&s, vars, nvar));
     meta_add(&meta, "job_list", "%zu of %zu lines", my_lines, lines);
     meta_add(&meta, "reference", "%s", reference_line);
+    meta_add(&meta, "dy", "%s", s.dy_is_x ? "x" : "normal");
     if (clamp_note[0])
         meta_add(&meta, "scales_clamped", "%s", clamp_note);
     meta_add(&meta, "status", "%s", status);

@@ -254,6 +254,10 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
                 BAD("schedule: want interleaved or sequential, not '%s'", value);
         } else if (strcmp(key, "events") == 0) {
             snprintf(s->events, sizeof s->events, "%s", value);
+        } else if (strcmp(key, "dy") == 0) {
+            if (strcmp(value, "normal") && strcmp(value, "x"))
+                BAD("dy: want normal or x, not '%s'", value);
+            s->dy_is_x = strcmp(value, "x") == 0;
         } else if (strcmp(key, "p") == 0) {
             if (parse_num(value, &d) || !(d > 0 && d <= 100))
                 BAD("p: want a percentage in (0, 100], not '%s'", value);

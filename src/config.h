@@ -33,6 +33,7 @@ struct nb_suite {
     size_t passes;               /* interleaved: each shape's rounds spread over this many passes (passes.h) */
     char events[256];
     double p;                    /* prmsnorm percentage */
+    int dy_is_x;                 /* backward: dy = x (dg's terms all of one sign), else N(0, 1) */
     size_t accuracy_rows;        /* rows checked against the reference when not full, 0 = none */
     int full;                    /* check every row (the default; [accuracy] rows = N samples) */
     enum ref_method ref_method;  /* [accuracy] reference = fast (default) or mpfr */

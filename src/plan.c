@@ -187,6 +187,8 @@ uint64_t plan_job_hash(const struct run_plan *p, const struct nb_suite *s)
     h = hash_text(h, "seed %llu reps %zu cache %d dist %d %a %a accuracy %zu %d schedule %d passes %zu p %a\n",
                    (unsigned long long)s->seed, s->reps, s->cold, (int)s->dist.kind, s->dist.scale, s->dist.offset,
                    s->accuracy_rows, s->full, (int)s->schedule, s->passes, s->p);
+    if (s->dy_is_x) /* only then: the hashes of earlier runs stay */
+        h = hash_text(h, "dy x\n");
     for (size_t i = 0; i < p->njobs; i++) {
         const struct job *j = &p->jobs[i];
         h = hash_text(h, "%s %zu %zu %a %d %zu\n", j->v->name, j->n, j->rows, j->eps, (int)j->tier, j->threads);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "mpfr_exact.h"
+#include "reference_bwd_fast.h"
 #include "../kernels/kernels.h"
 
 #define START_PREC 128
@@ -367,6 +368,29 @@ int reference_bwd_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_a
         counts->values += a->rows * a->n + a->n * (norm == NB_LAYERNORM_BWD ? 2 : 1);
     ctx_free(&c);
     return 0;
+}
+
+int reference_bwd_compute_with(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a,
+                               const struct bwd_exact *exact, enum ref_method method, struct ref_counts *counts)
+{
+    if (norm != NB_RMSNORM_BWD && norm != NB_LAYERNORM_BWD)
+        return -2;
+    const size_t values = a->rows * a->n + a->n * (norm == NB_LAYERNORM_BWD ? 2 : 1);
+    if (method == REF_METHOD_FAST) {
+        const int st = reference_bwd_fast(norm, dt, a, exact);
+        if (st == REF_BWD_FAST_NOMEM)
+            return -1;
+        if (st == REF_BWD_FAST_DONE) {
+            if (counts)
+                counts->values += values;
+            return 0;
+        }
+        if (counts) {
+            counts->fallback_rows += a->rows;
+            counts->fallback_values += values;
+        }
+    }
+    return reference_bwd_compute(norm, dt, a, exact, counts);
 }
 
 /* A kernel has no status to return: a reference that could not get its

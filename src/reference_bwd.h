@@ -25,4 +25,11 @@ struct bwd_exact {
 int reference_bwd_compute(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a,
                           const struct bwd_exact *exact, struct ref_counts *counts);
 
+/* reference_bwd_compute by method: REF_METHOD_FAST tries the fast path
+ * (reference_bwd_fast.h) first and goes to MPFR for a call it does not
+ * decide (counted in counts->fallback_rows and _values); the outputs are
+ * the same bits either way. */
+int reference_bwd_compute_with(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a,
+                               const struct bwd_exact *exact, enum ref_method method, struct ref_counts *counts);
+
 #endif

@@ -19,6 +19,7 @@
  * Every bound is then taken 5% larger, which covers the rounding of the
  * bound's own arithmetic. */
 #include "reference_fast.h"
+#include "ref_eft.h"
 #include "../kernels/kernels.h"
 
 #include <float.h>
@@ -28,13 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-typedef __float128 quad; /* libgcc's soft binary128, correctly rounded */
-#else
-typedef long double quad; /* binary128 on aarch64 */
-#endif
-
-#define U 0x1p-53
 #define LANES 4
 
 const struct ref_format ref_formats[NB_DTYPE_COUNT] = {
@@ -42,47 +36,6 @@ const struct ref_format ref_formats[NB_DTYPE_COUNT] = {
     [NB_BF16] = {8, -125, 128},
     [NB_F16] = {11, -13, 16},
 };
-
-/* ---- error-free transformations ---- */
-
-static inline __attribute__((always_inline)) void two_sum(double a, double b, double *s, double *e)
-{
-    double x = a + b, bv = x - a, av = x - bv;
-    *s = x;
-    *e = (a - av) + (b - bv);
-}
-
-static inline __attribute__((always_inline)) void fast_two_sum(double a, double b, double *s, double *e) /* |a| >= |b| */
-{
-    double x = a + b;
-    *s = x;
-    *e = b - (x - a);
-}
-
-/* fma is exact-then-rounded everywhere: one instruction in the clones
- * built for CPUs with FMA (FAST_CLONES), glibc's otherwise */
-static inline __attribute__((always_inline)) void two_prod(double a, double b, double *p, double *e)
-{
-    *p = a * b;
-    *e = fma(a, b, -*p);
-}
-
-/* The per-row functions are built twice on x86-64, for CPUs with FMA and
- * without, and the loader picks one (GCC's target_clones). */
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define FAST_CLONES __attribute__((target_clones("fma", "default")))
-#endif
-#endif
-#ifndef FAST_CLONES
-#define FAST_CLONES
-#endif
-
-static double gamma_sq(size_t m)
-{
-    double g = (double)m * U / (1 - (double)m * U);
-    return g * g;
-}
 
 /* ---- rounding to a format, and whether a bound decides it ----
  * On the bits of a double, without libm calls: this runs per output. */
@@ -175,6 +128,11 @@ static inline __attribute__((always_inline)) int decide(double th, double tl, do
     return 1;
 }
 
+int ref_fast_decide(double th, double tl, double err, const struct ref_format *f, double *rounded, double *nearest)
+{
+    return decide(th, tl, err, f, rounded, nearest);
+}
+
 /* ---- the per-row scale ---- */
 
 struct row_scale {
@@ -229,14 +187,6 @@ FAST_CLONES static int rms_scale(const struct ref_fast_ctx *c, const double *h, 
     return scale_from(m, rel_q + 0x1p-111, s);
 }
 
-/* Dot2 step: p + sigma += a b */
-static inline __attribute__((always_inline)) void dot2_add(double a, double b, double *p, double *sg)
-{
-    double h, r, q;
-    two_prod(a, b, &h, &r);
-    two_sum(*p, h, p, &q);
-    *sg += q + r;
-}
 
 /* The mean mu and the variance about it, through a shift c (an f32 value
  * near mu): x - c = a + b exactly, P1 = sum (a + b) = S - n c and P2 =

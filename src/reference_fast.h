@@ -45,6 +45,11 @@ void ref_fast_free(struct ref_fast_ctx *c);
 enum ref_fast_status ref_fast_row(const struct ref_fast_ctx *c, size_t row, void *y, double *exact,
                                   size_t *unsure);
 
+/* Does every real within err of th + tl (|tl| at most half an ulp of th)
+ * round to the same value of f and to the same double? Then *rounded and
+ * *nearest get them: 1; else 0. */
+int ref_fast_decide(double th, double tl, double err, const struct ref_format *f, double *rounded, double *nearest);
+
 /* The format value nearest v (ties to even, overflow to infinity), and the
  * bounds of the interval of reals that round to it. */
 double ref_round_cell(double v, const struct ref_format *f, double *lo, double *hi);

@@ -65,15 +65,16 @@ void run_install_signal_handlers(void)
  * the same seeded data as the timed buffers, the reference shared by the
  * variants of a norm and dtype ---- */
 
-#define RUN_BWD_ACCURACY_VALUES ((size_t)1 << 20)
+#define RUN_BWD_ACCURACY_VALUES ((size_t)1 << 23)
 
 static void accuracy_for(const struct nb_variant *v, const struct job *j, const struct nb_suite *s,
                          struct ref_cache *cache, struct accuracy_row *out)
 {
     size_t k = s->full ? j->rows : (s->accuracy_rows < j->rows ? s->accuracy_rows : j->rows);
-    /* backward: the gradients' reference is MPFR's (about a million values
-     * a second), so at most RUN_BWD_ACCURACY_VALUES of them; rows_checked
-     * says how many rows */
+    /* backward: dg sums every row, so a shape's reference cannot reuse its
+     * repeated rows; at most RUN_BWD_ACCURACY_VALUES values (a second on
+     * the fast path, 12 million a second; minutes where MPFR takes over),
+     * rows_checked says how many rows */
     if (norm_is_backward(v->norm) && k * j->n > RUN_BWD_ACCURACY_VALUES)
         k = RUN_BWD_ACCURACY_VALUES / j->n ? RUN_BWD_ACCURACY_VALUES / j->n : 1;
     memset(out, 0, sizeof *out);
@@ -86,9 +87,11 @@ static void accuracy_for(const struct nb_variant *v, const struct job *j, const 
     out->rows_checked = k;
     if (k == 0)
         return;
-    /* the rows the kernel was timed on: DATAGEN_DISTINCT_ROWS rows repeated */
+    /* the rows the kernel was timed on: DATAGEN_DISTINCT_ROWS rows repeated;
+     * backward, every row its own (dg and db sum over the rows, and equal
+     * row blocks sum exactly in a pairwise reduction, hiding its error) */
     struct study_cell cell = {.rows = k, .n = j->n, .eps = j->eps, .p = s->p, .dist = s->dist, .seed = s->seed,
-                              .distinct = DATAGEN_DISTINCT_ROWS};
+                              .distinct = norm_is_backward(v->norm) ? 0 : DATAGEN_DISTINCT_ROWS, .dy_is_x = s->dy_is_x};
     if (study_measure(v, &cell, cache, &out->s) != 0)
         out->rows_checked = 0;
 }
@@ -401,6 +404,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     provenance_collect(&meta, &m.topo, &m.ti, &m.ctr, s);
     meta_ceilings(&meta, ceil);
     meta_add(&meta, "schedule", "%s", schedule_name(s->schedule));
+    meta_add(&meta, "dy", "%s", s->dy_is_x ? "x" : "normal");
     meta_shard(&meta, &plan, s);
     meta_add(&meta, "passes", "%zu", passes_for(s));
     meta_add(&meta, "nt_threshold", "%s", nt_threshold);

@@ -68,7 +68,9 @@ static void fill_inputs(struct group_buffers *gb, enum nb_dtype dt, const struct
         memset(gb->res[dt], 0, rows * n * es);
     /* the gradient of y: N(0, 1) whatever x's distribution, from the seed + 2
      * (study_backward.c generates the same) */
-    if (gb->dy[dt]) {
+    if (gb->dy[dt] && s->dy_is_x)
+        memcpy(gb->dy[dt], gb->x[dt], rows * n * es);
+    else if (gb->dy[dt]) {
         const struct nb_distribution unit = {.kind = NB_DIST_NORMAL, .scale = 1.0};
         datagen_fill(gb->dy[dt], block, n, dt, &unit, s->seed + 2);
         for (size_t r0 = block; r0 < rows; r0 += block)

@@ -11,7 +11,7 @@
 
 int study_same_cell(const struct study_cell *a, const struct study_cell *b)
 {
-    return a->rows == b->rows && a->distinct == b->distinct && a->n == b->n && a->eps == b->eps && a->p == b->p &&
+    return a->rows == b->rows && a->distinct == b->distinct && a->dy_is_x == b->dy_is_x && a->n == b->n && a->eps == b->eps && a->p == b->p &&
            a->seed == b->seed && a->dist.kind == b->dist.kind && a->dist.scale == b->dist.scale && a->dist.offset == b->dist.offset &&
            a->dist.factor == b->dist.factor && a->dist.channels == b->dist.channels && a->dist.value == b->dist.value;
 }

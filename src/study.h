@@ -17,6 +17,7 @@ struct study_cell {
     size_t rows, n;
     size_t distinct;   /* rows of generated data, repeated to fill `rows` (as run's timed data); 0: all */
     double eps, p;
+    int dy_is_x;       /* backward: dy = x, else N(0, 1) from the seed + 2 */
     struct nb_distribution dist;
     uint64_t seed;
 };

@@ -92,9 +92,14 @@ void bwd_ref_free(struct bwd_ref *r)
 }
 
 /* dy for the cell: N(0, 1) whatever x's distribution, from the seed + 2,
- * its distinct rows repeated (as the timed buffers of src/shape_group.c) */
-static void fill_dy(void *dy, const struct study_cell *c, enum nb_dtype dt)
+ * its distinct rows repeated (as the timed buffers of src/shape_group.c);
+ * or x itself */
+static void fill_dy(void *dy, const void *x, const struct study_cell *c, enum nb_dtype dt)
 {
+    if (c->dy_is_x) {
+        memcpy(dy, x, c->rows * c->n * nb_dtype_size(dt));
+        return;
+    }
     const struct nb_distribution unit = {.kind = NB_DIST_NORMAL, .scale = 1.0};
     const size_t d = study_distinct_rows(c), row = c->n * nb_dtype_size(dt);
     datagen_fill(dy, d, c->n, dt, &unit, c->seed + 2);
@@ -116,12 +121,12 @@ static int reference_for(const struct nb_variant *v, const struct study_cell *c,
         !(r->db = malloc(n * es + 1)) || !(r->edx = malloc(total * sizeof(double) + 1)) ||
         !(r->edg = malloc(n * sizeof(double) + 1)) || !(r->edb = malloc(n * sizeof(double) + 1)))
         return -1;
-    fill_dy(r->dy, c, v->dtype);
+    fill_dy(r->dy, cache->in.x, c, v->dtype);
     const struct nb_args ra = {.rows = c->rows, .n = n, .x = cache->in.x, .y = r->dx, .g = cache->in.g, .eps = c->eps,
                                .dy = r->dy, .dg = r->dg, .db = norm_has_db(v->norm) ? r->db : NULL};
     const struct bwd_exact ex = {r->edx, r->edg, r->edb};
     int64_t t0 = timer_ns();
-    if (reference_bwd_compute(v->norm, v->dtype, &ra, &ex, &cache->counts) != 0 ||
+    if (reference_bwd_compute_with(v->norm, v->dtype, &ra, &ex, cache->method, &cache->counts) != 0 ||
         bwd_terms_compute(v->norm, v->dtype, &ra, &r->terms) != 0)
         return -1;
     cache->ref_seconds += (double)(timer_ns() - t0) / 1e9;

@@ -195,7 +195,7 @@ int sweep_find_breaks(struct sweep_row *rows, size_t count, const struct nb_suit
         qsort(line, m, sizeof *line, by_scale);
         struct probe p = {.v = rows[i].v,
                           .cell = {.rows = s->sweep_rows, .n = rows[i].n, .eps = rows[i].eps, .p = s->p,
-                                   .dist = rows[i].dist, .seed = s->seed},
+                                   .dist = rows[i].dist, .seed = s->seed, .dy_is_x = s->dy_is_x},
                           .cache = cache, .interrupted = interrupted};
         double b[5];
         line_breaks(line, m, &p, b);

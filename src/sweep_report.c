@@ -490,7 +490,8 @@ int sweep_write_summary(const char *dir, const struct sweep_row *rows, size_t do
     if (md) {
         fprintf(md, "# normbench sweep: %s\n\nConfig `%s`, %zu rows of seeded data per cell, %zu results. "
                     "Errors are in ULPs of each variant's storage type, at the magnitude of the terms an output "
-                    "sums (max_ulp_terms; equal to the plain ULP error for the RMSNorm family). A variant is "
+                    "sums (max_ulp_terms; equal to the plain ULP error for the forward RMSNorm family; a "
+                    "backward row covers dx, dg and db). A variant is "
                     "within bound when that is at most its registry bound; `nat` variants are reported, not "
                     "bounded (where they do not break is given instead). Cells whose inputs overflowed "
                     "or flushed to zero (1%% of them or more) when stored in the variant's type are not data on the kernel: they are "

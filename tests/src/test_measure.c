@@ -248,6 +248,7 @@ Test(config, errors_name_file_and_line)
         {"[run]\nthreads = 1,0\n", "t.ini:2: threads: want counts from 1 to 1024"},
         {"[run]\nthreads = 2,x\n", "t.ini:2: threads:"},
         {"[run]\nthreads = 1,2,1\n", "t.ini:2: threads: 1 is given twice"},
+        {"[run]\nhidden = 64\ndy = y\n", "t.ini:3: dy: want normal or x, not 'y'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         suite_defaults(&s);

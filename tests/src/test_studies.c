@@ -176,3 +176,17 @@ Test(studies, datagen_counts_inputs_the_storage_type_lost)
     l = datagen_fill(b, 1, 64, NB_BF16, &big, 1);
     cr_expect(l.overflowed == 0 && l.flushed == 0, "bf16 holds 2^18");
 }
+
+/* An output that overflows, correctly rounded to Inf, is no error at the
+ * terms either: a LayerNorm-backward dx of 1e6 in f16 (the zero rows at
+ * eps = 1e-12 of configs/backward-eps.ini) was counted infinitely wrong.
+ * A wrong Inf still is. */
+Test(studies, a_correctly_rounded_overflow_is_no_error_at_the_terms)
+{
+    struct accuracy_summary right = {0}, wrong = {0};
+    accuracy_add_scaled(&right, INFINITY, 1.0e6, INFINITY, 2.0e6, NB_F16);
+    cr_expect_eq(right.max_ulp_terms, 0.0, "%g", right.max_ulp_terms);
+    cr_expect_eq(right.false_nonfinite, 0);
+    accuracy_add_scaled(&wrong, INFINITY, 1.0e4, 10000.0, 2.0e4, NB_F16);
+    cr_expect(isinf(wrong.max_ulp_terms) && wrong.false_nonfinite == 1, "%g", wrong.max_ulp_terms);
+}
