@@ -377,7 +377,8 @@ int reference_bwd_compute_with(enum nb_norm norm, enum nb_dtype dt, const struct
         return -2;
     const size_t values = a->rows * a->n + a->n * (norm == NB_LAYERNORM_BWD ? 2 : 1);
     if (method == REF_METHOD_FAST) {
-        const int st = reference_bwd_fast(norm, dt, a, exact);
+        size_t unsure = 0;
+        const int st = reference_bwd_fast(norm, dt, a, exact, &unsure);
         if (st == REF_BWD_FAST_NOMEM)
             return -1;
         if (st == REF_BWD_FAST_DONE) {
@@ -385,9 +386,12 @@ int reference_bwd_compute_with(enum nb_norm norm, enum nb_dtype dt, const struct
                 counts->values += values;
             return 0;
         }
+        /* dg sums every row: the whole call goes to MPFR */
         if (counts) {
             counts->fallback_rows += a->rows;
             counts->fallback_values += values;
+            counts->unsure += unsure;
+            counts->special_rows += st == REF_BWD_FAST_SPECIAL ? a->rows : 0;
         }
     }
     return reference_bwd_compute(norm, dt, a, exact, counts);

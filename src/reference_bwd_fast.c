@@ -228,13 +228,14 @@ static int column_put(const struct column *c, size_t rows, enum nb_dtype dt, voi
     return put(v, dt, out, i, exact);
 }
 
-/* dx of row r and its dg (db) terms */
-static int row_outputs(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a, size_t r,
+/* dx of row r and its dg (db) terms; the count of dx the bound left undecided */
+static size_t row_outputs(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a, size_t r,
                        const struct row_stats *st, struct column *dg, struct column *db, double *exact_dx)
 {
     const size_t n = a->n;
     const double nd = (double)n;
     const char *x = (const char *)a->x + r * n * nb_dtype_size(dt), *dy = (const char *)a->dy + r * n * nb_dtype_size(dt);
+    size_t missed = 0;
     for (size_t i = 0; i < n; i++) {
         const double xi = ld(x, i, dt), dyi = ld(dy, i, dt), ai = ld(a->g, i, dt) * dyi;
         struct dw num, term;
@@ -252,33 +253,38 @@ static int row_outputs(enum nb_norm norm, enum nb_dtype dt, const struct nb_args
             nb_store(a->y, r * n + i, 0.0f, dt);
             if (exact_dx)
                 exact_dx[r * n + i] = 0.0;
-        } else if (!put(dw_mul(num, st->f), dt, a->y, r * n + i, exact_dx)) {
-            return 0;
+        } else {
+            missed += !put(dw_mul(num, st->f), dt, a->y, r * n + i, exact_dx);
         }
         column_add(&dg[i], term);
     }
-    return 1;
+    return missed;
 }
 
-int reference_bwd_fast(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a, const struct bwd_exact *exact)
+int reference_bwd_fast(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a, const struct bwd_exact *exact,
+                       size_t *unsure)
 {
     const size_t n = a->n;
+    *unsure = 0;
     for (size_t i = 0; i < n; i++)
         if (!isfinite(ld(a->g, i, dt)))
-            return REF_BWD_FAST_MISSED;
+            return REF_BWD_FAST_SPECIAL;
     struct column *dg = calloc(n ? n : 1, sizeof *dg), *db = calloc(n ? n : 1, sizeof *db);
     int rc = dg && db ? REF_BWD_FAST_DONE : REF_BWD_FAST_NOMEM;
     for (size_t r = 0; rc == REF_BWD_FAST_DONE && r < a->rows; r++) {
         struct row_stats st;
-        if (!row_stats(norm, dt, a, r, &st) || !row_outputs(norm, dt, a, r, &st, dg, db, exact ? exact->dx : NULL))
-            rc = REF_BWD_FAST_MISSED;
+        if (!row_stats(norm, dt, a, r, &st))
+            rc = REF_BWD_FAST_SPECIAL;
+        else
+            *unsure += row_outputs(norm, dt, a, r, &st, dg, db, exact ? exact->dx : NULL);
     }
     for (size_t i = 0; rc == REF_BWD_FAST_DONE && i < n; i++) {
-        if (!column_put(&dg[i], a->rows, dt, a->dg, i, exact ? exact->dg : NULL))
-            rc = REF_BWD_FAST_MISSED;
-        else if (norm == NB_LAYERNORM_BWD && !column_put(&db[i], a->rows, dt, a->db, i, exact ? exact->db : NULL))
-            rc = REF_BWD_FAST_MISSED;
+        *unsure += !column_put(&dg[i], a->rows, dt, a->dg, i, exact ? exact->dg : NULL);
+        if (norm == NB_LAYERNORM_BWD)
+            *unsure += !column_put(&db[i], a->rows, dt, a->db, i, exact ? exact->db : NULL);
     }
+    if (rc == REF_BWD_FAST_DONE && *unsure)
+        rc = REF_BWD_FAST_UNSURE;
     free(dg);
     free(db);
     return rc;

@@ -7,14 +7,16 @@
 #include "reference_bwd.h"
 
 enum ref_bwd_fast_status {
-    REF_BWD_FAST_DONE,   /* every dx, dg (and db) decided and written */
-    REF_BWD_FAST_MISSED, /* an output undecided, or inputs outside the path (NaN, Inf, D = 0, extreme
-                            magnitudes): the outputs are partly written and must be recomputed */
+    REF_BWD_FAST_DONE,    /* every dx, dg (and db) decided and written */
+    REF_BWD_FAST_UNSURE,  /* outputs the bound did not decide (ties, near-ties): *unsure of them */
+    REF_BWD_FAST_SPECIAL, /* inputs outside the path: NaN, Inf, D not clearly positive, extreme magnitudes */
     REF_BWD_FAST_NOMEM
+    /* but for DONE, the outputs are partly written and must be recomputed */
 };
 
 /* As reference_bwd_compute for norm (NB_RMSNORM_BWD or NB_LAYERNORM_BWD);
  * exact (or its pointers) may be NULL. */
-int reference_bwd_fast(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a, const struct bwd_exact *exact);
+int reference_bwd_fast(enum nb_norm norm, enum nb_dtype dt, const struct nb_args *a, const struct bwd_exact *exact,
+                       size_t *unsure);
 
 #endif
