@@ -15,8 +15,9 @@ NB_CFLAGS_SHORT = -std=gnu11 -ffp-contract=off -fno-math-errno
 # One pkg-config call per package: a missing one loses its own flags (and
 # the compiler then names its header), not every package's at once.
 PKGS = mpfr gmp hwloc papi inih json-c
-PKG_CFLAGS = $(foreach p,$(PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
-PKG_LIBS = $(foreach p,$(PKGS),$(shell pkg-config --libs $(p) 2>/dev/null))
+PKG_CONFIG ?= pkg-config
+PKG_CFLAGS = $(foreach p,$(PKGS),$(shell $(PKG_CONFIG) --cflags $(p) 2>/dev/null))
+PKG_LIBS = $(foreach p,$(PKGS),$(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null))
 # libcsv ships no pkg-config file
 LIBS = $(PKG_LIBS) -lcsv -lm -lpthread -ldl $(if $(HAVE_ONEDNN),-ldnnl -lgomp)
 PREFIX ?= /usr/local
@@ -45,7 +46,7 @@ isa_of = $(lastword $(subst _, ,$(basename $(notdir $(1)))))
 # the ISAs this machine's architecture compiles: every `any` row, and the
 # `x86` rows on x86-64
 ARCH := $(shell uname -m)
-ARCHES = any $(if $(filter x86_64,$(ARCH)),x86)
+ARCHES = any $(if $(filter x86_64,$(ARCH)),x86) $(if $(filter aarch64,$(ARCH)),aarch64)
 BUILT_ISAS := $(foreach r,$(ISA_ROWS),$(if $(filter $(call isa_field,$(r),2),$(ARCHES)),$(call isa_field,$(r),1)))
 KERNEL_SRC = $(foreach i,$(BUILT_ISAS),$(wildcard kernels/*_$(i).c))
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
@@ -79,7 +80,7 @@ DEPS_STAMP = build/.deps-ok
 # and the embedded default suite (configs/default.ini as a C string).
 GEN = build/gen/git-rev.h build/gen/default-suite.inc
 
-.PHONY: all lib deps run check check-build uninstall FORCE check-sanitize check-valgrind fuzz fuzz-build baseline ci-gate install clean
+.PHONY: all lib deps run check check-build uninstall FORCE check-sanitize check-valgrind check-aarch64 fuzz fuzz-build baseline ci-gate install clean
 all: $(BIN)
 
 # Installs the Debian packages only when a probe fails.
@@ -122,7 +123,7 @@ $(BIN): $(OBJ_DIR)/src/main.o $(LIB_OBJ)
 
 build/tests$(SUFFIX)/%: tests/%.c $(LIB_OBJ) | $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) $< $(LIB_OBJ) $(LIBS) -lcriterion -o $@
+	$(CC) $(CFLAGS) $(NB_CFLAGS) $(PKG_CFLAGS) $(CRITERION_CFLAGS) $< $(LIB_OBJ) $(LIBS) $(CRITERION_LIBS) -lcriterion -o $@
 
 build/tests$(SUFFIX)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJ) | $(GEN)
 	@mkdir -p $(dir $@)
@@ -182,6 +183,33 @@ check-valgrind:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory check-build
 	NB_VALGRIND=1 NB_REF_VALUES=100000 sh tests/run-all.sh "$(SUFFIX)"
+
+# The whole suite for aarch64 on any Linux machine: cross-built with
+# Debian's gcc-aarch64-linux-gnu against the arm64 packages, every aarch64
+# program run by qemu-user (scripts/qemu-aarch64.sh: a private binfmt_misc
+# in a user namespace), -cpu max with SVE at 512 bits; the kernel tests
+# again at 128 and 256. NB_EMULATED tells the end-to-end tests why counters,
+# valgrind, Slurm and the x86 ceilings are not there.
+# Criterion for arm64 lives in build/aarch64-sysroot (install-deps.sh says
+# why); DT_RPATH, not RUNPATH, so that it also finds its libnanomsg there
+AARCH64_CRIT = $(abspath build/aarch64-sysroot)
+AARCH64 = ARCH=aarch64 CC=aarch64-linux-gnu-gcc PKG_CONFIG=aarch64-linux-gnu-pkg-config HAVE_ONEDNN= SUFFIX=-aarch64 \
+          CRITERION_CFLAGS=-I$(AARCH64_CRIT)/usr/include \
+          CRITERION_LIBS='-L$(AARCH64_CRIT)/usr/lib/aarch64-linux-gnu -Wl,--disable-new-dtags,-rpath,$(AARCH64_CRIT)/usr/lib/aarch64-linux-gnu'
+QEMU_RUN = NB_EMULATED=qemu-user NB_CC=aarch64-linux-gnu-gcc NB_FAST_KERNEL=rmsnorm/fused/neon/f32 NB_REF_VALUES=100000 \
+           sh scripts/qemu-aarch64.sh
+check-aarch64:
+	@command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null \
+	    && aarch64-linux-gnu-pkg-config --exists $(PKGS) && [ -f /usr/lib/aarch64-linux-gnu/libcsv.so ] \
+	    && [ -f build/aarch64-sysroot/usr/lib/aarch64-linux-gnu/libcriterion.so ] \
+	    || sh scripts/install-deps.sh --aarch64
+	@$(MAKE) --no-print-directory $(AARCH64) check-build
+	$(QEMU_RUN) sh tests/run-all.sh -aarch64
+	for vl in 16 32; do \
+	    QEMU_CPU=max,sve-default-vector-length=$$vl $(QEMU_RUN) sh -c \
+	        'for t in build/tests-aarch64/kernels/test_variants build/tests-aarch64/kernels/test_guard_pages; do \
+	             echo "== $$t (SVE $$((8 * $$0)) bits)"; $$t || exit 1; done' $$vl || exit 1; \
+	done
 
 # The instruction-count baseline CI gates on (scripts/ci-gate.sh). Refresh
 # it on purpose, when a change is meant to alter what the kernels execute,

@@ -13,6 +13,12 @@
 #define NB_X86 1
 #endif
 
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#include <asm/hwcap.h>
+#define NB_AARCH64 1
+#endif
+
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
 #else
@@ -27,7 +33,9 @@ static const struct {
     {NB_CPU_F16C, "f16c"},         {NB_CPU_AVX512F, "avx512f"},
     {NB_CPU_AVX512BW, "avx512bw"}, {NB_CPU_AVX512VL, "avx512vl"},
     {NB_CPU_AVX512_BF16, "avx512_bf16"}, {NB_CPU_OS_YMM, "os_ymm_state"},
-    {NB_CPU_OS_ZMM, "os_zmm_state"},
+    {NB_CPU_OS_ZMM, "os_zmm_state"}, {NB_CPU_ASIMD, "asimd"},
+    {NB_CPU_ASIMDHP, "asimdhp"},   {NB_CPU_SVE, "sve"},
+    {NB_CPU_BF16, "bf16"},
 };
 
 const char *cpu_feature_name(unsigned bit)
@@ -73,6 +81,35 @@ static unsigned detect_x86(void)
     if (!(f & NB_CPU_OS_ZMM))
         f &= ~(NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_AVX512_BF16);
     return f;
+}
+#endif
+
+#ifdef NB_AARCH64
+static unsigned detect_aarch64(void)
+{
+    const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+    unsigned f = 0;
+    if (hw & HWCAP_ASIMD) f |= NB_CPU_ASIMD;
+    if ((hw & HWCAP_ASIMDHP) && (hw & HWCAP_FPHP)) f |= NB_CPU_ASIMDHP;
+    if (hw & HWCAP_SVE) f |= NB_CPU_SVE;
+    if (hw2 & HWCAP2_BF16) f |= NB_CPU_BF16;
+    return f;
+}
+
+/* qemu-user runs an aarch64 binary on another host and leaves that host's
+ * /proc/cpuinfo in place: x86's fields give it away */
+static const char *detect_emulator(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[256];
+    const char *why = NULL;
+    while (f && !why && fgets(line, sizeof line, f))
+        if (!strncmp(line, "vendor_id", 9))
+            why = "an aarch64 binary on a host whose /proc/cpuinfo is x86's (qemu-user): timings measure the "
+                  "emulator, not a CPU";
+    if (f)
+        fclose(f);
+    return why;
 }
 #endif
 
@@ -126,6 +163,10 @@ const struct nb_cpu *cpu_detect(void)
         return &cpu;
 #ifdef NB_X86
     cpu.features = detect_x86();
+#endif
+#ifdef NB_AARCH64
+    cpu.features = detect_aarch64();
+    cpu.emulated = detect_emulator();
 #endif
     cpu.under_valgrind = RUNNING_ON_VALGRIND ? 1 : 0;
     cpu.disabled = parse_disabled(getenv("NORMBENCH_DISABLE"));

@@ -12,12 +12,18 @@ enum nb_cpu_feature {
     NB_CPU_AVX512_BF16 = 1u << 6,
     NB_CPU_OS_YMM = 1u << 7,  /* XCR0 has the AVX state enabled */
     NB_CPU_OS_ZMM = 1u << 8,  /* XCR0 has the opmask and ZMM states enabled */
+    /* aarch64, from getauxval */
+    NB_CPU_ASIMD = 1u << 9,    /* NEON (HWCAP_ASIMD) */
+    NB_CPU_ASIMDHP = 1u << 10, /* fp16 arithmetic in NEON, ARMv8.2-A FP16 (HWCAP_ASIMDHP) */
+    NB_CPU_SVE = 1u << 11,     /* HWCAP_SVE */
+    NB_CPU_BF16 = 1u << 12,    /* HWCAP2_BF16 */
 };
 
 struct nb_cpu {
     unsigned features;      /* what is usable: CPUID bits with the OS state */
     unsigned disabled;      /* what NORMBENCH_DISABLE switched off */
     int under_valgrind;     /* valgrind's emulated CPU has no AVX-512 */
+    const char *emulated;   /* NULL, or why this looks like a user-mode emulator (qemu-user) */
 };
 
 /* Detects once; later calls return the same answer. */

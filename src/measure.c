@@ -1,12 +1,12 @@
 #include "measure.h"
 
-#include <emmintrin.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "timer.h"
 #include "topology.h"
 
@@ -26,11 +26,11 @@ static void flush_spans(const struct measure_config *cfg)
     for (size_t s = 0; s < cfg->nspans; s++) {
         const char *p = cfg->spans[s].p;
         for (size_t i = 0; i < cfg->spans[s].bytes; i += 64)
-            _mm_clflush(p + i);
+            arch_flush_line(p + i);
         if (cfg->spans[s].bytes)
-            _mm_clflush(p + cfg->spans[s].bytes - 1);
+            arch_flush_line(p + cfg->spans[s].bytes - 1);
     }
-    _mm_mfence();
+    arch_fence();
 }
 
 /* ---- a pool of pinned threads, each with its share of the rows ---- */

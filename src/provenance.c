@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "cpu_features.h"
 #include "version.h"
 
@@ -99,6 +100,8 @@ void provenance_collect(struct meta_list *m, const struct nb_topology *t, const 
     cpu_flags(buf, sizeof buf, &vm);
     meta_add(m, "cpu_flags", "%s", buf);
     meta_add(m, "virtual_machine", "%s", vm ? "yes (hypervisor flag)" : "no hypervisor flag");
+    meta_add(m, "architecture", "%s", NB_ARCH_NAME);
+    meta_add(m, "emulated", "%s", cpu_detect()->emulated ? cpu_detect()->emulated : "no");
     meta_add(m, "cores", "%d", t->cores);
     meta_add(m, "pus", "%d", t->pus);
     meta_add(m, "numa_nodes", "%d", t->numa_nodes);
@@ -114,8 +117,8 @@ void provenance_collect(struct meta_list *m, const struct nb_topology *t, const 
     read_first_line("/proc/loadavg", buf, sizeof buf);
     meta_add(m, "load_average", "%s", buf);
     meta_add(m, "under_valgrind", "%s", cpu_detect()->under_valgrind ? "yes" : "no");
-    meta_add(m, "timer", "CLOCK_MONOTONIC, resolution %.0f ns, overhead %.1f ns; TSC %.4f GHz (PAPI_get_real_cyc)",
-             ti->resolution_ns, ti->overhead_ns, ti->tsc_ghz);
+    meta_add(m, "timer", "CLOCK_MONOTONIC, resolution %.0f ns, overhead %.1f ns; %s %.4f GHz (%s)",
+             ti->resolution_ns, ti->overhead_ns, timer_counter_name(), ti->tsc_ghz, timer_counter_source());
     meta_add(m, "papi_version", "%s", c->version);
     size_t used = 0;
     buf[0] = '\0';

@@ -6,6 +6,7 @@
 
 #include "../kernels/ext.h"
 #include "../kernels/kernels.h"
+#include "arch.h"
 #include "cpu_features.h"
 
 /* Lower-case aliases so that the table's tokens name the enum values. */
@@ -36,6 +37,12 @@ enum {
 
 static const unsigned isa_needs[NB_ISA_COUNT] = {
 #define NB_ISA(name, NAME, arch, valgrind, needs, flags) [NB_ISA_##NAME] = needs,
+#include "../kernels/isa.def"
+#undef NB_ISA
+};
+
+static const char *const isa_arch[NB_ISA_COUNT] = {
+#define NB_ISA(name, NAME, arch, valgrind, needs, flags) [NB_ISA_##NAME] = #arch,
 #include "../kernels/isa.def"
 #undef NB_ISA
 };
@@ -124,6 +131,10 @@ static const char *unavailable(int built, enum nb_isa isa, unsigned needs, enum 
 {
     static char why[160];
     const struct nb_cpu *cpu = cpu_detect();
+    if (!built && strcmp(isa_arch[isa], "any") != 0 && strcmp(isa_arch[isa], NB_ARCH_FAMILY) != 0) {
+        snprintf(why, sizeof why, "not built: an %s ISA, and this build is for %s", isa_arch[isa], NB_ARCH_NAME);
+        return why;
+    }
     if (!built)
         return "not built: this build has no code for the isa";
     if (isa == NB_ISA_EXT)
@@ -187,7 +198,7 @@ const char *registry_sum_order(const struct nb_variant *v)
 {
     if (v->mode != NB_MODE_NAT)
         return "-";
-    return v->flags & NB_V_LANES8 ? "8 lanes" : "sequential";
+    return v->flags & NB_V_LANES8 ? "8 lanes" : v->flags & NB_V_NATIVE8 ? "8 fma lanes" : "sequential";
 }
 
 const char *mode_name(enum nb_mode mode)

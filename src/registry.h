@@ -13,6 +13,8 @@
 #define NB_V_BASELINE 2u  /* the speedups of its norm and dtype are against it */
 #define NB_V_LANES8 4u    /* nat: sums in eight lanes, then pairwise (kernels/nat_lanes_scalar.c);
                              other nat variants sum sequentially, one term after another */
+#define NB_V_NATIVE8 8u   /* nat in the hardware's fp16: eight lanes of fused multiply-adds, then
+                             pairwise (kernels/rmsnorm_neonfp16.c) */
 
 /* ext: an external library (kernels/NAME_ext.c), such as oneDNN */
 /* kernels/isa.def: NB_ISA_SCALAR, NB_ISA_AVX2, ... */

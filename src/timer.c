@@ -3,6 +3,7 @@
 #include <papi.h>
 #include <time.h>
 
+#include "arch.h"
 #include "stats.h"
 
 int64_t timer_ns(void)
@@ -12,9 +13,29 @@ int64_t timer_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* x86: the TSC through PAPI; aarch64: the virtual counter (a constant
+ * rate, commonly 25 MHz to 1 GHz, not the core clock) */
 int64_t timer_tsc(void)
 {
+#if defined(__aarch64__)
+    return arch_counter();
+#else
     return (int64_t)PAPI_get_real_cyc();
+#endif
+}
+
+const char *timer_counter_name(void)
+{
+    return NB_ARCH_COUNTER;
+}
+
+const char *timer_counter_source(void)
+{
+#if defined(__aarch64__)
+    return "mrs";
+#else
+    return "PAPI_get_real_cyc";
+#endif
 }
 
 void timer_calibrate(struct timer_info *info)

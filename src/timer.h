@@ -18,5 +18,8 @@ void timer_calibrate(struct timer_info *info);
 
 int64_t timer_ns(void);
 int64_t timer_tsc(void);
+/* What timer_tsc reads ("TSC", "CNTVCT_EL0") and how ("PAPI_get_real_cyc", "mrs") */
+const char *timer_counter_name(void);
+const char *timer_counter_source(void);
 
 #endif

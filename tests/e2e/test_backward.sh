@@ -58,7 +58,7 @@ for r in rows:
     assert int(r["bytes"]) == (3 * rows_ * n + vectors * n) * es, r
     assert float(r["roofline_share"]) > 0 and float(r["bandwidth_gbs"]) > 0, r
     seen += 1
-assert seen >= 8, seen
+assert seen >= 6, seen
 # naive is the baseline of its pass; fused rmsnorm-bwd is paired with fused layernorm-bwd
 by = {r["variant"]: r for r in rows}
 assert float(by["rmsnorm-bwd/naive/scalar/f32"]["speedup_vs_naive"]) == 1
@@ -84,7 +84,7 @@ grep -q '^## rmsnorm-bwd f32' "$tmp/run/report.md" && grep -q '^## layernorm-bwd
 grep -q '"name":"layernorm-bwd/fused/scalar/f32/rows:8/n:48' "$tmp/run.json" && ok || bad "run.json lacks the backward rows"
 # compare carries them: a run against itself has every backward row
 expect 0 "" "$bin" compare "$tmp/run" "$tmp/run"
-[ "$(grep -c '^[a-z]*-bwd/' "$tmp/out")" -ge 8 ] && ok || bad "compare lacks the backward rows: $(cat "$tmp/out")"
+[ "$(grep -c '^[a-z]*-bwd/' "$tmp/out")" -ge 6 ] && ok || bad "compare lacks the backward rows: $(cat "$tmp/out")"
 # ab: the kernel library holds the backward variants too
 if [ -f "${NB_LIB:-build/libnormbench-kernels.so}" ]; then
     "$bin" ab "${NB_LIB:-build/libnormbench-kernels.so}" --kernels 'rmsnorm-bwd/fused/scalar/f32,layernorm-bwd/fused/scalar/f32' \

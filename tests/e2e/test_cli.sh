@@ -90,7 +90,11 @@ expect_one 2 "empty.csv: no values" "$bin" eval --kernel rmsnorm/fused/scalar/f3
 expect_one 2 "wants a percentage" "$bin" eval --kernel prmsnorm/fused/scalar/f32 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0 --p 0
 
 # a variant this machine cannot run is refused, not run
-NORMBENCH_DISABLE=avx512 "$bin" list 'rmsnorm/fused/avx512/f32' 2>/dev/null | grep -q 'no: disabled' && ok || bad "NORMBENCH_DISABLE not shown in list"
+if [ -n "${NB_EMULATED:-}" ]; then # aarch64: SVE is the feature to switch off
+    NORMBENCH_DISABLE=sve "$bin" list 'rmsnorm/fused/sve/f32' 2>/dev/null | grep -q 'no: disabled' && ok || bad "NORMBENCH_DISABLE not shown in list"
+else
+    NORMBENCH_DISABLE=avx512 "$bin" list 'rmsnorm/fused/avx512/f32' 2>/dev/null | grep -q 'no: disabled' && ok || bad "NORMBENCH_DISABLE not shown in list"
+fi
 expect_one 3 "cannot run here" env NORMBENCH_DISABLE=avx2 "$bin" eval --kernel rmsnorm/fused/avx2/f32 --x "$tmp/x.csv" --g "$tmp/g.csv" --eps 0
 
 # --version on the tool and on every command; every long option a command

@@ -11,11 +11,13 @@
 # Two separate runs are compared too, for the output's shape only: on a
 # shared machine their verdicts are a measurement, not a test.
 bin=${NB_BIN:-build/normbench}
+# the vector kernel set against the naive one: AVX2, or NEON on aarch64
+fast=${NB_FAST_KERNEL:-rmsnorm/fused/avx2/f32}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
 run() {
-    "$bin" run --kernels 'rmsnorm/naive/scalar/f32,rmsnorm/fused/avx2/f32,layernorm/twopass/scalar/f32' \
+    "$bin" run --kernels "rmsnorm/naive/scalar/f32,$fast,layernorm/twopass/scalar/f32" \
         --hidden 64,96,128,160,192,224,256 --rows 64 --reps 10 --min-time 0.002 --no-report --out "$1" >/dev/null 2>&1
 }
 run "$tmp/a" && run "$tmp/b" && ok || bad "runs failed"
@@ -31,9 +33,9 @@ rc=$?
 grep -q '21 rows matched' "$tmp/out" && ok || bad "A/A: $(tail -1 "$tmp/out")"
 echo "A/A of two runs here: $(tail -1 "$tmp/out")"
 
-python3 scripts/plant-slowdown.py "$tmp/a" "$tmp/real" rmsnorm/fused/avx2/f32 rmsnorm/naive/scalar/f32
+python3 scripts/plant-slowdown.py "$tmp/a" "$tmp/real" $fast rmsnorm/naive/scalar/f32
 "$bin" compare "$tmp/a" "$tmp/real" >"$tmp/out" 2>"$tmp/err"
-echo "naive kernel planted under the AVX2 kernel's name: exit $?, $(grep -c '^rmsnorm/fused/avx2/f32 .*regression' "$tmp/out") of 7 rows flagged"
+echo "naive kernel planted under the AVX2 kernel's name: exit $?, $(grep -c "^$fast .*regression" "$tmp/out") of 7 rows flagged"
 # the exact slowdown is planted into a copy whose samples are made tight
 # (each row's median, spread by 0.1% a repetition), so that how noisy this
 # machine was while run a measured cannot decide the verdicts
@@ -48,13 +50,13 @@ for r in rows:
 w = csv.DictWriter(open(d + "/samples.csv", "w", newline=""), fieldnames=rows[0].keys(), lineterminator="\n")
 w.writeheader(); w.writerows(rows)
 PY
-python3 scripts/plant-slowdown.py "$tmp/tight" "$tmp/planted" rmsnorm/fused/avx2/f32 x3
+python3 scripts/plant-slowdown.py "$tmp/tight" "$tmp/planted" $fast x3
 "$bin" compare "$tmp/tight" "$tmp/planted" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ $rc = 1 ] && ok || bad "planted slowdown exited $rc"
-[ "$(grep -c '^rmsnorm/fused/avx2/f32 .*regression' "$tmp/out")" = 7 ] && ok || bad "planted rows: $(grep avx2 "$tmp/out")"
-[ "$(grep regression "$tmp/out" | grep -v '^rmsnorm/fused/avx2/f32 ' | grep -vc regressions)" = 0 ] && ok ||
-    bad "other rows flagged: $(grep regression "$tmp/out" | grep -v avx2)"
+[ "$(grep -c "^$fast .*regression" "$tmp/out")" = 7 ] && ok || bad "planted rows: $(grep "$fast" "$tmp/out")"
+[ "$(grep regression "$tmp/out" | grep -v "^$fast " | grep -vc regressions)" = 0 ] && ok ||
+    bad "other rows flagged: $(grep regression "$tmp/out" | grep -v "$fast")"
 "$bin" compare --format md "$tmp/a" "$tmp/planted" >"$tmp/md" 2>/dev/null
 grep -q '^| variant | rows | n |' "$tmp/md" && grep -q 'geometric mean change' "$tmp/md" && ok || bad "markdown output"
 
@@ -74,12 +76,14 @@ PY
 
 # instruction counts: identical across two runs; an increase fails the gate
 # (ASan and valgrind cannot run together: the sanitizer build skips this)
-case "$bin" in *-san) skip_count=1 ;; *) skip_count=0 ;; esac
-if [ "$skip_count" = 1 ]; then
+case "$bin${NB_EMULATED:+-emulated}" in *-san) skip_count=1 ;; *-emulated) skip_count=2 ;; *) skip_count=0 ;; esac
+if [ "$skip_count" = 2 ]; then
+    echo "skipped: instruction counts under qemu-user (valgrind runs on the host's architecture)"
+elif [ "$skip_count" = 1 ]; then
     echo "skipped: instruction counts under valgrind with an AddressSanitizer binary"
 elif command -v valgrind >/dev/null; then
     for k in 1 2; do
-        "$bin" run --kernels 'rmsnorm/fused/scalar/f32,rmsnorm/fused/avx2/f32' --hidden 128 --rows 4 \
+        "$bin" run --kernels "rmsnorm/fused/scalar/f32,$fast" --hidden 128 --rows 4 \
             --count instructions --no-report --out "$tmp/i$k" >/dev/null 2>&1
     done
     python3 - "$tmp/i1/perf.csv" "$tmp/i2/perf.csv" <<'PY' && ok || bad "instruction counts differ between runs"

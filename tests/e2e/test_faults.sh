@@ -129,14 +129,19 @@ fault_run papi_start "$tmp/f2" && ok || bad "PAPI_start failure: exit $?"
 python3 - "$tmp/f2/perf.csv" <<'PY' && ok || bad "PAPI_start failure: the counter column is not empty with a note"
 import csv, sys
 r = list(csv.DictReader(open(sys.argv[1])))[0]
-assert r["perf_task_clock_per_call"] == "" and "PAPI_start" in r["counters_note"], r
+# under qemu-user no event is ever added, so PAPI_start is never reached
+assert r["perf_task_clock_per_call"] == "" and ("PAPI_start" in r["counters_note"] or "emulated" in r["counters_note"]), r
 PY
 fault_run hwloc_bind "$tmp/f3" && ok || bad "hwloc bind failure: exit $?"
 grep -q 'the run is not pinned' "$tmp/err" && ok || bad "hwloc bind failure: no warning"
 meta "$tmp/f3" binding | grep -q '^not pinned: hwloc cannot bind' && ok || bad "hwloc bind failure not in meta.csv"
 fault_run hwloc_load "$tmp/f4" && ok || bad "hwloc load failure: exit $?"
 meta "$tmp/f4" hwloc | grep -q '^failed: hwloc could not load' && ok || bad "hwloc load failure not in meta.csv"
-[ "$(meta "$tmp/f4" l1d_bytes)" -gt 0 ] && ok || bad "hwloc load failure: no cache sizes from sysconf"
+if [ -n "${NB_EMULATED:-}" ]; then # aarch64's glibc has no cache sizes in sysconf
+    [ "$(meta "$tmp/f4" l1d_bytes)" -ge 0 ] && ok || bad "hwloc load failure: l1d_bytes not a number"
+else
+    [ "$(meta "$tmp/f4" l1d_bytes)" -gt 0 ] && ok || bad "hwloc load failure: no cache sizes from sysconf"
+fi
 # the pool's threads: --threads 2 with binding refused
 NB_FAULT=hwloc_bind LD_PRELOAD=$shim "$bin" run $tiny --threads 2 --out "$tmp/f5" >/dev/null 2>&1 && ok || bad "threads without binding: exit $?"
 grep -q 'could not be bound' "$tmp/f5/perf.csv" && ok || bad "threads without binding: no note in perf.csv"

@@ -18,6 +18,7 @@ skip() {
     rm -rf "$tmp"
     exit 0
 }
+[ -z "${NB_EMULATED:-}" ] || skip "emulated ($NB_EMULATED): the daemons would run in its user namespace, whose root is not root"
 [ "$(id -u)" = 0 ] || skip "not root (slurmd and munged need it)"
 for p in munged slurmctld slurmd sbatch sinfo; do
     command -v $p >/dev/null 2>&1 || skip "$p not installed (scripts/install-deps.sh installs slurmctld, slurmd, slurm-client, munge)"
