@@ -158,7 +158,7 @@ int cmd_sweep(int argc, char **argv)
         fprintf(stderr, "note: %s\n", clamp_note);
     /* variants, grouped by (norm, dtype) so the reference is shared */
     const struct nb_variant **vars = calloc(registry_count(), sizeof *vars);
-    size_t nvar = 0, matched = 0;
+    size_t nvar = 0, matched = 0, other_arch = 0;
     if (!vars) {
         nb_error("sweep", "out of memory");
         return NB_EXIT_ENV;
@@ -173,11 +173,16 @@ int cmd_sweep(int argc, char **argv)
                     continue;
                 matched++;
                 const char *why = registry_unavailable(v);
-                if (why)
+                if (registry_other_arch(v) && !v->fn)
+                    other_arch++;
+                else if (why)
                     fprintf(stderr, "skipped %s: %s\n", v->name, why);
                 else
                     vars[nvar++] = v;
             }
+    if (other_arch)
+        fprintf(stderr, "skipped %zu matching variants of another architecture's ISAs (normbench list shows them)\n",
+                other_arch);
     if (!matched || !nvar) {
         if (!matched)
             nb_error("sweep", "%s:%d: kernels: no variant matches '%s' (a norm without that mode or dtype, or a "

@@ -42,6 +42,10 @@ static enum plan_status select_variants(const struct nb_suite *s, struct run_pla
             (keep && !keep(ctx, v)))
             continue;
         p->matched++;
+        if (registry_other_arch(v) && !v->fn) {
+            p->other_arch++;
+            continue;
+        }
         const char *why = registry_unavailable(v);
         if (why) {
             fprintf(stderr, "skipped %s: %s%s\n", v->name, why,
@@ -51,6 +55,9 @@ static enum plan_status select_variants(const struct nb_suite *s, struct run_pla
         }
         p->vars[p->nvar++] = v;
     }
+    if (p->other_arch)
+        fprintf(stderr, "skipped %zu matching variants of another architecture's ISAs (normbench list shows them)\n",
+                p->other_arch);
     if (p->matched == 0) {
         char where[600] = "";
         if (s->kernels_line > 0) /* the globs came from a file: say where */

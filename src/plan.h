@@ -31,6 +31,7 @@ struct shape_group {
 struct run_plan {
     const struct nb_variant **vars;
     size_t nvar, matched;
+    size_t other_arch;           /* matched, but of another architecture's ISAs: skipped quietly */
     struct job *jobs;
     size_t njobs;
     struct shape_group *groups;

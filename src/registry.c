@@ -132,6 +132,7 @@ static const char *unavailable(int built, enum nb_isa isa, unsigned needs, enum 
     static char why[160];
     const struct nb_cpu *cpu = cpu_detect();
     if (!built && strcmp(isa_arch[isa], "any") != 0 && strcmp(isa_arch[isa], NB_ARCH_FAMILY) != 0) {
+        /* registry_other_arch */
         snprintf(why, sizeof why, "not built: an %s ISA, and this build is for %s", isa_arch[isa], NB_ARCH_NAME);
         return why;
     }
@@ -151,6 +152,11 @@ static const char *unavailable(int built, enum nb_isa isa, unsigned needs, enum 
         if (missing & bit)
             len += (size_t)snprintf(why + len, sizeof why - len, " %s", cpu_feature_name(bit));
     return why;
+}
+
+int registry_other_arch(const struct nb_variant *v)
+{
+    return strcmp(isa_arch[v->isa], "any") != 0 && strcmp(isa_arch[v->isa], NB_ARCH_FAMILY) != 0;
 }
 
 const char *registry_unavailable(const struct nb_variant *v)

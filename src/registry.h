@@ -46,6 +46,11 @@ const struct nb_variant *registry_find(const char *name);
 /* The MPFR reference of a norm and storage type. */
 const struct nb_variant *registry_reference(enum nb_norm norm, enum nb_dtype dt);
 
+/* 1 when the variant's ISA belongs to another architecture (an aarch64 ISA
+ * in an x86-64 build): commands that match globs skip those without a line
+ * each (list still shows them). */
+int registry_other_arch(const struct nb_variant *v);
+
 /* NULL if the variant can run here, else why not (a static string). */
 const char *registry_unavailable(const struct nb_variant *v);
 
