@@ -397,10 +397,12 @@ static void rms_vs_ln_section(FILE *md, const struct run_files *r, const int *co
                 fputc('\n', md);
             }
     fprintf(md, "\nWhat this machine shows: ");
-    for (int t = 0; t < NB_TIER_COUNT; t++)
-        if (!isnan(med[t]))
-            fprintf(md, "%s %+.0f%%, ", tier_name(t), (med[t] - 1) * 100);
-    fprintf(md, "(median gain of RMSNorm%s).", backward ? "'s backward pass" : "");
+    for (int t = 0, first = 1; t < NB_TIER_COUNT; t++)
+        if (!isnan(med[t])) {
+            fprintf(md, "%s%s %+.0f%%", first ? "" : ", ", tier_name(t), (med[t] - 1) * 100);
+            first = 0;
+        }
+    fprintf(md, " (median gain of RMSNorm%s).", backward ? "'s backward pass" : "");
     if (backward)
         fprintf(md, "\n\n");
     else

@@ -13,7 +13,12 @@ static int dtype_selected(const struct nb_suite *s, const struct nb_variant *v)
     return s->dtypes[0] == '\0' || glob_list_match(s->dtypes, v->dtype_name);
 }
 
-size_t plan_row_bytes(const struct nb_variant *v, size_t n)
+size_t plan_stream_bytes(const struct nb_variant *v, size_t n)
+{
+    return n * nb_dtype_size(v->dtype) * (norm_is_backward(v->norm) ? 3 : 2);
+}
+
+static size_t plan_row_bytes(const struct nb_variant *v, size_t n)
 {
     const size_t es = nb_dtype_size(v->dtype);
     /* forward: x read, y written (and the residual read and written);
@@ -78,7 +83,6 @@ static enum plan_status select_variants(const struct nb_suite *s, struct run_pla
 static size_t rows_for(const struct nb_suite *s, const struct nb_topology *topo, const struct nb_variant *v,
                        size_t n, size_t slot, enum nb_tier *tier)
 {
-    size_t es = nb_dtype_size(v->dtype);
     if (!s->rows_auto) {
         *tier = tier_of_footprint(topo, plan_footprint_bytes(v, s->rows[slot], n));
         return s->rows[slot];
@@ -87,8 +91,7 @@ static size_t rows_for(const struct nb_suite *s, const struct nb_topology *topo,
      * b (backward: x, dy and dx, g, dg and db), so speedups compare like
      * with like */
     *tier = (enum nb_tier)slot;
-    const size_t per_row = norm_is_backward(v->norm) ? 3 * n * es : 2 * n * es;
-    return tier_rows(topo, *tier, per_row, per_row);
+    return tier_rows(topo, *tier, plan_stream_bytes(v, n), plan_stream_bytes(v, n));
 }
 
 static void add_group(const struct nb_suite *s, const struct nb_topology *topo, struct run_plan *p, size_t n,

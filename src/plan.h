@@ -74,9 +74,9 @@ uint64_t plan_job_hash(const struct run_plan *p, const struct nb_suite *s);
 enum plan_status plan_shard(struct run_plan *p, const struct nb_suite *s, size_t index, size_t count, char *err,
                             size_t errlen);
 
-/* Bytes one row of v moves: x and y (and the residual); backward x, dy
- * and dx. */
-size_t plan_row_bytes(const struct nb_variant *v, size_t n);
+/* Bytes of one row's streams that rows = auto sizes the tiers by and the
+ * copy ceiling matches: x and y (backward: x, dy and dx). */
+size_t plan_stream_bytes(const struct nb_variant *v, size_t n);
 /* Bytes of one job's call: its rows, plus g and b (backward: g, dg and db,
  * each read or written once per call). */
 size_t plan_footprint_bytes(const struct nb_variant *v, size_t rows, size_t n);

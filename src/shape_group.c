@@ -10,6 +10,7 @@
 #include "paired.h"
 #include "rounds.h"
 #include "stats.h"
+#include "study.h"
 #include "topology.h"
 
 /* Buffers shared by the jobs of a group: one set per dtype, so that every
@@ -56,8 +57,7 @@ static void fill_inputs(struct group_buffers *gb, enum nb_dtype dt, const struct
     const size_t es = nb_dtype_size(dt), rows = gb->rows[dt], n = gb->n;
     const size_t block = rows < DATAGEN_DISTINCT_ROWS ? rows : DATAGEN_DISTINCT_ROWS;
     datagen_fill(gb->x[dt], block, n, dt, &s->dist, s->seed);
-    for (size_t r0 = block; r0 < rows; r0 += block)
-        memcpy((char *)gb->x[dt] + r0 * n * es, gb->x[dt], (rows - r0 < block ? rows - r0 : block) * n * es);
+    study_repeat_rows(gb->x[dt], block, rows, n * es);
     datagen_gain(gb->g[dt], n, dt, 0, s->seed);
     datagen_gain(gb->gemma_g[dt], n, dt, 1, s->seed);
     datagen_bias(gb->b[dt], n, dt, s->seed);
@@ -73,8 +73,7 @@ static void fill_inputs(struct group_buffers *gb, enum nb_dtype dt, const struct
     else if (gb->dy[dt]) {
         const struct nb_distribution unit = {.kind = NB_DIST_NORMAL, .scale = 1.0};
         datagen_fill(gb->dy[dt], block, n, dt, &unit, s->seed + 2);
-        for (size_t r0 = block; r0 < rows; r0 += block)
-            memcpy((char *)gb->dy[dt] + r0 * n * es, gb->dy[dt], (rows - r0 < block ? rows - r0 : block) * n * es);
+        study_repeat_rows(gb->dy[dt], block, rows, n * es);
     }
 }
 
@@ -95,7 +94,7 @@ static int buffers_alloc(struct group_buffers *gb, const struct run_plan *p, con
         if (w > gb->work_bytes)
             gb->work_bytes = w;
         /* the copy's footprint is x and y's (backward: x, dy and dx) */
-        size_t floats = (norm_is_backward(j->v->norm) ? 3 : 2) * j->rows * j->n * nb_dtype_size(d) / 8;
+        size_t floats = j->rows * plan_stream_bytes(j->v, j->n) / 8;
         if (with_ceiling && floats > gb->copy_floats[j->tier])
             gb->copy_floats[j->tier] = floats < 64 ? 64 : floats;
     }
@@ -164,7 +163,7 @@ static struct measure_config job_config(const struct group_env *env, const struc
     c.threads = j->threads;
     c.counters = j->threads == 1 ? env->ctr : NULL;
     c.work_stride = registry_workspace_bytes(j->v, (j->rows + j->threads - 1) / j->threads, j->n);
-    c.warm_each_rep = (norm_is_backward(j->v->norm) ? 3 : 2) * xy <= env->llc_bytes;
+    c.warm_each_rep = j->rows * plan_stream_bytes(j->v, j->n) <= env->llc_bytes;
     c.nspans = 0;
     const void *spans[] = {a->x, a->y, a->g, a->b, a->residual, a->work, a->dy, a->dg, a->db};
     const size_t grads = j->threads * j->n * es;

@@ -22,7 +22,7 @@ size_t study_distinct_rows(const struct study_cell *c)
 }
 
 /* rows [d, rows) repeat rows [0, d) */
-static void repeat_rows(void *p, size_t d, size_t rows, size_t row_bytes)
+void study_repeat_rows(void *p, size_t d, size_t rows, size_t row_bytes)
 {
     for (size_t r0 = d; r0 < rows; r0 += d)
         memcpy((char *)p + r0 * row_bytes, p, (rows - r0 < d ? rows - r0 : d) * row_bytes);
@@ -48,13 +48,13 @@ int study_inputs_get(const struct nb_variant *v, const struct study_cell *c, str
         return -1;
     }
     in->lost_x = datagen_fill(in->x, d, n, v->dtype, &c->dist, c->seed);
-    repeat_rows(in->x, d, c->rows, n * es);
+    study_repeat_rows(in->x, d, c->rows, n * es);
     datagen_gain(in->g, n, v->dtype, gemma, c->seed);
     datagen_bias(in->b, n, v->dtype, c->seed);
     if (residual) {
         struct nb_distribution rd = {.kind = NB_DIST_NORMAL, .scale = c->dist.scale};
         in->lost_res = datagen_fill(in->res0, d, n, v->dtype, &rd, c->seed + 1);
-        repeat_rows(in->res0, d, c->rows, n * es);
+        study_repeat_rows(in->res0, d, c->rows, n * es);
     }
     in->dt = v->dtype;
     in->gemma = gemma;

@@ -38,6 +38,8 @@ int study_inputs_get(const struct nb_variant *v, const struct study_cell *c, str
 int study_same_cell(const struct study_cell *a, const struct study_cell *b);
 /* what storing the cell's inputs in v's dtype lost (accuracy.h's inputs_lost) */
 size_t study_inputs_lost_of(const struct nb_variant *v, const struct study_cell *c, const struct study_inputs *in);
+/* rows [d, rows) of p repeat rows [0, d) */
+void study_repeat_rows(void *p, size_t d, size_t rows, size_t row_bytes);
 /* rows of generated data in the cell (the rest repeat them) */
 size_t study_distinct_rows(const struct study_cell *c);
 struct bwd_ref;

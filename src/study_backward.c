@@ -101,10 +101,9 @@ static void fill_dy(void *dy, const void *x, const struct study_cell *c, enum nb
         return;
     }
     const struct nb_distribution unit = {.kind = NB_DIST_NORMAL, .scale = 1.0};
-    const size_t d = study_distinct_rows(c), row = c->n * nb_dtype_size(dt);
+    const size_t d = study_distinct_rows(c);
     datagen_fill(dy, d, c->n, dt, &unit, c->seed + 2);
-    for (size_t r0 = d; r0 < c->rows; r0 += d)
-        memcpy((char *)dy + r0 * row, dy, (c->rows - r0 < d ? c->rows - r0 : d) * row);
+    study_repeat_rows(dy, d, c->rows, c->n * nb_dtype_size(dt));
 }
 
 /* cache->bwd for v's norm and dtype on the cell (x and g in cache->in);

@@ -99,4 +99,10 @@ static inline struct nb_args problem_args(struct problem *p, void *y, void *resi
     return a;
 }
 
+/* the same double, bit for bit (so +0 and -0 differ), or both NaN */
+static inline int same_double(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
+}
+
 #endif

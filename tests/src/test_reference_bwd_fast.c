@@ -36,11 +36,6 @@ static int same_bits(const void *a, const void *b, size_t i, enum nb_dtype dt)
                         : ((const uint16_t *)a)[i] == ((const uint16_t *)b)[i];
 }
 
-static int same_double(double a, double b)
-{
-    return a == b || (isnan(a) && isnan(b));
-}
-
 /* compute with both paths; 1 when the fast one decided (and then they are
  * compared), 0 when it handed the call on */
 static int compare(enum nb_norm norm, enum nb_dtype dt, size_t rows, size_t n, const struct nb_distribution *dist,

@@ -70,11 +70,6 @@ static void release(struct batch *t)
     free(t->b);
 }
 
-static int same_double(double a, double b)
-{
-    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
-}
-
 static int same_value(const void *y1, const void *y2, size_t i, enum nb_dtype dt)
 {
     if (dt == NB_F32) {
