@@ -56,6 +56,8 @@ int cmd_topology(int argc, char **argv)
         char avail[2048];
         counters_list_available(avail, sizeof avail);
         printf("papi:       presets available: %s\n", avail[0] ? avail : "none");
+        if (counters_component_off()[0])
+            printf("            %s: no event can be counted\n", counters_component_off());
         struct counters c;
         counters_setup(&c, "PAPI_TOT_CYC,PAPI_TOT_INS,PAPI_L1_DCM,PAPI_L2_DCM,perf::TASK-CLOCK", err, sizeof err);
         for (size_t e = 0; e < c.count; e++)

@@ -8,6 +8,27 @@
 
 static int library_state; /* 0 not tried, 1 ready, -1 failed */
 static char library_error[160];
+/* Why PAPI's perf_event component (every preset and perf:: name) is off,
+ * or empty. Debian 12's libpfm4 4.13 knows no AMD family 26 (Zen 5): PAPI
+ * disables the whole component, software events included, and then no
+ * event name resolves, real ones no less than misspelt ones. */
+static char perf_event_off[136];
+
+static void note_disabled_perf_event(void)
+{
+    int n = PAPI_num_components();
+    for (int cid = 0; cid < n; cid++) {
+        const PAPI_component_info_t *info = PAPI_get_component_info(cid);
+        if (info && !strcmp(info->name, "perf_event") && info->disabled)
+            snprintf(perf_event_off, sizeof perf_event_off, "PAPI's perf_event component is disabled (%.90s)",
+                     info->disabled_reason[0] ? info->disabled_reason : "no reason given");
+    }
+}
+
+const char *counters_component_off(void)
+{
+    return perf_event_off;
+}
 
 /* PAPI's words for an error; PAPI_strerror gives NULL when the library
  * never initialised, and a NULL must not reach printf. */
@@ -36,6 +57,7 @@ int counters_library_init(char *err, size_t errlen)
             library_state = -1;
         } else {
             PAPI_thread_init(thread_id);
+            note_disabled_perf_event();
             library_state = 1;
         }
     }
@@ -83,13 +105,20 @@ int counters_setup(struct counters *c, const char *names, char *err, size_t errl
             snprintf(c->why[i], sizeof c->why[i], "not counted: emulated (qemu-user has no perf_event_open)");
             continue;
         }
+        if (rc != PAPI_OK && perf_event_off[0]) {
+            snprintf(c->why[i], sizeof c->why[i], "not counted: %s", perf_event_off);
+            continue;
+        }
         if (rc != PAPI_OK) {
             /* PAPI does not know the name at all (a preset it knows but this
              * machine lacks passes here and fails at PAPI_add_event) */
             char avail[1024];
             counters_list_available(avail, sizeof avail);
+            int task_clock;
+            int software = PAPI_event_name_to_code("perf::TASK-CLOCK", &task_clock) == PAPI_OK;
             snprintf(err, errlen, "unknown PAPI event '%s' (%s); events this machine can count: %s%s",
-                     c->names[i], papi_error_text(rc), avail, ", perf::TASK-CLOCK, ...");
+                     c->names[i], papi_error_text(rc), avail[0] ? avail : "no preset",
+                     software ? ", perf::TASK-CLOCK, ..." : "");
             return 2;
         }
         rc = PAPI_add_event(c->event_set, code);

@@ -24,9 +24,15 @@ struct counters {
 /* Initialises PAPI (once per process). */
 int counters_library_init(char *err, size_t errlen);
 
+/* Why PAPI's perf_event component is disabled here, or "" when it is on
+ * (valid after counters_library_init). */
+const char *counters_component_off(void);
+
 /* Parses a comma-separated list of event names and builds the event set
  * from those that exist here. Returns 0; an event that PAPI does not know
- * at all is a usage error: returns 2 and err names it. */
+ * at all is a usage error: returns 2 and err names it, unless PAPI's
+ * perf_event component is disabled, when no name can be checked and each
+ * is recorded as not counted, with the reason. */
 int counters_setup(struct counters *c, const char *names, char *err, size_t errlen);
 
 /* Starts and stops the set around a region; values[i] gets requested

@@ -410,7 +410,12 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     meta_add(&meta, "nt_threshold", "%s", nt_threshold);
     meta_add(&meta, "hwloc", "%s", m.hwloc_state);
     meta_add(&meta, "binding", "%s", m.binding);
-    meta_add(&meta, "papi_library", "%s", m.ctr.init_error[0] ? m.ctr.init_error : "initialised");
+    if (m.ctr.init_error[0])
+        meta_add(&meta, "papi_library", "%s", m.ctr.init_error);
+    else if (counters_component_off()[0])
+        meta_add(&meta, "papi_library", "initialised; %s: no event can be counted", counters_component_off());
+    else
+        meta_add(&meta, "papi_library", "initialised");
     if (s->cold)
         meta_add(&meta, "cold_check", "reading 16 KiB after the flush takes %.1fx as long as hot", cold_ratio);
     const char *status = stop_signal ? "interrupted" : rc ? "failed" : "complete";

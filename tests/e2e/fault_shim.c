@@ -1,6 +1,8 @@
 /* Fault injection for tests/e2e/test_faults.sh, loaded with LD_PRELOAD:
  * NB_FAULT (comma-separated) makes PAPI fail to initialise (papi_init),
- * an event set fail to start (papi_start), hwloc fail to load the topology
+ * an event set fail to start (papi_start), PAPI's perf_event component be
+ * disabled with no event name resolving, as Debian 12's libpfm4 leaves it
+ * on AMD Zen 5 (papi_no_perf_event), hwloc fail to load the topology
  * (hwloc_load) or to bind (hwloc_bind). Everything else goes to the real
  * library. normbench itself has no test hooks: the faults come from where
  * they would come from. */
@@ -9,6 +11,7 @@
 #include <errno.h>
 #include <hwloc.h>
 #include <papi.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +41,28 @@ int PAPI_start(int set)
         return PAPI_ECNFLCT;
     int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "PAPI_start");
     return real(set);
+}
+
+const PAPI_component_info_t *PAPI_get_component_info(int cid)
+{
+    static PAPI_component_info_t off;
+    const PAPI_component_info_t *(*real)(int) =
+        (const PAPI_component_info_t *(*)(int))dlsym(RTLD_NEXT, "PAPI_get_component_info");
+    const PAPI_component_info_t *info = real(cid);
+    if (!fault("papi_no_perf_event") || !info || strcmp(info->name, "perf_event"))
+        return info;
+    off = *info;
+    off.disabled = PAPI_ENOCMP;
+    snprintf(off.disabled_reason, sizeof off.disabled_reason, "Error libpfm4 no default PMU found (fault_shim)");
+    return &off;
+}
+
+int PAPI_event_name_to_code(const char *name, int *code)
+{
+    if (fault("papi_no_perf_event"))
+        return PAPI_ENOEVNT;
+    int (*real)(const char *, int *) = (int (*)(const char *, int *))dlsym(RTLD_NEXT, "PAPI_event_name_to_code");
+    return real(name, code);
 }
 
 int hwloc_topology_load(hwloc_topology_t topology)

@@ -18,6 +18,10 @@ expect() {
         ok
     fi
 }
+# Why PAPI's perf_event component is disabled on this machine, in
+# papi-tools' own words, or empty. Disabled (e.g. Debian 12's libpfm4 on
+# AMD Zen 5), no event counts, software ones included, and each says why.
+perf_event_off=$(papi_component_avail 2>/dev/null | sed -n '/^Name: *perf_event /{n;s/.*Disabled: //p;}')
 finish() {
     echo "$1: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]

@@ -18,9 +18,11 @@ trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
 run() {
     "$bin" run --kernels "rmsnorm/naive/scalar/f32,$fast,layernorm/twopass/scalar/f32" \
-        --hidden 64,96,128,160,192,224,256 --rows 64 --reps 10 --min-time 0.002 --no-report --out "$1" >/dev/null 2>&1
+        --hidden 64,96,128,160,192,224,256 --rows 128 --reps 10 --min-time 0.002 --no-report --out "$1" >/dev/null 2>&1
 }
 run "$tmp/a" && run "$tmp/b" && ok || bad "runs failed"
+# 128 rows: 64 KiB to 256 KiB of x and y, past an L1d of 48 KiB and within
+# an L2 of 256 KiB, so every row is in L2 on the x86 and ARM parts we know
 [ "$(grep -c ',L2,' "$tmp/a/perf.csv")" = 21 ] && ok || bad "want 21 rows in L2: $(cut -d, -f11 "$tmp/a/perf.csv" | sort | uniq -c)"
 
 # a run against itself: every row the same, deterministically

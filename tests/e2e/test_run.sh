@@ -18,10 +18,11 @@ done
 grep -q '^status,complete$' "$out/meta.csv" && ok || bad "meta.csv status"
 ls "$out" | grep -q '\.tmp\.' && bad "a temporary file was left" || ok
 # consistency: one row per (variant, n); bandwidth = bytes / median; samples per row = reps
-NB_EMULATED=${NB_EMULATED:-} python3 - "$out" <<'PY' && ok || bad "perf.csv consistency"
+NB_EMULATED=${NB_EMULATED:-} PERF_EVENT_OFF=$perf_event_off python3 - "$out" <<'PY' && ok || bad "perf.csv consistency"
 import csv, os, sys, math
 d = sys.argv[1]
 emulated = os.environ.get("NB_EMULATED", "") != ""
+perf_event_off = os.environ.get("PERF_EVENT_OFF", "") != ""
 perf = list(csv.DictReader(open(d + "/perf.csv")))
 samples = list(csv.DictReader(open(d + "/samples.csv")))
 acc = list(csv.DictReader(open(d + "/accuracy.csv")))
@@ -35,8 +36,14 @@ for r in perf:
     assert abs(float(r["ns_per_row"]) * 8 - float(r["median_ns"])) <= 1e-6 * float(r["median_ns"])
     n = int(r["n"])
     assert float(r["bytes"]) == 8 * n * 4 * 2 + n * 4 * (2 if r["norm"] == "layernorm" else 1), r
-    # under qemu-user nothing is counted, and the note says why
-    assert float(r["perf_task_clock_per_call"]) > 0 if not emulated else "emulated" in r["counters_note"], r
+    # under qemu-user, or with PAPI's perf_event component disabled, nothing
+    # is counted, and the note says why
+    if emulated:
+        assert "emulated" in r["counters_note"], r
+    elif perf_event_off:
+        assert r["perf_task_clock_per_call"] == "" and "perf_event component is disabled" in r["counters_note"], r
+    else:
+        assert float(r["perf_task_clock_per_call"]) > 0, r
     assert r["papi_tot_cyc_per_call"] == "" or float(r["papi_tot_cyc_per_call"]) > 0, r
     if r["papi_tot_cyc_per_call"] == "":
         assert "PAPI_TOT_CYC: " in r["counters_note"], r["counters_note"]
@@ -182,7 +189,13 @@ mkdir "$tmp/broken" && printf 'variant,n\nx,1\n' >"$tmp/broken/perf.csv" && prin
 # bad input: exit 2 or 3 with one line, before anything is measured
 printf '[run]\nhidden = 768\nrows = lots\n' >"$tmp/bad.ini"
 expect 2 "bad.ini:3: rows: want 'auto'" "$bin" run --config "$tmp/bad.ini"
-expect 2 "unknown PAPI event 'PAPI_NOPE'" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 1 --events PAPI_NOPE
+if [ -n "$perf_event_off" ]; then # no name resolves: none can be refused, each is recorded as not counted
+    expect 0 "" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 1 --events PAPI_NOPE --no-report --out "$tmp/nope"
+    grep -q "PAPI_NOPE: not counted: PAPI's perf_event component is disabled" "$tmp/nope/perf.csv" && ok ||
+        bad "an event that cannot be checked is not recorded as not counted"
+else
+    expect 2 "unknown PAPI event 'PAPI_NOPE'" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 1 --events PAPI_NOPE
+fi
 expect 2 "there is no CPU 999" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 1 --cpu 999
 expect 3 "GiB are available: refusing before allocating" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 67108864 --rows 1000000
 expect 3 "cannot create the output directory" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 1 --out /proc/normbench-test
@@ -266,6 +279,12 @@ if [ -z "${NB_EMULATED:-}" ] && grep -q avx2 /proc/cpuinfo; then
 fi
 
 expect 0 "" "$bin" topology --no-ceilings
-[ -n "${NB_EMULATED:-}" ] || { grep -q 'perf::TASK-CLOCK   counts here' "$tmp/out" && ok || bad "topology does not show the software event counting"; }
+if [ -n "$perf_event_off" ] && [ -z "${NB_EMULATED:-}" ]; then
+    grep -q "perf::TASK-CLOCK   not counted: PAPI's perf_event component is disabled" "$tmp/out" &&
+        grep -q 'no event can be counted' "$tmp/out" && ok || bad "topology does not say why nothing counts: $(cat "$tmp/out")"
+    grep -q "perf_event component is disabled" "$out/meta.csv" && ok || bad "meta.csv's papi_library does not say why nothing counts"
+elif [ -z "${NB_EMULATED:-}" ]; then
+    grep -q 'perf::TASK-CLOCK   counts here' "$tmp/out" && ok || bad "topology does not show the software event counting"
+fi
 
 finish run

@@ -173,6 +173,17 @@ Test(counters, software_event_counts_and_missing_events_say_why)
     cr_assert_eq(counters_setup(&c, "perf::TASK-CLOCK,PAPI_TOT_CYC", err, sizeof err), 0, "%s", err);
     if (!c.ready)
         cr_skip("PAPI cannot initialise here: %s", c.init_error);
+    if (counters_component_off()[0]) {
+        for (int i = 0; i < 2; i++) {
+            cr_expect(!c.available[i], "%s counts though %s", c.names[i], counters_component_off());
+            cr_expect_neq(strstr(c.why[i], "omponent"), NULL, "%s: %s", c.names[i], c.why[i]);
+        }
+        counters_teardown(&c);
+        cr_expect_eq(counters_setup(&c, "PAPI_NOT_AN_EVENT", err, sizeof err), 0, "no name can be checked: %s", err);
+        cr_expect_neq(strstr(c.why[0], "perf_event component is disabled"), NULL, "%s", c.why[0]);
+        counters_teardown(&c);
+        cr_skip("%s: nothing counts here (each event says so; checked)", counters_component_off());
+    }
     cr_assert(c.available[0], "perf::TASK-CLOCK: %s", c.why[0]);
     long long v[NB_MAX_EVENTS];
     cr_assert_eq(counters_start(&c), 0);
