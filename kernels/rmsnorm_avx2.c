@@ -256,24 +256,63 @@ NB_INLINE __m256 bf16_even8(__m256i v)
     return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
 }
 
-/* f rounded to bf16, in the high half of each lane (low half zero) */
-NB_INLINE __m256i bf16_round_high8(__m256 f)
+/* f rounded to nearest even bf16, in the high half of each lane (the low
+ * half is left over and never stored). The NaN test costs three of seven
+ * operations; a row whose statistics and g are finite has no NaN to quiet
+ * (|x rs| stays below about sqrt(n)), so the caller asks for it only where
+ * one can arise. */
+NB_INLINE __m256i bf16_round_high8(__m256 f, int nan_possible)
 {
     __m256i u = _mm256_castps_si256(f);
     __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
     __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff)));
-    __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(f, f, _CMP_UNORD_Q));
-    r = _mm256_blendv_epi8(r, _mm256_or_si256(u, _mm256_set1_epi32(0x00400000)), nan); /* quiet NaN, not rounded */
-    return _mm256_and_si256(r, _mm256_set1_epi32((int)0xffff0000u));
+    if (nan_possible) {
+        __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(f, f, _CMP_UNORD_Q));
+        r = _mm256_blendv_epi8(r, _mm256_or_si256(u, _mm256_set1_epi32(0x00400000)), nan); /* quiet NaN, not rounded */
+    }
+    return r;
 }
 
-NB_INLINE void normalise16_bf16(uint16_t *y, const uint16_t *x, const uint16_t *g, __m256 rs)
+NB_INLINE void normalise16_bf16(uint16_t *y, const uint16_t *x, const uint16_t *g, __m256 rs, int nan_possible)
 {
     __m256i xv = _mm256_loadu_si256((const __m256i *)x), gv = _mm256_loadu_si256((const __m256i *)g);
     __m256 even = _mm256_mul_ps(_mm256_mul_ps(bf16_even8(xv), rs), bf16_even8(gv));
     __m256 odd = _mm256_mul_ps(_mm256_mul_ps(bf16_odd8(xv), rs), bf16_odd8(gv));
-    __m256i out = _mm256_or_si256(bf16_round_high8(odd), _mm256_srli_epi32(bf16_round_high8(even), 16));
+    /* odd words from the odd results' high halves, even words from the even
+     * results' high halves shifted down: one blend, no masks */
+    __m256i out = _mm256_blend_epi16(_mm256_srli_epi32(bf16_round_high8(even, nan_possible), 16),
+                                     bf16_round_high8(odd, nan_possible), 0xAA);
     _mm256_storeu_si256((__m256i *)y, out);
+}
+
+NB_INLINE void normalise_row_bf16(uint16_t *y, const uint16_t *x, const uint16_t *g, size_t n, __m256 rs,
+                                  int nan_possible)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        normalise16_bf16(y + i, x + i, g + i, rs, nan_possible);
+    if (i < n) {
+        _Alignas(32) uint16_t xb[16] = {0}, gb[16] = {0}, yb[16];
+        memcpy(xb, x + i, (n - i) * sizeof *xb);
+        memcpy(gb, g + i, (n - i) * sizeof *gb);
+        normalise16_bf16(yb, xb, gb, rs, nan_possible);
+        memcpy(y + i, yb, (n - i) * sizeof *yb);
+    }
+}
+
+/* no NaN or infinity among the n bf16 values at g */
+static int bf16_all_finite(const uint16_t *g, size_t n)
+{
+    const __m256i exp = _mm256_set1_epi16(0x7f80);
+    __m256i special = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        special = _mm256_or_si256(special, _mm256_cmpeq_epi16(_mm256_and_si256(
+                                               _mm256_loadu_si256((const __m256i *)(g + i)), exp), exp));
+    int any = !_mm256_testz_si256(special, special);
+    for (; i < n; i++)
+        any |= (g[i] & 0x7f80) == 0x7f80;
+    return !any;
 }
 
 /* sum of squares of x[0..n), even and odd positions apart, 32 at a time */
@@ -308,23 +347,19 @@ void rmsnorm_evenodd_avx2_bf16_up(const struct nb_args *a)
     if (a->rows == 0)
         return;
     float ss = bf16_sum_squares8(a->x, n);
+    const int g_finite = bf16_all_finite(g, n);
     for (size_t r = 0; r < a->rows; r++) {
         const uint16_t *x = (const uint16_t *)a->x + r * n;
         uint16_t *y = (uint16_t *)a->y + r * n;
-        const __m256 rs = _mm256_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
+        const float rsf = 1.0f / sqrtf(ss / (float)n + eps);
+        const __m256 rs = _mm256_set1_ps(rsf);
         /* the next row's statistics first, while this row's x is still in
          * L1 from the previous iteration's pass over it */
         float next = r + 1 < a->rows ? bf16_sum_squares8(x + n, n) : 0.0f;
-        size_t i = 0;
-        for (; i + 16 <= n; i += 16)
-            normalise16_bf16(y + i, x + i, g + i, rs);
-        if (i < n) {
-            _Alignas(32) uint16_t xb[16] = {0}, gb[16] = {0}, yb[16];
-            memcpy(xb, x + i, (n - i) * sizeof *xb);
-            memcpy(gb, g + i, (n - i) * sizeof *gb);
-            normalise16_bf16(yb, xb, gb, rs);
-            memcpy(y + i, yb, (n - i) * sizeof *yb);
-        }
+        if (g_finite && isfinite(ss) && isfinite(rsf))
+            normalise_row_bf16(y, x, g, n, rs, 0);
+        else
+            normalise_row_bf16(y, x, g, n, rs, 1);
         ss = next;
     }
 }

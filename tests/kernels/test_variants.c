@@ -366,6 +366,52 @@ Test(variants, nonfinite_input_stays_in_its_row)
     cr_assert_gt(checked, 100);
 }
 
+/* A NaN or infinity in the gain touches its column only, in every row, and
+ * matches the reference there (kernels that skip NaN handling on rows
+ * whose statistics are finite must still see a non-finite g). */
+Test(variants, nonfinite_gain_stays_in_its_column)
+{
+    const float specials[] = {NAN, INFINITY, -INFINITY};
+    const size_t n = 37, rows = 3;
+    size_t checked = 0;
+    for (size_t k = 0; k < registry_count(); k++) {
+        const struct nb_variant *v = registry_at(k);
+        if (!testable(v))
+            continue;
+        const size_t es = nb_dtype_size(v->dtype), bytes = rows * n * es;
+        for (size_t s = 0; s < 3; s++) {
+            struct problem p;
+            problem_init(&p, v->norm, v->dtype, rows, n, 1, 4243);
+            void *clean = calloc(1, bytes), *dirty = calloc(1, bytes), *ref = calloc(1, bytes);
+            struct nb_args a = problem_args(&p, clean, p.residual, 1e-5);
+            v->fn(&a);
+            memcpy(p.residual, p.residual_ref, bytes);
+            nb_store(p.g, 1, specials[s], v->dtype);
+            a.y = dirty;
+            v->fn(&a);
+            memcpy(p.residual, p.residual_ref, bytes);
+            struct nb_args ra = problem_args(&p, ref, p.residual, 1e-5);
+            cr_assert_eq(reference_compute(v->norm, v->dtype, &ra, ref, NULL, REF_METHOD_FAST, NULL), 0);
+            for (size_t i = 0; i < rows * n; i++) {
+                float yv = nb_load(dirty, i, v->dtype), rv = nb_load(ref, i, v->dtype);
+                if (i % n != 1)
+                    cr_expect(memcmp((char *)clean + i * es, (char *)dirty + i * es, es) == 0,
+                              "%s: g[1] = %g changed output %zu of row %zu", v->name, (double)specials[s], i % n, i / n);
+                else
+                    cr_expect(isnan(yv) == isnan(rv) && isinf(yv) == isinf(rv),
+                              "%s: g[1] = %g: row %zu's output is %g, reference %g", v->name, (double)specials[s],
+                              i / n, (double)yv, (double)rv);
+            }
+            free(clean);
+            free(dirty);
+            free(ref);
+            problem_free(&p);
+            checked++;
+        }
+    }
+    cr_assert_gt(checked, 100);
+}
+
 /* The table is what list shows: at least 50 variants, names well formed,
  * every norm and dtype has its reference. */
 /* kernels/isa.def's arch per ISA: the kernels of `x86` ISAs are compiled on
