@@ -325,51 +325,57 @@ Test(variants, llama_rounds_before_the_gain)
 
 /* NaN or Inf in one row reaches that row's outputs only, and where it
  * reaches, the output is non-finite exactly where the reference's is. */
-Test(variants, nonfinite_input_stays_in_its_row)
+/* v's outputs on p (clean), then with `value` stored at index `at` of the
+ * input buffer `in` (dirty), and the reference's on the changed inputs. */
+static void outputs_with_special(const struct nb_variant *v, struct problem *p, void *in, size_t at, float value,
+                                 void *clean, void *dirty, void *ref)
 {
-    const float specials[] = {NAN, INFINITY, -INFINITY};
-    size_t checked = 0;
-    for (size_t k = 0; k < registry_count(); k++) {
-        const struct nb_variant *v = registry_at(k);
-        if (!testable(v))
-            continue;
-        for (size_t s = 0; s < 3; s++) {
-            const size_t n = 37, rows = 3, es = nb_dtype_size(v->dtype), bytes = rows * n * es;
-            struct problem p;
-            problem_init(&p, v->norm, v->dtype, rows, n, 1, 4242);
-            void *clean = calloc(1, bytes), *dirty = calloc(1, bytes), *ref = calloc(1, bytes);
-            struct nb_args a = problem_args(&p, clean, p.residual, 1e-5);
-            v->fn(&a);
-            memcpy(p.residual, p.residual_ref, bytes);
-            nb_store(p.x, n + 1, specials[s], v->dtype); /* row 1, inside every statistic */
-            a.y = dirty;
-            v->fn(&a);
-            memcpy(p.residual, p.residual_ref, bytes);
-            struct nb_args ra = problem_args(&p, ref, p.residual, 1e-5);
-            cr_assert_eq(reference_compute(v->norm, v->dtype, &ra, ref, NULL, REF_METHOD_FAST, NULL), 0);
-            cr_expect(memcmp(clean, dirty, n * es) == 0, "%s: row 0 changed by a non-finite value in row 1", v->name);
-            cr_expect(memcmp((char *)clean + 2 * n * es, (char *)dirty + 2 * n * es, n * es) == 0,
-                      "%s: row 2 changed by a non-finite value in row 1", v->name);
-            for (size_t i = n; i < 2 * n; i++) {
-                float yv = nb_load(dirty, i, v->dtype), rv = nb_load(ref, i, v->dtype);
-                cr_expect(isnan(yv) == isnan(rv) && isinf(yv) == isinf(rv),
-                          "%s: x[1][1] = %g: output %zu is %g, reference %g", v->name, (double)specials[s],
-                          i - n, (double)yv, (double)rv);
-            }
-            free(clean);
-            free(dirty);
-            free(ref);
-            problem_free(&p);
-            checked++;
-        }
-    }
-    cr_assert_gt(checked, 100);
+    const size_t bytes = p->rows * p->n * nb_dtype_size(v->dtype);
+    struct nb_args a = problem_args(p, clean, p->residual, 1e-5);
+    v->fn(&a);
+    memcpy(p->residual, p->residual_ref, bytes);
+    nb_store(in, at, value, v->dtype);
+    a.y = dirty;
+    v->fn(&a);
+    memcpy(p->residual, p->residual_ref, bytes);
+    struct nb_args ra = problem_args(p, ref, p->residual, 1e-5);
+    cr_assert_eq(reference_compute(v->norm, v->dtype, &ra, ref, NULL, REF_METHOD_FAST, NULL), 0);
 }
 
-/* A NaN or infinity in the gain touches its column only, in every row, and
- * matches the reference there (kernels that skip NaN handling on rows
- * whose statistics are finite must still see a non-finite g). */
-Test(variants, nonfinite_gain_stays_in_its_column)
+/* A NaN or infinity in x (row 1, inside every statistic) stays in its row;
+ * one in the gain touches its column only, in every row (kernels that skip
+ * NaN handling on rows whose statistics are finite must still see a
+ * non-finite g); where they reach, non-finite as in the reference. */
+static void expect_row_isolated(const struct nb_variant *v, const void *clean, const void *dirty, const void *ref,
+                                size_t n, float special)
+{
+    const size_t es = nb_dtype_size(v->dtype);
+    cr_expect(memcmp(clean, dirty, n * es) == 0, "%s: row 0 changed by a non-finite value in row 1", v->name);
+    cr_expect(memcmp((const char *)clean + 2 * n * es, (const char *)dirty + 2 * n * es, n * es) == 0,
+              "%s: row 2 changed by a non-finite value in row 1", v->name);
+    for (size_t i = n; i < 2 * n; i++) {
+        float yv = nb_load(dirty, i, v->dtype), rv = nb_load(ref, i, v->dtype);
+        cr_expect(isnan(yv) == isnan(rv) && isinf(yv) == isinf(rv), "%s: x[1][1] = %g: output %zu is %g, reference %g",
+                  v->name, (double)special, i - n, (double)yv, (double)rv);
+    }
+}
+
+static void expect_column_isolated(const struct nb_variant *v, const void *clean, const void *dirty, const void *ref,
+                                   size_t rows, size_t n, float special)
+{
+    const size_t es = nb_dtype_size(v->dtype);
+    for (size_t i = 0; i < rows * n; i++) {
+        float yv = nb_load(dirty, i, v->dtype), rv = nb_load(ref, i, v->dtype);
+        if (i % n != 1)
+            cr_expect(memcmp((const char *)clean + i * es, (const char *)dirty + i * es, es) == 0,
+                      "%s: g[1] = %g changed output %zu of row %zu", v->name, (double)special, i % n, i / n);
+        else
+            cr_expect(isnan(yv) == isnan(rv) && isinf(yv) == isinf(rv), "%s: g[1] = %g: row %zu's output is %g, reference %g",
+                      v->name, (double)special, i / n, (double)yv, (double)rv);
+    }
+}
+
+Test(variants, nonfinite_input_stays_in_its_row_and_gain_in_its_column)
 {
     const float specials[] = {NAN, INFINITY, -INFINITY};
     const size_t n = 37, rows = 3;
@@ -378,29 +384,18 @@ Test(variants, nonfinite_gain_stays_in_its_column)
         const struct nb_variant *v = registry_at(k);
         if (!testable(v))
             continue;
-        const size_t es = nb_dtype_size(v->dtype), bytes = rows * n * es;
-        for (size_t s = 0; s < 3; s++) {
+        const size_t bytes = rows * n * nb_dtype_size(v->dtype);
+        for (size_t s = 0; s < 6; s++) {
+            const float special = specials[s % 3];
             struct problem p;
-            problem_init(&p, v->norm, v->dtype, rows, n, 1, 4243);
+            problem_init(&p, v->norm, v->dtype, rows, n, 1, 4242);
             void *clean = calloc(1, bytes), *dirty = calloc(1, bytes), *ref = calloc(1, bytes);
-            struct nb_args a = problem_args(&p, clean, p.residual, 1e-5);
-            v->fn(&a);
-            memcpy(p.residual, p.residual_ref, bytes);
-            nb_store(p.g, 1, specials[s], v->dtype);
-            a.y = dirty;
-            v->fn(&a);
-            memcpy(p.residual, p.residual_ref, bytes);
-            struct nb_args ra = problem_args(&p, ref, p.residual, 1e-5);
-            cr_assert_eq(reference_compute(v->norm, v->dtype, &ra, ref, NULL, REF_METHOD_FAST, NULL), 0);
-            for (size_t i = 0; i < rows * n; i++) {
-                float yv = nb_load(dirty, i, v->dtype), rv = nb_load(ref, i, v->dtype);
-                if (i % n != 1)
-                    cr_expect(memcmp((char *)clean + i * es, (char *)dirty + i * es, es) == 0,
-                              "%s: g[1] = %g changed output %zu of row %zu", v->name, (double)specials[s], i % n, i / n);
-                else
-                    cr_expect(isnan(yv) == isnan(rv) && isinf(yv) == isinf(rv),
-                              "%s: g[1] = %g: row %zu's output is %g, reference %g", v->name, (double)specials[s],
-                              i / n, (double)yv, (double)rv);
+            if (s < 3) {
+                outputs_with_special(v, &p, p.x, n + 1, special, clean, dirty, ref);
+                expect_row_isolated(v, clean, dirty, ref, n, special);
+            } else {
+                outputs_with_special(v, &p, p.g, 1, special, clean, dirty, ref);
+                expect_column_isolated(v, clean, dirty, ref, rows, n, special);
             }
             free(clean);
             free(dirty);
@@ -409,7 +404,7 @@ Test(variants, nonfinite_gain_stays_in_its_column)
             checked++;
         }
     }
-    cr_assert_gt(checked, 100);
+    cr_assert_gt(checked, 200);
 }
 
 /* The table is what list shows: at least 50 variants, names well formed,
