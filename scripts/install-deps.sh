@@ -33,7 +33,9 @@ if [ "${1:-}" = --aarch64 ]; then
         [ "$(id -u)" = 0 ] && dpkg --add-architecture arm64 || sudo dpkg --add-architecture arm64
         NB_FORCE_UPDATE=1
     fi
-    PACKAGES="gcc-aarch64-linux-gnu qemu-user util-linux libc6-dev:arm64 libmpfr-dev:arm64 libgmp-dev:arm64
+    # pkgconf:arm64 gives aarch64-linux-gnu-pkg-config (a machine without it
+    # links the cross build against nothing: undefined hwloc symbols)
+    PACKAGES="gcc-aarch64-linux-gnu pkgconf:arm64 qemu-user util-linux libc6-dev:arm64 libmpfr-dev:arm64 libgmp-dev:arm64
 libpapi-dev:arm64 libhwloc-dev:arm64 libcsv-dev:arm64 libinih-dev:arm64 libjson-c-dev:arm64
 libgit2-1.5:arm64 libffi8:arm64"
 fi
