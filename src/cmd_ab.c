@@ -27,7 +27,7 @@ static const char ab_usage[] =
     "                    [--alpha A] [--accept FILE] [--format text|md] [--out DIR]\n"
     "                    [--dtype D,..] [--eps E,..] [--threads N,..] [--cpu N] [--cache hot|cold]\n"
     "                    [--p P] [--accuracy-rows N] [--events E,..] [--schedule interleaved|sequential]\n"
-    "                    [--passes N] [--reference fast|mpfr]\n"
+    "                    [--passes N] [--reference fast|mpfr] [--max-footprint B]\n"
     "                    (run's suite options: accuracy-rows, events and reference are accepted and\n"
     "                    unused)\n"
     "\n"

@@ -17,7 +17,7 @@ static const char run_usage[] =
     "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
     "                     [--full] [--p P] [--out DIR] [--no-report]\n"
     "                     [--count instructions] [--json FILE] [--schedule interleaved|sequential]\n"
-    "                     [--passes N] [--reference fast|mpfr] [--shard I/N]\n"
+    "                     [--passes N] [--reference fast|mpfr] [--shard I/N] [--max-footprint B]\n"
     "\n"
     "Measures every variant matching the globs at each hidden size, rows (auto:\n"
     "one row count per cache tier), eps and thread count, and writes perf.csv, samples.csv,\n"
@@ -40,7 +40,9 @@ static const char run_usage[] =
     "--reference mpfr computes it with MPFR alone instead of the fast path\n"
     "(the same bits, 15 to 30 times slower).\n"
     "--shard I/N measures part I (0 to N-1) of the shapes only, every variant\n"
-    "of a shape in the same shard; normbench merge joins the N directories.\n";
+    "of a shape in the same shard; normbench merge joins the N directories.\n"
+    "--max-footprint B (bytes, with K, M or G, or none) skips every rows = auto\n"
+    "tier whose footprint is larger, and says so (the default suite: 192M).\n";
 
 int cmd_run(int argc, char **argv)
 {

@@ -71,6 +71,30 @@ static int parse_size(const char *v, size_t *out)
     return 0;
 }
 
+/* "none" (0), or bytes with an optional K, M or G (powers of 1024) */
+static int parse_bytes(const char *v, size_t *out)
+{
+    char *end;
+    while (*v == ' ')
+        v++;
+    if (!strcmp(v, "none")) {
+        *out = 0;
+        return 0;
+    }
+    if (*v < '0' || *v > '9')
+        return -1;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    const char *units = "KMG", *u = *end ? strchr(units, *end) : NULL;
+    int shift = u ? 10 * (int)(u - units + 1) : 0;
+    if (u)
+        end++;
+    if (*end || errno || x == 0 || x > (~0ull >> shift))
+        return -1;
+    *out = (size_t)(x << shift);
+    return 0;
+}
+
 static int parse_num(const char *v, double *out)
 {
     char *end;
@@ -249,6 +273,9 @@ int suite_set(struct nb_suite *s, const char *section, const char *key, const ch
             if (parse_size(value, &z) || z < 1 || z > 100000)
                 BAD("passes: want 1 to 100000, not '%s'", value);
             s->passes = z;
+        } else if (strcmp(key, "max_footprint") == 0) {
+            if (parse_bytes(value, &s->max_footprint))
+                BAD("max_footprint: want bytes (with K, M or G) above 0, or none, not '%s'", value);
         } else if (strcmp(key, "schedule") == 0) {
             if (schedule_parse(value, &s->schedule))
                 BAD("schedule: want interleaved or sequential, not '%s'", value);

@@ -111,6 +111,15 @@ static void add_group(const struct nb_suite *s, const struct nb_topology *topo, 
             }
             continue;
         }
+        /* rows given explicitly are what the user asked for: the cap is on the tiers */
+        const size_t footprint = plan_footprint_bytes(v, rows, n);
+        if (s->rows_auto && s->max_footprint && footprint > s->max_footprint) {
+            if (!*said)
+                fprintf(stderr, "skipped tier %s for n = %zu: its footprint, %.1f MiB, is above max_footprint (%.1f MiB)\n",
+                        tier_name(tier), n, (double)footprint / (1 << 20), (double)s->max_footprint / (1 << 20));
+            *said = 1;
+            continue;
+        }
         for (size_t tc = 0; tc < s->nthread_counts; tc++)
             p->jobs[p->njobs++] = (struct job){v, n, rows, eps, tier, s->thread_counts[tc]};
         p->tiers_used[tier] = 1;

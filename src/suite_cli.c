@@ -14,7 +14,8 @@ const struct option suite_cli_options[] = {
     {"cache", required_argument, 0, 'H'},   {"events", required_argument, 0, 'E'},
     {"accuracy-rows", required_argument, 0, 'a'}, {"p", required_argument, 0, 'p'},
     {"schedule", required_argument, 0, 'S'}, {"passes", required_argument, 0, 'Q'},
-    {"reference", required_argument, 0, 'Z'}, {0, 0, 0, 0},
+    {"reference", required_argument, 0, 'Z'}, {"max-footprint", required_argument, 0, 'W'},
+    {0, 0, 0, 0},
 };
 
 _Static_assert(sizeof suite_cli_options / sizeof suite_cli_options[0] == SUITE_CLI_NOPTIONS + 1,
@@ -29,6 +30,7 @@ static const struct {
     {'e', "run", "eps"}, {'R', "run", "reps"}, {'m', "run", "min_time"}, {'t', "run", "threads"},
     {'C', "run", "cpu"}, {'H', "run", "cache"}, {'E', "run", "events"}, {'a', "accuracy", "rows"},
     {'p', "run", "p"}, {'S', "run", "schedule"}, {'Q', "run", "passes"}, {'Z', "accuracy", "reference"},
+    {'W', "run", "max_footprint"},
 };
 
 void suite_cli_options_with(const struct option *own, size_t nown, struct option *out)

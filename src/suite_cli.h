@@ -12,7 +12,7 @@
 /* getopt_long entries for every suite option, ended by a zero entry; a
  * command copies them before its own. */
 extern const struct option suite_cli_options[];
-#define SUITE_CLI_NOPTIONS 17
+#define SUITE_CLI_NOPTIONS 18
 
 /* out (SUITE_CLI_NOPTIONS + the own entries, zero entry included) = the
  * suite options, then the command's own (own ends with a zero entry). */

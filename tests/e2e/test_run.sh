@@ -210,6 +210,25 @@ tiny="--kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 2 --reps 2 --min-tim
 expect 2 "--hidden: want sizes" "$bin" run --hidden 768, $tiny
 expect 2 "--min-time: want seconds" "$bin" run $tiny --min-time -1
 expect 2 "--passes: want 1 to 100000" "$bin" run $tiny --passes 0
+expect 2 "--max-footprint: want bytes (with K, M or G) above 0, or none, not '1T'" "$bin" run $tiny --max-footprint 1T
+expect 2 "--max-footprint: want bytes" "$bin" run $tiny --max-footprint 0
+printf '[run]\nhidden = 64\nmax_footprint = -5M\n' >"$tmp/badfp.ini"
+expect 2 "badfp.ini:3: max_footprint: want bytes" "$bin" run --config "$tmp/badfp.ini"
+# a footprint cap skips the tiers above it and says so (the DRAM tier is at
+# least 128 MiB on any machine); rows given explicitly are not capped
+expect 0 "skipped tier DRAM for n = 64: its footprint, " \
+    "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows auto --reps 2 --min-time 0.001 --max-footprint 1M \
+    --accuracy-rows 1 --no-report --out "$tmp/capped"
+grep -q "is above max_footprint (1.0 MiB)" "$tmp/err" && ok || bad "--max-footprint 1M: $(head -c 300 "$tmp/err")"
+python3 - "$tmp/capped/perf.csv" <<'PY' && ok || bad "--max-footprint 1M: a tier above 1 MiB was measured"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert rows and all(int(r["rows"]) * 64 * 8 + 256 <= 1 << 20 for r in rows), [(r["tier"], r["rows"]) for r in rows]
+assert "DRAM" not in {r["tier"] for r in rows}
+PY
+expect 0 "" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 4096 --reps 2 --min-time 0.001 --max-footprint 1K \
+    --accuracy-rows 1 --no-report --out "$tmp/uncapped"
+grep -q "max_footprint" "$tmp/err" && bad "explicit rows were capped: $(cat "$tmp/err")" || ok
 # passes: at most reps, one under the sequential schedule; the rows are the
 # same whatever the passes (each row has all its rounds)
 for spec in "3 2 interleaved 2" "5 7 interleaved 5" "3 4 sequential 1"; do
