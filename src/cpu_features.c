@@ -35,7 +35,7 @@ static const struct {
     {NB_CPU_AVX512_BF16, "avx512_bf16"}, {NB_CPU_OS_YMM, "os_ymm_state"},
     {NB_CPU_OS_ZMM, "os_zmm_state"}, {NB_CPU_ASIMD, "asimd"},
     {NB_CPU_ASIMDHP, "asimdhp"},   {NB_CPU_SVE, "sve"},
-    {NB_CPU_BF16, "bf16"},
+    {NB_CPU_BF16, "bf16"},         {NB_CPU_AVX512_FP16, "avx512_fp16"},
 };
 
 const char *cpu_feature_name(unsigned bit)
@@ -72,6 +72,7 @@ static unsigned detect_x86(void)
         if (b & (1u << 16)) f |= NB_CPU_AVX512F;
         if (b & (1u << 30)) f |= NB_CPU_AVX512BW;
         if (b & (1u << 31)) f |= NB_CPU_AVX512VL;
+        if (d & (1u << 23)) f |= NB_CPU_AVX512_FP16;
     }
     if (__get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5)))
         f |= NB_CPU_AVX512_BF16;
@@ -79,7 +80,7 @@ static unsigned detect_x86(void)
     if (!(f & NB_CPU_OS_YMM))
         f &= ~(NB_CPU_AVX2 | NB_CPU_FMA | NB_CPU_F16C);
     if (!(f & NB_CPU_OS_ZMM))
-        f &= ~(NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_AVX512_BF16);
+        f &= ~NB_CPU_AVX512_ALL;
     return f;
 }
 #endif
@@ -150,7 +151,7 @@ static unsigned parse_disabled(const char *list)
     }
     for (const char *p = list; (p = strstr(p, "avx512")) != NULL; p += 6)
         if ((p == list || p[-1] == ',') && (p[6] == '\0' || p[6] == ','))
-            off |= NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_AVX512_BF16;
+            off |= NB_CPU_AVX512_ALL;
     warn_unknown_disabled(list);
     return off;
 }

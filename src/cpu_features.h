@@ -17,7 +17,11 @@ enum nb_cpu_feature {
     NB_CPU_ASIMDHP = 1u << 10, /* fp16 arithmetic in NEON, ARMv8.2-A FP16 (HWCAP_ASIMDHP) */
     NB_CPU_SVE = 1u << 11,     /* HWCAP_SVE */
     NB_CPU_BF16 = 1u << 12,    /* HWCAP2_BF16 */
+    NB_CPU_AVX512_FP16 = 1u << 13, /* fp16 arithmetic (Sapphire Rapids and later) */
 };
+
+/* Everything that needs the ZMM state, and what NORMBENCH_DISABLE=avx512 switches off */
+#define NB_CPU_AVX512_ALL (NB_CPU_AVX512F | NB_CPU_AVX512BW | NB_CPU_AVX512VL | NB_CPU_AVX512_BF16 | NB_CPU_AVX512_FP16)
 
 struct nb_cpu {
     unsigned features;      /* what is usable: CPUID bits with the OS state */

@@ -484,3 +484,80 @@ Test(variants, pipelined_equals_fused)
     cr_expect_geq(with_partner, 20, "only %zu variants have a partner", with_partner);
     cr_log_info("%zu pipelined/fused comparisons", compared);
 }
+
+/* outputs equal element by element, bit for bit or both NaN (two ISAs may
+ * propagate different NaN payloads); the first index that differs, or total */
+static size_t first_difference(const void *y1, const void *y2, size_t total, enum nb_dtype dt)
+{
+    const size_t es = nb_dtype_size(dt);
+    for (size_t i = 0; i < total; i++)
+        if (memcmp((const char *)y1 + i * es, (const char *)y2 + i * es, es) &&
+            !(isnan(nb_load(y1, i, dt)) && isnan(nb_load(y2, i, dt))))
+            return i;
+    return total;
+}
+
+/* Hardware fp16 (NB_V_NATIVE8: neonfp16, avx512fp16) rounds every operation
+ * once, the multiply-adds included, in one order; the portable model
+ * rmsnorm/fmalanes/scalar/f16-nat must give the same bits, so that the
+ * numerics of either can be studied on any machine. Every tail length,
+ * misaligned, rows scaled from underflow (1e-3: the squares vanish) to
+ * overflow (300: the sum of squares becomes inf), NaN and Inf inputs, and a
+ * first row whose one multiply-add lands just above a midpoint of fp16's
+ * grid: 47^2 + 2^-14 (47^2 = 2209 lies halfway between the fp16 values 2208
+ * and 2210; rounded first to f32, the 2^-14 is lost and the tie goes to
+ * 2208, where one rounding gives 2210). */
+static void midpoint_row(struct problem *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        nb_store(p->x, i, 0.0f, p->dt);
+    nb_store(p->x, 0, 0x1p-7f, p->dt);                        /* its square 2^-14 is in the accumulator */
+    nb_store(p->x, p->n > 8 ? 8 : p->n - 1, 47.0f, p->dt); /* the same lane, or the tail */
+}
+
+Test(variants, hardware_fp16_equals_its_portable_model)
+{
+    static const float scales[] = {1.0f, 12.0f, 1e-3f, 300.0f, 1.0f};
+    static const float specials[] = {NAN, INFINITY, -INFINITY};
+    size_t compared = 0, native = 0;
+    for (size_t k = 0; k < registry_count(); k++) {
+        const struct nb_variant *hv = registry_at(k);
+        if (!(hv->flags & NB_V_NATIVE8) || hv->isa == NB_ISA_SCALAR)
+            continue;
+        char model[128];
+        snprintf(model, sizeof model, "%s/fmalanes/scalar/%s", norm_name(hv->norm), hv->dtype_name);
+        const struct nb_variant *mv = registry_find(model);
+        cr_assert(mv && (mv->flags & NB_V_NATIVE8), "%s has no portable model %s", hv->name, model);
+        native++;
+        if (!testable(hv))
+            continue;
+        for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+            for (size_t c = 0; c < 5 + 3; c++) {
+                const size_t n = sizes[s], rows = 3, total = rows * n;
+                struct problem p;
+                problem_init(&p, hv->norm, hv->dtype, rows, n, 1 + c % 2, 31 + n + c);
+                for (size_t i = 0; i < total; i++)
+                    nb_store(p.x, i, nb_load(p.x, i, p.dt) * scales[c % 5], p.dt);
+                if (c == 4 && n >= 2)
+                    midpoint_row(&p);
+                if (c >= 5)
+                    nb_store(p.x, n + n / 2, specials[c - 5], p.dt);
+                const size_t bytes = total * nb_dtype_size(p.dt);
+                void *y1 = calloc(1, bytes), *y2 = calloc(1, bytes);
+                struct nb_args a = problem_args(&p, y1, NULL, 1e-5);
+                hv->fn(&a);
+                a.y = y2;
+                mv->fn(&a);
+                const size_t at = first_difference(y1, y2, total, p.dt);
+                cr_expect(at == total, "%s and %s differ at n=%zu, scale %g%s, element %zu: %a against %a", hv->name,
+                          mv->name, n, (double)scales[c % 5], c == 4 ? " (midpoint row)" : c >= 5 ? " with a non-finite input" : "", at,
+                          at < total ? (double)nb_load(y1, at, p.dt) : 0.0, at < total ? (double)nb_load(y2, at, p.dt) : 0.0);
+                free(y1);
+                free(y2);
+                problem_free(&p);
+                compared++;
+            }
+    }
+    cr_expect_geq(native, 1, "no NB_V_NATIVE8 variant is registered");
+    cr_log_info("%zu hardware fp16 / model comparisons", compared);
+}
