@@ -551,6 +551,10 @@ int cmd_report(int argc, char **argv)
                 meta_get(&r, by), meta_get(&r, key[2]), meta_get(&r, key[3]));
     }
     fprintf(md, "\n");
+    if (strcmp(meta_get(&r, "tiers_skipped"), "n/a"))
+        fprintf(md, "Not measured, their footprints being above the suite's `max_footprint`: %s. "
+                    "`--max-footprint none` measures them.\n\n",
+                meta_get(&r, "tiers_skipped"));
     /* a run that counted instructions (callgrind) has no times: what the
      * report can say is the counts */
     const int counting = strcmp(meta_get(&r, "instructions"), "n/a") != 0 && csv_table_col(&r.perf, "instructions_per_call") >= 0;

@@ -117,6 +117,8 @@ static void add_group(const struct nb_suite *s, const struct nb_topology *topo, 
             if (!*said)
                 fprintf(stderr, "skipped tier %s for n = %zu: its footprint, %.1f MiB, is above max_footprint (%.1f MiB)\n",
                         tier_name(tier), n, (double)footprint / (1 << 20), (double)s->max_footprint / (1 << 20));
+            if (footprint > p->tiers_capped[tier])
+                p->tiers_capped[tier] = footprint;
             *said = 1;
             continue;
         }

@@ -37,6 +37,7 @@ struct run_plan {
     struct shape_group *groups;
     size_t ngroups;
     int tiers_used[NB_TIER_COUNT];
+    size_t tiers_capped[NB_TIER_COUNT]; /* a tier's footprint when max_footprint skipped it, else 0 */
     size_t biggest;   /* bytes the largest group allocates at once */
     /* the whole job list, before plan_shard: its size and a hash of it and
      * of the settings that shape its rows (merge refuses shards whose

@@ -140,6 +140,20 @@ static void measure_ceilings(struct ceiling *ceil, const struct run_plan *p, con
         }
 }
 
+/* The tiers max_footprint skipped, so that a report can say what is missing
+ * and why: "L3 240.0 MiB, DRAM 1920.0 MiB (max_footprint 192.0 MiB)". */
+static void meta_capped_tiers(struct meta_list *meta, const struct run_plan *p, const struct nb_suite *s)
+{
+    char buf[256];
+    size_t len = 0;
+    for (int t = 0; t < NB_TIER_COUNT; t++)
+        if (p->tiers_capped[t] && len < sizeof buf)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %.1f MiB", len ? ", " : "", tier_name(t),
+                                    (double)p->tiers_capped[t] / (1 << 20));
+    if (len && len < sizeof buf)
+        meta_add(meta, "tiers_skipped", "%s (max_footprint %.1f MiB)", buf, (double)s->max_footprint / (1 << 20));
+}
+
 /* Which part of which job list this run is: merge checks the shards of a
  * machine against each other with these. */
 static void meta_shard(struct meta_list *meta, const struct run_plan *p, const struct nb_suite *s)
@@ -407,6 +421,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     meta_add(&meta, "dy", "%s", s->dy_is_x ? "x" : "normal");
     meta_shard(&meta, &plan, s);
     meta_add(&meta, "passes", "%zu", passes_for(s));
+    meta_capped_tiers(&meta, &plan, s);
     meta_add(&meta, "nt_threshold", "%s", nt_threshold);
     meta_add(&meta, "hwloc", "%s", m.hwloc_state);
     meta_add(&meta, "binding", "%s", m.binding);

@@ -220,6 +220,10 @@ expect 0 "skipped tier DRAM for n = 64: its footprint, " \
     "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows auto --reps 2 --min-time 0.001 --max-footprint 1M \
     --accuracy-rows 1 --no-report --out "$tmp/capped"
 grep -q "is above max_footprint (1.0 MiB)" "$tmp/err" && ok || bad "--max-footprint 1M: $(head -c 300 "$tmp/err")"
+grep -q '^tiers_skipped,".*DRAM [0-9.]* MiB (max_footprint 1.0 MiB)"$' "$tmp/capped/meta.csv" && ok ||
+    bad "meta.csv does not say which tiers max_footprint skipped: $(grep tiers_skipped "$tmp/capped/meta.csv")"
+"$bin" report "$tmp/capped" >/dev/null 2>&1 && grep -q "Not measured, their footprints being above" "$tmp/capped/report.md" && ok ||
+    bad "report.md does not say which tiers were skipped"
 python3 - "$tmp/capped/perf.csv" <<'PY' && ok || bad "--max-footprint 1M: a tier above 1 MiB was measured"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
