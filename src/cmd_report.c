@@ -555,6 +555,12 @@ int cmd_report(int argc, char **argv)
         fprintf(md, "Not measured, their footprints being above the suite's `max_footprint`: %s. "
                     "`--max-footprint none` measures them.\n\n",
                 meta_get(&r, "tiers_skipped"));
+    if (strcmp(meta_get(&r, "edge_shapes"), "n/a"))
+        fprintf(md, "At a cache's edge (a footprint within a factor of two of a cache's size): %s. How much of such a "
+                    "footprint stays in the cache differs from process to process, and with it the copy ceiling, "
+                    "so these shapes' shares of the ceiling may not reproduce from run to run; `rows = auto` "
+                    "sizes its tiers away from the edges.\n\n",
+                meta_get(&r, "edge_shapes"));
     /* a run that counted instructions (callgrind) has no times: what the
      * report can say is the counts */
     const int counting = strcmp(meta_get(&r, "instructions"), "n/a") != 0 && csv_table_col(&r.perf, "instructions_per_call") >= 0;

@@ -94,6 +94,26 @@ static size_t rows_for(const struct nb_suite *s, const struct nb_topology *topo,
     return tier_rows(topo, *tier, plan_stream_bytes(v, n), plan_stream_bytes(v, n));
 }
 
+/* Row counts the user gave can put a footprint at a cache's edge, where
+ * the copy ceiling (and a kernel less so) changes from process to process:
+ * pairing within a run cannot cancel that, so say it once per shape. */
+static void note_edge(const struct nb_topology *topo, struct run_plan *p, size_t rows, size_t n, size_t footprint,
+                      int *said)
+{
+    const int level = tier_edge_level(topo, footprint);
+    if (level < 0 || (*said & 2))
+        return;
+    *said |= 2;
+    fprintf(stderr, "note: rows = %zu, n = %zu: the footprint (%.2f MiB) is near the L%d (%.2f MiB); how much of it "
+                    "stays in cache differs from process to process, so its figures may not reproduce across runs\n",
+            rows, n, (double)footprint / (1 << 20), level + 1, (double)topo->cache_bytes[level] / (1 << 20));
+    const size_t len = strlen(p->edge_shapes);
+    if (len + 64 < sizeof p->edge_shapes)
+        snprintf(p->edge_shapes + len, sizeof p->edge_shapes - len, "%s%zu x %zu (%.2f MiB, L%d %.2f MiB)",
+                 len ? "; " : "", rows, n, (double)footprint / (1 << 20), level + 1,
+                 (double)topo->cache_bytes[level] / (1 << 20));
+}
+
 static void add_group(const struct nb_suite *s, const struct nb_topology *topo, struct run_plan *p, size_t n,
                       size_t slot, double eps, int *said)
 {
@@ -103,25 +123,27 @@ static void add_group(const struct nb_suite *s, const struct nb_topology *topo, 
         enum nb_tier tier;
         size_t rows = rows_for(s, topo, v, n, slot, &tier);
         if (rows == 0) {
-            if (!*said) {
+            if (!(*said & 1)) {
                 size_t es = nb_dtype_size(v->dtype);
                 fprintf(stderr, "skipped tier %s for n = %zu: one row (%zu bytes with g and b) does not fit in %zu bytes\n",
                         tier_name(tier), n, 4 * n * es, tier_target_bytes(topo, tier));
-                *said = 1;
+                *said |= 1;
             }
             continue;
         }
         /* rows given explicitly are what the user asked for: the cap is on the tiers */
         const size_t footprint = plan_footprint_bytes(v, rows, n);
         if (s->rows_auto && s->max_footprint && footprint > s->max_footprint) {
-            if (!*said)
+            if (!(*said & 1))
                 fprintf(stderr, "skipped tier %s for n = %zu: its footprint, %.1f MiB, is above max_footprint (%.1f MiB)\n",
                         tier_name(tier), n, (double)footprint / (1 << 20), (double)s->max_footprint / (1 << 20));
             if (footprint > p->tiers_capped[tier])
                 p->tiers_capped[tier] = footprint;
-            *said = 1;
+            *said |= 1;
             continue;
         }
+        if (!s->rows_auto)
+            note_edge(topo, p, rows, n, footprint, said);
         for (size_t tc = 0; tc < s->nthread_counts; tc++)
             p->jobs[p->njobs++] = (struct job){v, n, rows, eps, tier, s->thread_counts[tc]};
         p->tiers_used[tier] = 1;

@@ -422,6 +422,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     meta_shard(&meta, &plan, s);
     meta_add(&meta, "passes", "%zu", passes_for(s));
     meta_capped_tiers(&meta, &plan, s);
+    if (plan.edge_shapes[0])
+        meta_add(&meta, "edge_shapes", "%s", plan.edge_shapes);
     meta_add(&meta, "nt_threshold", "%s", nt_threshold);
     meta_add(&meta, "hwloc", "%s", m.hwloc_state);
     meta_add(&meta, "binding", "%s", m.binding);

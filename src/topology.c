@@ -204,6 +204,14 @@ size_t tier_rows(const struct nb_topology *t, enum nb_tier tier, size_t row_byte
     return (target - fixed_bytes) / row_bytes;
 }
 
+int tier_edge_level(const struct nb_topology *t, size_t bytes)
+{
+    for (int l = 0; l < 3; l++)
+        if (t->cache_bytes[l] && bytes > t->cache_bytes[l] / 2 && bytes / 2 < t->cache_bytes[l])
+            return l;
+    return -1;
+}
+
 enum nb_tier tier_of_footprint(const struct nb_topology *t, size_t bytes)
 {
     for (int l = 0; l < 3; l++)

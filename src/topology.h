@@ -54,4 +54,10 @@ size_t tier_rows(const struct nb_topology *t, enum nb_tier tier, size_t row_byte
 /* The tier a footprint lands in. */
 enum nb_tier tier_of_footprint(const struct nb_topology *t, size_t bytes);
 
+/* The cache level (0 = L1d, 1 = L2, 2 = L3) whose size bytes is within a
+ * factor of two of (between half and twice it), or -1: a footprint at a
+ * cache's edge, where how much of it stays in the cache differs from
+ * process to process. */
+int tier_edge_level(const struct nb_topology *t, size_t bytes);
+
 #endif
