@@ -31,7 +31,7 @@ struct nb_suite {
     int cold;                    /* cache = cold */
     enum nb_schedule schedule;   /* interleaved rounds (default) or sequential */
     size_t passes;               /* interleaved: each shape's rounds spread over this many passes (passes.h) */
-    size_t max_footprint;        /* bytes; a shape whose footprint is larger is skipped; 0 = no limit */
+    size_t max_footprint;        /* bytes; a rows = auto tier whose footprint is larger is skipped; 0 = no limit */
     char events[256];
     double p;                    /* prmsnorm percentage */
     int dy_is_x;                 /* backward: dy = x (dg's terms all of one sign), else N(0, 1) */
