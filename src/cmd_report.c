@@ -559,7 +559,7 @@ int cmd_report(int argc, char **argv)
         fprintf(md, "At a cache's edge (a footprint within a factor of two of a cache's size): %s. How much of such a "
                     "footprint stays in the cache differs from process to process, and with it the copy ceiling, "
                     "so these shapes' shares of the ceiling may not reproduce from run to run; `rows = auto` "
-                    "sizes its tiers away from the edges.\n\n",
+                    "sizes its tiers away from the edges wherever a level is at least eight times the one below.\n\n",
                 meta_get(&r, "edge_shapes"));
     /* a run that counted instructions (callgrind) has no times: what the
      * report can say is the counts */

@@ -94,9 +94,11 @@ static size_t rows_for(const struct nb_suite *s, const struct nb_topology *topo,
     return tier_rows(topo, *tier, plan_stream_bytes(v, n), plan_stream_bytes(v, n));
 }
 
-/* Row counts the user gave can put a footprint at a cache's edge, where
- * the copy ceiling (and a kernel less so) changes from process to process:
- * pairing within a run cannot cancel that, so say it once per shape. */
+/* A footprint at a cache's edge (row counts a user gave, or a tier sized
+ * to four times the level below when that is more than half its own level):
+ * there the copy ceiling (and a kernel less so) changes from process to
+ * process, which pairing within a run cannot cancel, so say it once per
+ * shape. */
 static void note_edge(const struct nb_topology *topo, struct run_plan *p, size_t rows, size_t n, size_t footprint,
                       int *said)
 {
@@ -142,8 +144,7 @@ static void add_group(const struct nb_suite *s, const struct nb_topology *topo, 
             *said |= 1;
             continue;
         }
-        if (!s->rows_auto)
-            note_edge(topo, p, rows, n, footprint, said);
+        note_edge(topo, p, rows, n, footprint, said);
         for (size_t tc = 0; tc < s->nthread_counts; tc++)
             p->jobs[p->njobs++] = (struct job){v, n, rows, eps, tier, s->thread_counts[tc]};
         p->tiers_used[tier] = 1;

@@ -38,7 +38,7 @@ struct run_plan {
     size_t ngroups;
     int tiers_used[NB_TIER_COUNT];
     size_t tiers_capped[NB_TIER_COUNT]; /* a tier's footprint when max_footprint skipped it, else 0 */
-    char edge_shapes[512];   /* explicit shapes whose footprint sits at a cache's edge (tier_edge_level) */
+    char edge_shapes[512];   /* shapes whose footprint sits at a cache's edge (tier_edge_level) */
     size_t biggest;   /* bytes the largest group allocates at once */
     /* the whole job list, before plan_shard: its size and a hash of it and
      * of the settings that shape its rows (merge refuses shards whose

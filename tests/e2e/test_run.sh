@@ -231,7 +231,7 @@ assert rows and all(int(r["rows"]) * 64 * 8 + 256 <= 1 << 20 for r in rows), [(r
 assert "DRAM" not in {r["tier"] for r in rows}
 PY
 # explicit rows whose footprint is at a cache's edge (3/4 of L2) are named
-# on stderr, in meta.csv and in report.md; rows = auto never is
+# on stderr, in meta.csv and in report.md
 l2_kib=$("$bin" topology 2>/dev/null | sed -n 's/^caches: .* L2 \([0-9]*\) KiB.*/\1/p')
 if [ -n "$l2_kib" ] && [ "$l2_kib" -gt 0 ]; then
     edge_rows=$((l2_kib * 1024 * 3 / 4 / 512))
@@ -242,7 +242,6 @@ if [ -n "$l2_kib" ] && [ "$l2_kib" -gt 0 ]; then
 else
     echo "skipped: this machine reports no L2 size"
 fi
-grep -q "^edge_shapes," "$tmp/capped/meta.csv" && bad "rows = auto put a tier at a cache's edge" || ok
 expect 0 "" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 4096 --reps 2 --min-time 0.001 --max-footprint 1K \
     --accuracy-rows 1 --no-report --out "$tmp/uncapped"
 grep -q "max_footprint" "$tmp/err" && bad "explicit rows were capped: $(cat "$tmp/err")" || ok
