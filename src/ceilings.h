@@ -18,9 +18,10 @@ struct ceiling {
     const char *copy_nt_by;
     double read_gbs;       /* the best read-only reduction */
     const char *read_by;
-    /* the two fastest copies the CPU has (in DRAM the non-temporal ones
-     * count too): the rounds time both and take each round's faster, so a
-     * near tie between two copies cannot flip the ceiling from run to run */
+    /* every copy the CPU has, fastest first (from L3 up the non-temporal
+     * ones too): the rounds time them all and take each round's fastest,
+     * so which copy wins at a shape's footprint cannot change the
+     * ceiling from run to run */
     nb_kernel_fn round_fns[5];
     const char *round_names[5];
     size_t nround_fns;

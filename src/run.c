@@ -195,7 +195,7 @@ static void meta_ceilings(struct meta_list *meta, const struct ceiling *ceil)
         char names[160] = "";
         for (size_t f = 0; f < ceil[t].nround_fns; f++)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", f ? ", " : "", ceil[t].round_names[f]);
-        meta_add(meta, key, "%s (the faster of them each round)", names);
+        meta_add(meta, key, "%s (the fastest of them each round)", names);
     }
 }
 

@@ -39,3 +39,9 @@ require_numpy() {
     finish "$1"
     exit
 }
+
+meta() { # DIR KEY: a value of DIR/meta.csv
+    python3 -c 'import csv, sys
+for row in csv.reader(open(sys.argv[1] + "/meta.csv")):
+    if row[0] == sys.argv[2]: print(row[1])' "$1" "$2" 2>/dev/null
+}

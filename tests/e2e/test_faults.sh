@@ -13,11 +13,6 @@ case "$bin" in *-san) sanitized=1 ;; *) sanitized=0 ;; esac
 # the ASan runtime wants to come first; the shim only forwards calls
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 tiny="--kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 4 --reps 3 --min-time 0.001 --no-report"
-meta() { # DIR KEY: a value of DIR/meta.csv
-    python3 -c 'import csv, sys
-for row in csv.reader(open(sys.argv[1] + "/meta.csv")):
-    if row[0] == sys.argv[2]: print(row[1])' "$1" "$2" 2>/dev/null
-}
 
 # ---- SIGINT and SIGTERM: rows kept, status interrupted, 130 / 143, and
 # results/latest still names the last complete run ----
