@@ -18,7 +18,7 @@ struct ceiling {
     const char *copy_nt_by;
     double read_gbs;       /* the best read-only reduction */
     const char *read_by;
-    /* every copy the CPU has, fastest first (from L3 up the non-temporal
+    /* every copy the CPU has, fastest first (in DRAM the non-temporal
      * ones too): the rounds time them all and take each round's fastest,
      * so which copy wins at a shape's footprint cannot change the
      * ceiling from run to run */
