@@ -237,23 +237,78 @@ void layernorm_autont_avx2_f32(const struct nb_args *a)
 /* One read: the sum and the sum of squares in the shared order, var =
  * E[x^2] - E[x]^2 kept raw (a negative variance becomes NaN, as in a kernel
  * that trusts the formula). */
+struct ln_moments {
+    struct sum8x4 s, s2;
+};
+
+#define NB_LN_MOMENTS_ZERO {NB_SUM8X4_ZERO, NB_SUM8X4_ZERO}
+
+NB_INLINE void ln_moments32(struct ln_moments *m, const void *x, size_t j, enum nb_dtype dt)
+{
+    sum_block32(&m->s, x, j, dt, 0);
+    sum_block32(&m->s2, x, j, dt, 1);
+}
+
+/* the rest of the row from j (fewer than 32), then mean and 1 / sqrt(var + eps) */
+NB_INLINE void ln_moments_finish(struct ln_moments *m, const void *x, size_t j, size_t n, float eps,
+                                 enum nb_dtype dt, float *mean, float *rs)
+{
+    sum_tail8(&m->s, x, j, n, dt, 0);
+    sum_tail8(&m->s2, x, j, n, dt, 1);
+    *mean = sum8x4_result(&m->s) / (float)n;
+    const float var = sum8x4_result(&m->s2) / (float)n - *mean * *mean;
+    *rs = 1.0f / sqrtf(var + eps);
+}
+
+NB_INLINE void ln_onepass_stats(const void *x, size_t n, float eps, enum nb_dtype dt, float *mean, float *rs)
+{
+    struct ln_moments m = NB_LN_MOMENTS_ZERO;
+    size_t j = 0;
+    for (; j + 32 <= n; j += 32)
+        ln_moments32(&m, x, j, dt);
+    ln_moments_finish(&m, x, j, n, eps, dt, mean, rs);
+}
+
 NB_INLINE void ln_onepass_avx2(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
-        struct sum8x4 s = NB_SUM8X4_ZERO, s2 = NB_SUM8X4_ZERO;
-        size_t j = 0;
-        for (; j + 32 <= n; j += 32) {
-            sum_block32(&s, x, j, dt, 0);
-            sum_block32(&s2, x, j, dt, 1);
+        float mean, rs;
+        ln_onepass_stats(x, n, (float)a->eps, dt, &mean, &rs);
+        ln_normalise_span((char *)a->y + r * n * es, x, a, 0, n, _mm256_set1_ps(mean), _mm256_set1_ps(rs), dt);
+    }
+}
+
+/* onepass's sums of row r + 1 taken while row r is normalised, as pipelined
+ * does for twopass: the pass that brings the next row in also writes this
+ * one, and no reduction waits between loops but the row's last. Same sums
+ * as onepass: bit for bit its outputs. */
+NB_INLINE void ln_pipeonepass_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    const size_t n = a->n, es = nb_dtype_size(dt);
+    const float eps = (float)a->eps;
+    if (a->rows == 0)
+        return;
+    float mean, rs;
+    ln_onepass_stats(a->x, n, eps, dt, &mean, &rs);
+    for (size_t r = 0; r < a->rows; r++) {
+        const void *x = (const char *)a->x + r * n * es;
+        void *y = (char *)a->y + r * n * es;
+        const __m256 mu = _mm256_set1_ps(mean), rsv = _mm256_set1_ps(rs);
+        size_t i = 0;
+        if (r + 1 < a->rows) {
+            const void *next = (const char *)x + n * es;
+            struct ln_moments m = NB_LN_MOMENTS_ZERO;
+            for (; i + 32 <= n; i += 32) {
+                ln_moments32(&m, next, i, dt);
+                #pragma GCC unroll 4
+                for (size_t q = 0; q < 32; q += 8)
+                    ln_normalise_vec(y, x, a, i + q, mu, rsv, dt);
+            }
+            ln_moments_finish(&m, next, i, n, eps, dt, &mean, &rs);
         }
-        sum_tail8(&s, x, j, n, dt, 0);
-        sum_tail8(&s2, x, j, n, dt, 1);
-        const float mean = sum8x4_result(&s) / (float)n;
-        const float var = sum8x4_result(&s2) / (float)n - mean * mean;
-        ln_normalise_span((char *)a->y + r * n * es, x, a, 0, n, _mm256_set1_ps(mean),
-                          _mm256_set1_ps(1.0f / sqrtf(var + (float)a->eps)), dt);
+        ln_normalise_span(y, x, a, i, n, mu, rsv, dt);
     }
 }
 
@@ -304,4 +359,5 @@ NB_LN_AVX2_ENTRIES(pipelined2)
 NB_LN_AVX2_ENTRIES(blocked)
 void layernorm_blockednt_avx2_f32(const struct nb_args *a) { ln_blocked_avx2_nt(a, NB_F32, 1); }
 NB_LN_AVX2_ENTRIES(onepass)
+NB_LN_AVX2_ENTRIES(pipeonepass)
 NB_LN_AVX2_ENTRIES(welford)
