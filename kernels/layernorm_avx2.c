@@ -234,9 +234,7 @@ void layernorm_autont_avx2_f32(const struct nb_args *a)
         ln_twopass_avx2_nt(a, NB_F32, nt);
 }
 
-/* One read: the sum and the sum of squares in the shared order, var =
- * E[x^2] - E[x]^2 kept raw (a negative variance becomes NaN, as in a kernel
- * that trusts the formula). */
+/* onepass's statistics: a sum and a sum of squares in the shared order */
 struct ln_moments {
     struct sum8x4 s, s2;
 };
@@ -269,6 +267,9 @@ NB_INLINE void ln_onepass_stats(const void *x, size_t n, float eps, enum nb_dtyp
     ln_moments_finish(&m, x, j, n, eps, dt, mean, rs);
 }
 
+/* One read: the sum and the sum of squares in the shared order, var =
+ * E[x^2] - E[x]^2 kept raw (a negative variance becomes NaN, as in a kernel
+ * that trusts the formula). */
 NB_INLINE void ln_onepass_avx2(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt);

@@ -96,13 +96,14 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
     c->copy_gbs = best_of(copies, 3, floats, (double)floats * 8, cfg, &c->copy_by, NULL, each);
     c->copy_nt_gbs = best_of(nt, 2, floats, (double)floats * 8, cfg, &c->copy_nt_by, NULL, each + 3);
     c->read_gbs = best_of(reads, 3, floats, (double)floats * 4, cfg, &c->read_by, NULL, NULL);
-    /* the rounds time every copy the CPU has (the non-temporal ones in
-     * DRAM only: timed in L3 rounds they slowed the kernels beside them,
-     * fused RMSNorm at 256 x 4096 to 0.82 and 0.79 of its sequential rate
-     * in two repro studies on Zen 5, against 0.94 without), fastest first: picking the two fastest here, at the tier's
-     * own footprint where they nearly tie, left out the one that was
-     * fastest at an edge shape's footprint in some processes and not in
-     * others (Zen 5, 256 x 768: a ceiling of 116 or 145 GB/s) */
+    /* the rounds time every copy the CPU has, fastest first. Picking the
+     * two fastest here, at the tier's own footprint where they nearly tie,
+     * left out the one that was fastest at an edge shape's footprint in
+     * some processes and not in others (Zen 5, 256 x 768: a ceiling of 116
+     * or 145 GB/s). The non-temporal copies only in DRAM: timed in L3
+     * rounds they slowed the kernels beside them (fused RMSNorm at 256 x
+     * 4096 to 0.82 and 0.79 of its sequential rate in two repro studies on
+     * Zen 5, against 0.94 without). */
     const nb_kernel_fn fns[5] = {copies[0].fn, copies[1].fn, copies[2].fn, nt[0].fn, nt[1].fn};
     static const char *const names[5] = {"avx512", "avx2", "memcpy", "avx512 non-temporal", "avx2 non-temporal"};
     c->nround_fns = 0;
