@@ -4,6 +4,8 @@
 #ifndef NB_CEILING_H
 #define NB_CEILING_H
 
+#include <stdint.h>
+
 #include "kernel.h"
 
 void ceiling_copy_scalar(const struct nb_args *a);
@@ -16,5 +18,20 @@ __attribute__((weak)) void ceiling_read_avx2(const struct nb_args *a);
 __attribute__((weak)) void ceiling_copy_avx512(const struct nb_args *a);
 __attribute__((weak)) void ceiling_copy_nt_avx512(const struct nb_args *a);
 __attribute__((weak)) void ceiling_read_avx512(const struct nb_args *a);
+
+/* Compute probes: the machine's core clock and vector throughput, which a
+ * VM without a PMU cannot count (src/compute.c). add_chain runs iters x 16
+ * dependent integer adds of `step`, one core cycle each on every core
+ * normbench knows, so its rate is the clock; step comes from the caller so
+ * that no compiler can fold the chain. */
+uint64_t ceiling_add_chain(size_t iters, uint64_t step);
+/* iters x 12 vector multiplies (or multiply-adds) in 12 independent
+ * chains: enough in flight to cover a 4-cycle latency on 2 or 3 pipes, so
+ * the rate is the throughput. c should be 1 (the values stay finite and
+ * normal); the result keeps the chains alive. */
+__attribute__((weak)) float ceiling_mul_avx2(size_t iters, float c);
+__attribute__((weak)) float ceiling_fma_avx2(size_t iters, float c);
+__attribute__((weak)) float ceiling_mul_avx512(size_t iters, float c);
+__attribute__((weak)) float ceiling_fma_avx512(size_t iters, float c);
 
 #endif

@@ -59,3 +59,30 @@ void ceiling_read_avx2(const struct nb_args *a)
         tail += lanes[k];
     ((float *)a->y)[0] = tail;
 }
+
+/* twelve chains and the constant: 13 of the 16 YMM registers, no spill */
+static inline __attribute__((always_inline)) float chains_avx2(size_t iters, float c, int fma)
+{
+    __m256 s[12], k = _mm256_set1_ps(c), z = _mm256_setzero_ps();
+    for (int j = 0; j < 12; j++)
+        s[j] = _mm256_set1_ps(1.0f + (float)j);
+    for (size_t i = 0; i < iters; i++) {
+#pragma GCC unroll 12
+        for (int j = 0; j < 12; j++)
+            s[j] = fma ? _mm256_fmadd_ps(s[j], k, z) : _mm256_mul_ps(s[j], k);
+    }
+    __m256 t = s[0];
+    for (int j = 1; j < 12; j++)
+        t = _mm256_add_ps(t, s[j]);
+    return _mm256_cvtss_f32(t);
+}
+
+float ceiling_mul_avx2(size_t iters, float c)
+{
+    return chains_avx2(iters, c, 0);
+}
+
+float ceiling_fma_avx2(size_t iters, float c)
+{
+    return chains_avx2(iters, c, 1);
+}

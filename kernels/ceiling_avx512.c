@@ -60,3 +60,29 @@ void ceiling_read_avx512(const struct nb_args *a)
     }
     ((float *)a->y)[0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
+
+static inline __attribute__((always_inline)) float chains_avx512(size_t iters, float c, int fma)
+{
+    __m512 s[12], k = _mm512_set1_ps(c), z = _mm512_setzero_ps();
+    for (int j = 0; j < 12; j++)
+        s[j] = _mm512_set1_ps(1.0f + (float)j);
+    for (size_t i = 0; i < iters; i++) {
+#pragma GCC unroll 12
+        for (int j = 0; j < 12; j++)
+            s[j] = fma ? _mm512_fmadd_ps(s[j], k, z) : _mm512_mul_ps(s[j], k);
+    }
+    __m512 t = s[0];
+    for (int j = 1; j < 12; j++)
+        t = _mm512_add_ps(t, s[j]);
+    return _mm512_cvtss_f32(t);
+}
+
+float ceiling_mul_avx512(size_t iters, float c)
+{
+    return chains_avx512(iters, c, 0);
+}
+
+float ceiling_fma_avx512(size_t iters, float c)
+{
+    return chains_avx512(iters, c, 1);
+}

@@ -5,11 +5,37 @@
 
 #include "ceilings.h"
 #include "commands.h"
+#include "compute.h"
 #include "counters.h"
 #include "cpu_features.h"
 #include "measure.h"
 #include "timer.h"
 #include "topology.h"
+
+/* The clock and vector rates, and whether CPU 1 running slows CPU 0: on a
+ * VM two vCPUs can be one core's two threads, or time-share one. */
+static void print_compute(const struct nb_topology *t)
+{
+    char err[256];
+    struct compute_rates r;
+    int paired = compute_measure(&r, 7, t->pus > 1 ? 1 : -1, err, sizeof err) == 0;
+    printf("compute (one thread, CPU 0, median of 7):\n");
+    printf("  core clock  %.2f GHz (a chain of dependent adds; samples %.2f to %.2f)\n", r.core_ghz, r.core_ghz_lo,
+           r.core_ghz_hi);
+    for (size_t i = 0; i < r.nvec; i++)
+        printf("  %-10s  %.2f multiplies and %.2f multiply-adds a cycle (%d f32 lanes each)\n", r.vec[i].isa,
+               r.vec[i].mul_per_cycle, r.vec[i].fma_per_cycle, r.vec[i].lanes);
+    if (r.nvec == 0)
+        printf("  vectors     n/a (no vector probe for this CPU)\n");
+    if (!paired) {
+        printf("  CPU pair    n/a (%s)\n", t->pus > 1 ? err : "one CPU");
+        return;
+    }
+    printf("  CPU pair    with CPU %d busy, CPU 0's clock is %.2f of its clock alone (CPU %d meanwhile %.2f GHz)%s\n",
+           r.pair_cpu, r.pair_ratio, r.pair_cpu, r.pair_other_ghz,
+           r.pair_ratio < 0.8 ? ": they share a core or time-share one, so two-thread figures are not two cores' worth"
+                              : "");
+}
 
 int cmd_topology(int argc, char **argv)
 {
@@ -86,6 +112,7 @@ int cmd_topology(int argc, char **argv)
         printf("  %-5s %10zu %10.1f %-7s %12s %-7s %10.1f %-7s\n", tier_name((enum nb_tier)tier), c.bytes, c.copy_gbs,
                c.copy_by, nt, isfinite(c.copy_nt_gbs) ? c.copy_nt_by : "", c.read_gbs, c.read_by);
     }
+    print_compute(&t);
     double ratio = ceiling_cold_check(16 << 10, &mc);
     if (isnan(ratio))
         printf("cold check: n/a (the measurement failed)\n");

@@ -332,6 +332,26 @@ if [ -z "${NB_EMULATED:-}" ]; then
     case "$got" in *non-temporal*) bad "non-temporal copies timed in L1: $got" ;; *) ok ;; esac
 fi
 
+# the compute section: a clock, one line per vector ISA the CPU has (or
+# why none), and the pair test on a machine of two PUs or more
+"$bin" topology >"$tmp/out" 2>&1
+grep -Eq '^  core clock  [0-9]+\.[0-9]{2} GHz \(a chain of dependent adds; samples [0-9.]+ to [0-9.]+\)$' "$tmp/out" &&
+    ok || bad "topology's clock: $(grep -A4 '^compute' "$tmp/out")"
+for isa in avx2 avx512; do
+    flag=$isa; [ $isa = avx512 ] && flag=avx512f
+    if [ -z "${NB_EMULATED:-}" ] && grep -qw $flag /proc/cpuinfo; then
+        grep -Eq "^  $isa +[0-9.]+ multiplies and [0-9.]+ multiply-adds a cycle" "$tmp/out" && ok ||
+            bad "no $isa rates: $(grep -A4 '^compute' "$tmp/out")"
+    else
+        grep -q "^  $isa " "$tmp/out" && bad "$isa rates on a CPU without it" || ok
+    fi
+done
+if [ "$(nproc)" -gt 1 ]; then
+    grep -Eq "^  CPU pair    with CPU 1 busy, CPU 0's clock is [0-9.]+ of its clock alone" "$tmp/out" && ok ||
+        bad "no pair test: $(grep -A4 '^compute' "$tmp/out")"
+fi
+grep -qi nan "$tmp/out" && bad "nan in topology: $(cat "$tmp/out")" || ok
+
 expect 0 "" "$bin" topology --no-ceilings
 if [ -n "$perf_event_off" ] && [ -z "${NB_EMULATED:-}" ]; then
     grep -q "perf::TASK-CLOCK   not counted: PAPI's perf_event component is disabled" "$tmp/out" &&
