@@ -7,28 +7,34 @@
 #include "kernels.h"
 #include "simd_avx512.h"
 
-NB_INLINE void ln_normalise_vec(void *y, const void *x, const struct nb_args *a, size_t i, __m512 mu,
+/* g and b, read from nb_args once per call (as layernorm_avx2.c: a vector
+ * store may alias *a, and a->g read after each store was reloaded) */
+struct ln_gb {
+    const void *g, *b;
+};
+
+NB_INLINE void ln_normalise_vec(void *y, const void *x, struct ln_gb gb, size_t i, __m512 mu,
                                 __m512 r, __mmask16 m, enum nb_dtype dt)
 {
     __m512 t = _mm512_mul_ps(_mm512_sub_ps(load16(x, i, m, dt), mu), r);
-    store16(y, i, _mm512_fmadd_ps(t, load16(a->g, i, m, dt), load16(a->b, i, m, dt)), m, dt);
+    store16(y, i, _mm512_fmadd_ps(t, load16(gb.g, i, m, dt), load16(gb.b, i, m, dt)), m, dt);
 }
 
 /* y[from..to) of one row: whole vectors, then one masked tail */
-NB_INLINE void ln_normalise_span(void *y, const void *x, const struct nb_args *a, size_t from, size_t to,
+NB_INLINE void ln_normalise_span(void *y, const void *x, struct ln_gb gb, size_t from, size_t to,
                                  __m512 mu, __m512 r, enum nb_dtype dt)
 {
     size_t i = from;
     for (; i + 16 <= to; i += 16)
-        ln_normalise_vec(y, x, a, i, mu, r, 0xffff, dt);
+        ln_normalise_vec(y, x, gb, i, mu, r, 0xffff, dt);
     if (i < to)
-        ln_normalise_vec(y, x, a, i, mu, r, tail_mask16(to - i), dt);
+        ln_normalise_vec(y, x, gb, i, mu, r, tail_mask16(to - i), dt);
 }
 
 NB_INLINE void ln_normalise16(const struct nb_args *a, const void *x, void *y, float mean,
                               float rs, enum nb_dtype dt)
 {
-    ln_normalise_span(y, x, a, 0, a->n, _mm512_set1_ps(mean), _mm512_set1_ps(rs), dt);
+    ln_normalise_span(y, x, (struct ln_gb){a->g, a->b}, 0, a->n, _mm512_set1_ps(mean), _mm512_set1_ps(rs), dt);
 }
 
 /* Squared deviations from mu of x[i..i+64) into four accumulators, and of
@@ -82,6 +88,7 @@ NB_INLINE void ln_twopass_avx512(const struct nb_args *a, enum nb_dtype dt)
  * so the outputs are bit for bit those of layernorm/twopass/avx512. */
 NB_INLINE void ln_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt)
 {
+    const struct ln_gb gb = {a->g, a->b};
     const size_t n = a->n, es = nb_dtype_size(dt);
     if (a->rows == 0)
         return;
@@ -101,12 +108,12 @@ NB_INLINE void ln_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt)
                 sum_block64(&acc, next, i, dt, 0);
                 #pragma GCC unroll 4
                 for (size_t q = 0; q < 64; q += 16)
-                    ln_normalise_vec(y, x, a, i + q, mu, rs, 0xffff, dt);
+                    ln_normalise_vec(y, x, gb, i + q, mu, rs, 0xffff, dt);
             }
             sum_tail(&acc, next, i, n, dt, 0);
             sum = sum16x4_result(&acc);
         }
-        ln_normalise_span(y, x, a, i, n, mu, rs, dt);
+        ln_normalise_span(y, x, gb, i, n, mu, rs, dt);
     }
 }
 
@@ -118,6 +125,7 @@ NB_INLINE void ln_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt)
  * are bit for bit twopass/avx512's. */
 NB_INLINE void ln_pipelined2_avx512(const struct nb_args *a, enum nb_dtype dt)
 {
+    const struct ln_gb gb = {a->g, a->b};
     const size_t n = a->n, es = nb_dtype_size(dt);
     if (a->rows == 0)
         return;
@@ -140,13 +148,13 @@ NB_INLINE void ln_pipelined2_avx512(const struct nb_args *a, enum nb_dtype dt)
             sum_block64(&acc, x2, i, dt, 0);
             #pragma GCC unroll 4
             for (size_t k = 0; k < 64; k += 16)
-                ln_normalise_vec(y, x, a, i + k, mu, rsv, 0xffff, dt);
+                ln_normalise_vec(y, x, gb, i + k, mu, rsv, 0xffff, dt);
         }
         for (; i < n; i += 16) {
             __mmask16 m = tail_mask16(n - i);
             ln_sqdev_tail(&q, x1, i, mu1, m, dt);
             acc.acc[0] = sum_term16(acc.acc[0], load16(x2, i, m, dt), 0);
-            ln_normalise_vec(y, x, a, i, mu, rsv, m, dt);
+            ln_normalise_vec(y, x, gb, i, mu, rsv, m, dt);
         }
         const float var1 = sum16x4_result(&q) / (float)n;
         rs = 1.0f / sqrtf(var1 + eps);
@@ -163,6 +171,7 @@ NB_INLINE void ln_pipelined2_avx512(const struct nb_args *a, enum nb_dtype dt)
 
 NB_INLINE void ln_blocked_avx512(const struct nb_args *a, enum nb_dtype dt)
 {
+    const struct ln_gb gb = {a->g, a->b};
     const size_t n = a->n, es = nb_dtype_size(dt);
     for (size_t r0 = 0; r0 < a->rows; r0 += NB_BLOCK_ROWS) {
         const size_t nr = a->rows - r0 < NB_BLOCK_ROWS ? a->rows - r0 : NB_BLOCK_ROWS;
@@ -177,7 +186,7 @@ NB_INLINE void ln_blocked_avx512(const struct nb_args *a, enum nb_dtype dt)
         for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
             const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
             for (size_t r = 0; r < nr; r++) {
-                ln_normalise_span((char *)a->y + (r0 + r) * n * es, (const char *)a->x + (r0 + r) * n * es, a, c, end,
+                ln_normalise_span((char *)a->y + (r0 + r) * n * es, (const char *)a->x + (r0 + r) * n * es, gb, c, end,
                                   mu[r], rs[r], dt);
             }
         }

@@ -22,6 +22,7 @@ NB_INLINE void rms_avx2(const struct nb_args *a, enum nb_dtype dt, enum rms_kind
     const size_t n = a->n, es = nb_dtype_size(dt);
     const size_t k = kind == RMS_PARTIAL ? nb_prms_k(n, a->p) : n;
     const float eps = (float)a->eps;
+    const void *const gp = a->g; /* read once: see rms_pipelined_avx2 */
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
         void *y = (char *)a->y + r * n * es;
@@ -38,11 +39,11 @@ NB_INLINE void rms_avx2(const struct nb_args *a, enum nb_dtype dt, enum rms_kind
         const __m256 rs = _mm256_set1_ps(1.0f / sqrtf(ss / (float)k + eps));
         size_t i = 0;
         for (; i + 8 <= n; i += 8) {
-            __m256 g = rms_gain8(load8(a->g, i, dt), kind);
+            __m256 g = rms_gain8(load8(gp, i, dt), kind);
             store8(y, i, _mm256_mul_ps(rms_scaled8(load8(x, i, dt), rs, dt, kind), g), dt);
         }
         if (i < n) {
-            __m256 g = rms_gain8(load8_tail(a->g, i, n - i, dt), kind);
+            __m256 g = rms_gain8(load8_tail(gp, i, n - i, dt), kind);
             store8_tail(y, i, n - i, _mm256_mul_ps(rms_scaled8(load8_tail(x, i, n - i, dt), rs, dt, kind), g), dt);
         }
     }
@@ -125,6 +126,7 @@ NB_INLINE void rms_prefetch_avx2(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt), row_bytes = n * es, total = a->rows * row_bytes;
     const float eps = (float)a->eps;
+    const void *const g = a->g;
     for (size_t off = 0; off < NB_PREFETCH_AHEAD && off < row_bytes; off += 64)
         _mm_prefetch((const char *)a->x + off, _MM_HINT_T0);
     for (size_t r = 0; r < a->rows; r++) {
@@ -137,10 +139,10 @@ NB_INLINE void rms_prefetch_avx2(const struct nb_args *a, enum nb_dtype dt)
             /* 8 values are half a line in f32, a quarter in bf16/f16 */
             if (next && (i * es) % 64 == 0)
                 _mm_prefetch(next + i * es, _MM_HINT_T0);
-            normalise8(y, x, a->g, i, rs, dt);
+            normalise8(y, x, g, i, rs, dt);
         }
         if (i < n)
-            store8_tail(y, i, n - i, _mm256_mul_ps(_mm256_mul_ps(load8_tail(x, i, n - i, dt), rs), load8_tail(a->g, i, n - i, dt)), dt);
+            store8_tail(y, i, n - i, _mm256_mul_ps(_mm256_mul_ps(load8_tail(x, i, n - i, dt), rs), load8_tail(g, i, n - i, dt)), dt);
     }
 }
 

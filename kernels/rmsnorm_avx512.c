@@ -17,6 +17,9 @@ NB_INLINE void rms_avx512(const struct nb_args *a, enum nb_dtype dt, enum rms_ki
     const size_t n = a->n, es = nb_dtype_size(dt);
     const size_t k = kind == RMS_PARTIAL ? nb_prms_k(n, a->p) : n;
     const float eps = (float)a->eps;
+    /* g read once: a vector store may alias *a, and a->g read after each
+     * store was reloaded every 16 values */
+    const void *const gp = a->g;
     const __m512 one = _mm512_set1_ps(1.0f);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
@@ -33,14 +36,14 @@ NB_INLINE void rms_avx512(const struct nb_args *a, enum nb_dtype dt, enum rms_ki
         const __m512 rs = _mm512_set1_ps(1.0f / sqrtf(ss / (float)k + eps));
         size_t i = 0;
         for (; i + 16 <= n; i += 16) {
-            __m512 g = load16(a->g, i, 0xffff, dt);
+            __m512 g = load16(gp, i, 0xffff, dt);
             if (kind == RMS_GEMMA)
                 g = _mm512_add_ps(one, g);
             store16(y, i, _mm512_mul_ps(rms_scaled16(load16(x, i, 0xffff, dt), rs, dt, kind), g), 0xffff, dt);
         }
         if (i < n) {
             __mmask16 m = tail_mask16(n - i);
-            __m512 g = load16(a->g, i, m, dt);
+            __m512 g = load16(gp, i, m, dt);
             if (kind == RMS_GEMMA)
                 g = _mm512_add_ps(one, g);
             store16(y, i, _mm512_mul_ps(rms_scaled16(load16(x, i, m, dt), rs, dt, kind), g), m, dt);
@@ -81,6 +84,7 @@ NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, i
 {
     const size_t n = a->n, es = nb_dtype_size(dt);
     const float eps = (float)a->eps;
+    const void *const g = a->g; /* read once, as rms_avx512 */
     if (a->rows == 0)
         return;
     float ss = sum16(a->x, n, dt, 1, 0);
@@ -99,12 +103,12 @@ NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, i
                 sum_block64(&acc, next, i, dt, 1);
                 #pragma GCC unroll 4
                 for (size_t q = 0; q < 64; q += 16)
-                    normalise16(y, x, a->g, i + q, rs, 0xffff, dt, row_nt);
+                    normalise16(y, x, g, i + q, rs, 0xffff, dt, row_nt);
             }
             sum_tail(&acc, next, i, n, dt, 1);
             ss = sum16x4_result(&acc);
         }
-        normalise_span16(y, x, a->g, i, n, rs, dt, row_nt);
+        normalise_span16(y, x, g, i, n, rs, dt, row_nt);
     }
     if (nt)
         _mm_sfence(); /* the streamed lines are visible before the call returns */
@@ -132,6 +136,7 @@ NB_INLINE void rms_prefetch_avx512(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t n = a->n, es = nb_dtype_size(dt), row_bytes = n * es, total = a->rows * row_bytes;
     const float eps = (float)a->eps;
+    const void *const g = a->g; /* read once, as rms_avx512 */
     /* the first row's head; every later row's was asked for while the row
      * before it was normalised */
     for (size_t off = 0; off < NB_PREFETCH_AHEAD && off < row_bytes; off += 64)
@@ -147,9 +152,9 @@ NB_INLINE void rms_prefetch_avx512(const struct nb_args *a, enum nb_dtype dt)
             /* 16 values are a whole line in f32, half of one in bf16/f16 */
             if (next && (i * es) % 64 == 0)
                 _mm_prefetch(next + i * es, _MM_HINT_T0);
-            normalise16(y, x, a->g, i, rs, 0xffff, dt, 0);
+            normalise16(y, x, g, i, rs, 0xffff, dt, 0);
         }
-        normalise_span16(y, x, a->g, i, n, rs, dt, 0);
+        normalise_span16(y, x, g, i, n, rs, dt, 0);
     }
 }
 
