@@ -30,12 +30,34 @@ def run(binary, out, schedule):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(os.path.join(out, "perf.csv")) as f:
         rows = [r for r in csv.DictReader(f) if r["variant"] == FUSED]
-    est = {}
+    est = {"clock": meta_clock(out)}
     for r in rows:
         for name, col in RATIOS:
             lo, hi = r.get(col + "_lo", ""), r.get(col + "_hi", "")
             est[(name, r["rows"], r["n"])] = (float(r[col]), float(lo) if lo else None, float(hi) if hi else None)
     return est
+
+
+def meta_clock(out):
+    """meta.csv's core clock before and after the rounds, or None (n/a)"""
+    with open(os.path.join(out, "meta.csv")) as f:
+        for row in csv.reader(f):
+            if row and row[0] == "core_clock_ghz":
+                words = row[1].replace(",", "").split()
+                try:
+                    return float(words[0]), float(words[4])
+                except (IndexError, ValueError):
+                    return None
+    return None
+
+
+def print_clocks(results, worst_key):
+    """each interleaved run's clock beside its estimate of the ratio that
+    spread most: a compute-bound over a memory-bound kernel follows it"""
+    print("interleaved runs: core clock before / after (GHz), and %s at %s x %s:" % worst_key)
+    for i, r in enumerate(results["interleaved"]):
+        c = r["clock"]
+        print("  run %d  %s  %.3f" % (i, "%.2f / %.2f" % c if c else "n/a", r[worst_key][0]))
 
 
 def main():
@@ -47,7 +69,8 @@ def main():
         order = ["interleaved", "sequential"] if i % 2 == 0 else ["sequential", "interleaved"]
         for sched in order:
             results[sched].append(run(binary, os.path.join(out, "%s-%d" % (sched, i)), sched))
-    keys = sorted(results["interleaved"][0])
+    keys = sorted(k for k in results["interleaved"][0] if k != "clock")
+    worst_key, worst_spread = None, 0.0
     print("%-26s %5s %5s  %12s %12s  %s" % ("ratio", "rows", "n", "interleaved", "sequential", "coverage"))
     worst = {"interleaved": 1.0, "sequential": 1.0}
     covered = total = 0
@@ -57,6 +80,8 @@ def main():
             vals = [r[key][0] for r in res]
             spreads[sched] = max(vals) / min(vals)
             worst[sched] = max(worst[sched], spreads[sched])
+        if spreads["interleaved"] > worst_spread:
+            worst_key, worst_spread = key, spreads["interleaved"]
         c = t = 0
         for a, b in itertools.permutations(results["interleaved"], 2):
             mid, lo, hi = a[key]
@@ -71,6 +96,7 @@ def main():
     print("worst spread over %d runs: interleaved %.3f, sequential %.3f; intervals cover the other runs' "
           "estimates %d of %d (%.0f%%)" % (runs, worst["interleaved"], worst["sequential"], covered, total,
                                            100.0 * covered / max(total, 1)))
+    print_clocks(results, worst_key)
 
 
 if __name__ == "__main__":

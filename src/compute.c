@@ -190,3 +190,17 @@ int compute_measure(struct compute_rates *r, int samples, int pair_cpu, char *er
         return pair_measure(r, samples, pair_cpu, err, errlen);
     return 0;
 }
+
+double compute_core_ghz(int samples)
+{
+    if (samples < 1)
+        samples = 1;
+    if (samples > COMPUTE_MAX_SAMPLES)
+        samples = COMPUTE_MAX_SAMPLES;
+    const struct probe chain = {0, NULL, 16};
+    size_t iters = probe_calibrate(&chain);
+    double rate[COMPUTE_MAX_SAMPLES];
+    for (int i = 0; i < samples; i++)
+        rate[i] = probe_rate(&chain, iters);
+    return stats_median_inplace(rate, (size_t)samples);
+}

@@ -32,4 +32,10 @@ struct compute_rates {
  * reason in err (the second thread could not start: pair_ratio is NaN). */
 int compute_measure(struct compute_rates *r, int samples, int pair_cpu, char *err, size_t errlen);
 
+/* The clock alone on the calling thread's CPU: the median of `samples`
+ * samples of about 10 ms (run records it before and after its rounds, so
+ * that a ratio of a compute-bound and a memory-bound kernel can be read
+ * against how fast the core ran). */
+double compute_core_ghz(int samples);
+
 #endif

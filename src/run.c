@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ceilings.h"
+#include "compute.h"
 #include "machine.h"
 #include "plan.h"
 #include "run_dir.h"
@@ -165,6 +166,15 @@ static void meta_shard(struct meta_list *meta, const struct run_plan *p, const s
     meta_add(meta, "job_list_hash", "%016llx", (unsigned long long)p->job_hash);
     meta_add(meta, "job_list", "%zu of %zu jobs, %zu of %zu shapes", p->njobs, p->full_jobs, p->ngroups,
              p->full_groups);
+}
+
+static void meta_clock(struct meta_list *meta, double start, double end, int cpu)
+{
+    if (isnan(start) || isnan(end))
+        meta_add(meta, "core_clock_ghz", "n/a (under valgrind the add chain times the emulator)");
+    else
+        meta_add(meta, "core_clock_ghz", "%.2f before the rounds, %.2f after (dependent adds on CPU %d, median of 3)",
+                 start, end, cpu);
 }
 
 static void meta_ceilings(struct meta_list *meta, const struct ceiling *ceil)
@@ -388,6 +398,8 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
         .npus = m.topo.pus, .counters = NULL, .interrupted = interrupted,
     };
     const int callgrind = s->count_instructions && instr_count_under_valgrind();
+    /* under valgrind the chain measures the emulator */
+    const double clock_start = callgrind ? NAN : compute_core_ghz(3);
     struct ceiling ceil[NB_TIER_COUNT] = {0};
     measure_ceilings(ceil, &plan, &m.topo, &mc, callgrind);
     const size_t llc = topology_last_level_bytes(&m.topo);
@@ -410,6 +422,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     struct ref_cache cache = {.method = s->ref_method};
     rc = measure_all(&env, &plan, s, &out, &rr, &cache);
     out.count = rr.done;
+    const double clock_end = callgrind ? NAN : compute_core_ghz(3);
     if (cache.ref_values)
         fprintf(stderr, "accuracy: %zu reference values in %.2f s (%.0f per second)\n", cache.ref_values,
                 cache.ref_seconds, (double)cache.ref_values / cache.ref_seconds);
@@ -424,6 +437,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     meta_capped_tiers(&meta, &plan, s);
     if (plan.edge_shapes[0])
         meta_add(&meta, "edge_shapes", "%s", plan.edge_shapes);
+    meta_clock(&meta, clock_start, clock_end, s->cpu);
     meta_add(&meta, "nt_threshold", "%s", nt_threshold);
     meta_add(&meta, "hwloc", "%s", m.hwloc_state);
     meta_add(&meta, "binding", "%s", m.binding);

@@ -297,6 +297,10 @@ case "$bin${NB_EMULATED:+-emulated}" in *-san) echo "skipped: instruction counts
 "$bin" run --kernels 'rmsnorm/naive/scalar/f32,rmsnorm/fused/scalar/f32' --hidden 64 --rows 2 --count instructions \
     --out "$tmp/counted" >"$tmp/out" 2>"$tmp/err"
 head -1 "$tmp/out" | grep -q "instr/call" && ok || bad "count run header: $(head -1 "$tmp/out")"
+case "$(meta "$tmp/counted" instructions)" in callgrind*)
+    meta "$tmp/counted" core_clock_ghz | grep -q '^n/a (under valgrind' && ok ||
+        bad "clock under valgrind: $(meta "$tmp/counted" core_clock_ghz)" ;;
+esac
 grep -q "nan" "$tmp/out" && bad "nan on the console: $(cat "$tmp/out")" || ok
 grep -qi "gnuplot\|warning: Skipping" "$tmp/err" && bad "gnuplot leaked to stderr: $(cat "$tmp/err")" || ok
 grep -q "^## Instruction counts" "$tmp/counted/report.md" && grep -Eq '^\| rmsnorm/fused/scalar/f32 \| L1 \| 64 \| 2 \| 1e-06 \| [0-9]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/counted/report.md" &&
@@ -330,6 +334,10 @@ if [ -z "${NB_EMULATED:-}" ]; then
         case "$got" in *"$c"*) ok ;; *) bad "L1 round copies leave out $c: $got" ;; esac
     done
     case "$got" in *non-temporal*) bad "non-temporal copies timed in L1: $got" ;; *) ok ;; esac
+    # the clock before and after the rounds, on the CPU the run measured on
+    cpu=$(meta "$tmp/copies" binding | sed -n 's/.*pinned to CPU \([0-9]*\).*/\1/p')
+    meta "$tmp/copies" core_clock_ghz | grep -Eq "^[0-9]+\.[0-9]{2} before the rounds, [0-9]+\.[0-9]{2} after \(dependent adds on CPU ${cpu:-x}, median of 3\)$" &&
+        ok || bad "core_clock_ghz: $(meta "$tmp/copies" core_clock_ghz) (binding: $(meta "$tmp/copies" binding))"
 fi
 
 # the compute section: a clock, one line per vector ISA the CPU has (or
