@@ -530,7 +530,7 @@ int cmd_report(int argc, char **argv)
     }
     fprintf(md, "## Machine\n\n| | |\n|---|---|\n");
     const char *keys[] = {"cpu_model", "architecture", "emulated", "virtual_machine", "cores", "l1d_bytes", "l2_bytes", "l3_bytes", "cpu",
-                          "threads", "cache", "frequency_governor", "timer", "papi_events", "compiler",
+                          "threads", "cache", "frequency_governor", "core_clock_ghz", "timer", "papi_events", "compiler",
                           "normbench_version", "git_revision", "config"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
         fprintf(md, "| %s | %s |\n", keys[k], meta_get(&r, keys[k]));

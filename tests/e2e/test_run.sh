@@ -64,6 +64,8 @@ for a in acc:
 PY
 grep -q 'rmsnorm/fused/scalar/f32' "$tmp/table" && ok || bad "console table lacks a row"
 grep -q '## RMSNorm against LayerNorm' "$out/report.md" && ok || bad "report lacks the RMSNorm section"
+grep -Eq '^\| core_clock_ghz \| ([0-9.]+ before the rounds|n/a)' "$out/report.md" && ok ||
+    bad "report's machine table lacks the clock: $(grep -A24 '^## Machine' "$out/report.md")"
 grep -Eq '^\| layernorm/twopass/scalar/f32 \| [0-9.e+]+ \| [0-9.e+]+ \| 6 \| yes \|' "$out/report.md" && ok ||
     bad "report's accuracy table: $(grep 'layernorm/twopass/scalar/f32 |' "$out/report.md")"
 
