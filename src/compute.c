@@ -54,6 +54,11 @@ static double probe_rate(const struct probe *p, size_t iters)
     return (double)iters * p->ops_per_iter / probe_ns(p, iters);
 }
 
+static int clamp_samples(int samples)
+{
+    return samples < 1 ? 1 : samples > COMPUTE_MAX_SAMPLES ? COMPUTE_MAX_SAMPLES : samples;
+}
+
 enum partner_state { PARTNER_STARTING, PARTNER_IDLE, PARTNER_BUSY, PARTNER_STOP, PARTNER_UNBOUND };
 
 struct partner {
@@ -163,10 +168,7 @@ static size_t probes_of_cpu(struct compute_rates *r, struct probe *p)
 int compute_measure(struct compute_rates *r, int samples, int pair_cpu, char *err, size_t errlen)
 {
     *r = (struct compute_rates){.core_ghz = NAN, .pair_cpu = -1, .pair_ratio = NAN, .pair_other_ghz = NAN};
-    if (samples < 1)
-        samples = 1;
-    if (samples > COMPUTE_MAX_SAMPLES)
-        samples = COMPUTE_MAX_SAMPLES;
+    samples = clamp_samples(samples);
     struct probe p[5];
     size_t np = probes_of_cpu(r, p), iters[5];
     for (size_t k = 0; k < np; k++)
@@ -193,10 +195,7 @@ int compute_measure(struct compute_rates *r, int samples, int pair_cpu, char *er
 
 double compute_core_ghz(int samples)
 {
-    if (samples < 1)
-        samples = 1;
-    if (samples > COMPUTE_MAX_SAMPLES)
-        samples = COMPUTE_MAX_SAMPLES;
+    samples = clamp_samples(samples);
     const struct probe chain = {0, NULL, 16};
     size_t iters = probe_calibrate(&chain);
     double rate[COMPUTE_MAX_SAMPLES];
