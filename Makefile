@@ -33,7 +33,7 @@ CONFIG_DIR = $(PREFIX)/share/normbench/configs
 # loops across fetch boundaries (ab would see that as a change of speed).
 # Loops start on 32-byte boundaries: rmsnorm/fused/avx2's six-instruction
 # normalise loop, once it no longer reloaded a->g, straddled a 64-byte
-# line and ran 12 to 16% slower in ab (two processes); aligned, 5 to 10%
+# line and ran 6 to 16% slower in ab (two processes); aligned, 1 to 9%
 # faster than before.
 KERNEL_ALIGN = -falign-functions=64 -falign-loops=32
 # Each ISA's compiler flags and architecture come from its row of

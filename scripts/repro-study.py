@@ -53,7 +53,8 @@ def meta_clock(out):
 
 def print_clocks(results, worst_key):
     """each interleaved run's clock beside its estimate of the ratio that
-    spread most: a compute-bound over a memory-bound kernel follows it"""
+    spread most, to see whether a compute-bound over a memory-bound kernel
+    follows the clock (on Zen 5 it did not: README, Paired ratios)"""
     print("interleaved runs: core clock before / after (GHz), and %s at %s x %s:" % worst_key)
     for i, r in enumerate(results["interleaved"]):
         c = r["clock"]

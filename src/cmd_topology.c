@@ -44,7 +44,8 @@ int cmd_topology(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: normbench topology [--no-ceilings]\n\n"
                    "What hwloc sees, the timer's resolution and overhead, the PAPI events\n"
-                   "this machine can count, and the copy and read ceilings per cache tier.\n");
+                   "this machine can count, the copy and read ceilings per cache tier, and the\n"
+                   "core clock, vector multiply rates and whether CPU 1 running slows CPU 0.\n");
             return NB_EXIT_OK;
         }
         if (strcmp(argv[i], "--no-ceilings") == 0) {

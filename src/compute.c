@@ -104,8 +104,9 @@ static void partner_set(struct partner *p, enum partner_state st)
 }
 
 /* This CPU's clock with a thread on pair_cpu busy over idle, in rounds
- * that alternate the two, and the median of the per-round ratios. */
-static int pair_measure(struct compute_rates *r, int samples, int pair_cpu, char *err, size_t errlen)
+ * that alternate the two, and the median of the per-round ratios; iters is
+ * the clock probe's, already calibrated. */
+static int pair_measure(struct compute_rates *r, int samples, int pair_cpu, size_t iters, char *err, size_t errlen)
 {
     struct partner p = {.cpu = pair_cpu};
     atomic_init(&p.state, PARTNER_STARTING);
@@ -119,7 +120,6 @@ static int pair_measure(struct compute_rates *r, int samples, int pair_cpu, char
     int ok = atomic_load(&p.state) == PARTNER_IDLE;
     const struct probe chain = {0, NULL, 16};
     double ratio[COMPUTE_MAX_SAMPLES];
-    size_t iters = probe_calibrate(&chain);
     for (int i = 0; ok && i < samples; i++) {
         partner_set(&p, PARTNER_IDLE);
         double alone = probe_rate(&chain, iters);
@@ -189,7 +189,7 @@ int compute_measure(struct compute_rates *r, int samples, int pair_cpu, char *er
         r->vec[v].fma_per_cycle = stats_median_inplace(per_cycle[2 * v + 1], (size_t)samples);
     }
     if (pair_cpu >= 0)
-        return pair_measure(r, samples, pair_cpu, err, errlen);
+        return pair_measure(r, samples, pair_cpu, iters[0], err, errlen);
     return 0;
 }
 
