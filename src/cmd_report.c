@@ -298,13 +298,28 @@ done:
     return drawn;
 }
 
+/* Lines a call brought into a simulated cache over the lines its data
+ * fills (perf.csv bytes: x, y, g and b once): 1 is a copy's, every byte
+ * fetched once; above 1 the schedule reads part of the tensor again from
+ * the level below. */
+static void lines_cells(char *lines, char *ratio, size_t len, double count, double bytes, int line_bytes)
+{
+    fmt(lines, len, count, "%.0f");
+    fmt(ratio, len, count * line_bytes / bytes, "%.2f");
+}
+
 /* The instruction counts of a norm and dtype, with the naive variant's
- * count over each one's. */
-static void counts_table(FILE *md, const struct csv_table *p, const int *col, const char *norm, const char *dtype)
+ * count over each one's; with line_bytes > 0 (run --count lines) the
+ * simulated caches' lines too. */
+static void counts_table(FILE *md, const struct csv_table *p, const int *col, const char *norm, const char *dtype,
+                         int line_bytes)
 {
     const int ins = csv_table_col(p, "instructions_per_call"), eps = csv_table_col(p, "eps");
-    fprintf(md, "| variant | tier | n | rows | eps | instructions per call | per element | × naive |\n"
-                "|---|---|---|---|---|---|---|---|\n");
+    const int l1 = csv_table_col(p, "l1_lines_per_call"), l2 = csv_table_col(p, "l2_lines_per_call");
+    const int lines = line_bytes > 0 && l1 >= 0 && l2 >= 0;
+    fprintf(md, "| variant | tier | n | rows | eps | instructions per call | per element | × naive |%s\n"
+                "|---|---|---|---|---|---|---|---|%s\n",
+            lines ? " L1 lines per call | × data | L2 lines per call | × data |" : "", lines ? "---|---|---|---|" : "");
     for (size_t i = 0; i < p->nrows; i++) {
         if (strcmp(csv_table_get(p, i, col[P_NORM]), norm) || strcmp(csv_table_get(p, i, col[P_DTYPE]), dtype))
             continue;
@@ -318,9 +333,17 @@ static void counts_table(FILE *md, const struct csv_table *p, const int *col, co
         fmt(c, sizeof c, count, "%.0f");
         fmt(e, sizeof e, count / (csv_table_num(p, i, col[P_ROWS]) * csv_table_num(p, i, col[P_N])), "%.2f");
         fmt(x, sizeof x, naive / count, "%.2f");
-        fprintf(md, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", csv_table_get(p, i, col[P_VARIANT]),
+        fprintf(md, "| %s | %s | %s | %s | %s | %s | %s | %s |", csv_table_get(p, i, col[P_VARIANT]),
                 csv_table_get(p, i, col[P_TIER]), csv_table_get(p, i, col[P_N]), csv_table_get(p, i, col[P_ROWS]),
                 eps >= 0 ? csv_table_get(p, i, eps) : "n/a", c, e, x);
+        if (lines) {
+            char a[32], ar[32], b[32], br[32];
+            const double bytes = csv_table_num(p, i, col[P_BYTES]);
+            lines_cells(a, ar, sizeof a, csv_table_num(p, i, l1), bytes, line_bytes);
+            lines_cells(b, br, sizeof b, csv_table_num(p, i, l2), bytes, line_bytes);
+            fprintf(md, " %s | %s | %s | %s |", a, ar, b, br);
+        }
+        fprintf(md, "\n");
     }
     fprintf(md, "\n");
 }
@@ -564,12 +587,21 @@ int cmd_report(int argc, char **argv)
     /* a run that counted instructions (callgrind) has no times: what the
      * report can say is the counts */
     const int counting = strcmp(meta_get(&r, "instructions"), "n/a") != 0 && csv_table_col(&r.perf, "instructions_per_call") >= 0;
+    /* run --count lines */
+    const int line_bytes = atoi(meta_get(&r, "line_bytes"));
     struct report_pairs rp;
     report_pairs_open(&rp, dir);
     if (counting) {
         fprintf(md, "## Instruction counts\n\nThis run counted each kernel's instructions (%s) and timed nothing: "
                     "no bandwidth, shares, speedups in time or plots. × naive below is the naive variant's "
                     "instructions per call over this one's.\n\n", meta_get(&r, "instructions"));
+        if (line_bytes > 0)
+            fprintf(md, "It also counted the lines each call brings into a simulated L1d and L2 (%s), hot, after one "
+                        "uncounted call. × data is that count over the lines the call's data fills (perf.csv bytes: "
+                        "x, y, g and b once): 1.00 is a copy's, every byte fetched once; above it the schedule "
+                        "reads part of the tensor again from the level below. A prefetcher hides latency, not "
+                        "these transfers, and a non-temporal store is counted as a store that allocates.\n\n",
+                    meta_get(&r, "lines"));
     } else {
         report_threads_section(md, &r.perf, &rp); /* keeps one thread count for the rest */
         rms_vs_ln_section(md, &r, col, 0);
@@ -592,7 +624,7 @@ int cmd_report(int argc, char **argv)
             continue;
         fprintf(md, "## %s %s\n\n", norm, dtype);
         if (counting) {
-            counts_table(md, p, col, norm, dtype);
+            counts_table(md, p, col, norm, dtype, line_bytes);
             continue;
         }
         if (plots) {

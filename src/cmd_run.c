@@ -16,7 +16,7 @@ static const char run_usage[] =
     "                     [--dtype D,..] [--eps E,..] [--reps N] [--min-time S] [--threads N,..]\n"
     "                     [--cpu N] [--cache hot|cold] [--events E,..] [--accuracy-rows N]\n"
     "                     [--full] [--p P] [--out DIR] [--no-report]\n"
-    "                     [--count instructions] [--json FILE] [--schedule interleaved|sequential]\n"
+    "                     [--count instructions|lines] [--json FILE] [--schedule interleaved|sequential]\n"
     "                     [--passes N] [--reference fast|mpfr] [--shard I/N] [--max-footprint B]\n"
     "\n"
     "Measures every variant matching the globs at each hidden size, rows (auto:\n"
@@ -28,6 +28,10 @@ static const char run_usage[] =
     "instructions per kernel call: PAPI_TOT_INS where the machine counts it,\n"
     "else the run re-executes under valgrind's callgrind and counts the kernel\n"
     "calls only (no timing then; AVX-512 variants cannot run there).\n"
+    "--count lines runs under callgrind with its cache simulation, an L1d and\n"
+    "an L2 of this machine's sizes and ways (LRU, no prefetcher), and adds the\n"
+    "lines each call brings into each (l1_lines_per_call, l2_lines_per_call):\n"
+    "a deterministic count of how much of the tensor a schedule reads again.\n"
     "--json FILE also writes the run in Google Benchmark's JSON format.\n"
     "--schedule: interleaved (default) measures the variants of one shape and\n"
     "the copy ceiling in rounds, one repetition of each per round in a seeded\n"
@@ -74,11 +78,11 @@ int cmd_run(int argc, char **argv)
         case 'J': json = optarg; break;
         case 'X': shard = optarg; break;
         case 'I':
-            if (strcmp(optarg, "instructions")) {
-                nb_error("run", "--count wants 'instructions', not '%s'", optarg);
+            if (strcmp(optarg, "instructions") && strcmp(optarg, "lines")) {
+                nb_error("run", "--count wants 'instructions' or 'lines', not '%s'", optarg);
                 return NB_EXIT_USAGE;
             }
-            count = 1;
+            count = strcmp(optarg, "lines") == 0 ? 2 : 1;
             break;
         case 'h': fputs(run_usage, stdout); return NB_EXIT_OK;
         default: return option_error("run", c, argv);
@@ -105,6 +109,9 @@ int cmd_run(int argc, char **argv)
         return NB_EXIT_OK;
     if (count) {
         suite.count_instructions = 1;
+        suite.count_lines = count == 2;
+        if (count == 2 && !instr_count_under_valgrind())
+            return instr_count_reexec(argc, argv, 1);
         if (!instr_count_under_valgrind()) {
             /* PAPI where the machine counts instructions, else callgrind */
             struct counters probe;
@@ -113,7 +120,7 @@ int cmd_run(int argc, char **argv)
             if (papi)
                 snprintf(suite.events, sizeof suite.events, "PAPI_TOT_INS");
             else
-                return instr_count_reexec(argc, argv);
+                return instr_count_reexec(argc, argv, 0);
         }
     }
     run_install_signal_handlers();

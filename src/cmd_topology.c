@@ -95,6 +95,11 @@ int cmd_topology(int argc, char **argv)
     }
     if (!measure)
         return NB_EXIT_OK;
+    if (cpu->under_valgrind) {
+        printf("ceilings:   n/a (under valgrind: the times would be the emulator's)\n"
+               "compute:    n/a (under valgrind: the times would be the emulator's)\n");
+        return NB_EXIT_OK;
+    }
     if (topology_bind_thread(0, err, sizeof err) != 0)
         fprintf(stderr, "warning: %s\n", err);
     struct measure_config mc = {.reps = 10, .min_time_ns = 1e7, .warmup_ns = 1e7,

@@ -51,7 +51,8 @@ struct nb_suite {
     size_t noffsets;
     size_t sweep_rows;
     int has_sweep;               /* the file had a [sweep] section */
-    int count_instructions;      /* run --count instructions */
+    int count_instructions;      /* run --count instructions (or lines) */
+    int count_lines;             /* run --count lines: callgrind's cache simulation too */
     char json_path[1024];        /* run --json FILE: Google Benchmark's format */
     /* run and sweep --shard I/N: only part I (0 .. N-1) of the job list;
      * shard_count 0: the whole list */

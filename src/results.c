@@ -16,7 +16,8 @@ const char *const perf_columns[] = {
 static const char *const perf_tail_columns[] = {
     "calls_per_rep", "tsc_cycles_per_element", "speedup_rms_vs_layernorm", "instructions_per_call",
     "roofline_share_lo", "roofline_share_hi", "speedup_vs_naive_lo", "speedup_vs_naive_hi",
-    "speedup_rms_vs_layernorm_lo", "speedup_rms_vs_layernorm_hi", "round_group", "schedule", "p", NULL};
+    "speedup_rms_vs_layernorm_lo", "speedup_rms_vs_layernorm_hi", "round_group", "schedule", "p",
+    "l1_lines_per_call", "l2_lines_per_call", NULL};
 const char *const samples_columns[] = {"variant", "rows", "n", "eps", "threads", "cache", "rep", "calls",
                                        "ns_per_call", "round_group", NULL};
 const char *const accuracy_columns[] = {"variant", "norm", "dtype", "rows", "n", "eps", "dist", "scale",
@@ -135,6 +136,8 @@ int write_perf_csv(const char *path, const struct perf_row *rows, size_t count, 
         csv_out_fieldf(&o, "%zu", r->round_group);
         csv_out_field(&o, r->schedule ? r->schedule : "");
         field_double(&o, r->v->norm == NB_PRMSNORM ? r->p : NAN);
+        field_double(&o, r->l1_lines_per_call);
+        field_double(&o, r->l2_lines_per_call);
         csv_out_end_row(&o);
     }
     return csv_out_commit(&o, err, errlen);

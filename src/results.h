@@ -27,6 +27,7 @@ struct perf_row {
     double speedup_rms_vs_ln;  /* rmsnorm rows: layernorm's time over this one's */
     double tsc_per_elem;
     double instructions_per_call; /* run --count instructions; NaN otherwise */
+    double l1_lines_per_call, l2_lines_per_call; /* run --count lines; NaN otherwise */
     double events_per_call[NB_MAX_EVENTS]; /* NaN = not counted */
     char note[400];
     double *samples;           /* ns per call, one per repetition (round) */

@@ -452,6 +452,11 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     const char *status = stop_signal ? "interrupted" : rc ? "failed" : "complete";
     if (s->count_instructions)
         meta_add(&meta, "instructions", "%s", callgrind ? "callgrind (valgrind), kernel calls only" : "PAPI_TOT_INS");
+    if (s->count_lines) {
+        meta_add(&meta, "lines", "%s", instr_count_cache_model() ? instr_count_cache_model()
+                                                                 : "n/a (not running under callgrind's cache simulation)");
+        meta_add(&meta, "line_bytes", "%ld", instr_count_cache_model() ? sysconf(_SC_LEVEL1_DCACHE_LINESIZE) : 0L);
+    }
     meta_add(&meta, "reference_values", "%zu in %.3f s", cache.ref_values, cache.ref_seconds);
     char reference_line[256];
     ref_cache_describe(&cache, reference_line, sizeof reference_line);

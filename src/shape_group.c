@@ -189,6 +189,7 @@ void perf_row_init(struct perf_row *r, const struct job *j, int cold)
     r->time.min = r->time.median = r->time.mean = r->time.stddev = r->time.mad = r->time.cv = NAN;
     r->bandwidth_gbs = r->ceiling_gbs = r->roofline_share = r->tsc_per_elem = NAN;
     r->speedup_vs_naive = r->speedup_rms_vs_ln = r->instructions_per_call = NAN;
+    r->l1_lines_per_call = r->l2_lines_per_call = NAN;
     r->share_ci = r->naive_ci = r->rms_ln_ci = (struct ratio_ci){NAN, NAN, NAN, 0};
     for (size_t e = 0; e < NB_MAX_EVENTS; e++)
         r->events_per_call[e] = NAN;
@@ -207,9 +208,15 @@ static void count_group(const struct group_env *env, const struct run_plan *p, c
             perf_row_init(r, j, env->suite->cold);
             r->side = s;
             r->p = env->suite->p;
-            r->instructions_per_call = instr_count_callgrind(side_code(env, j->v, s), &a, 3, why, sizeof why);
+            struct callgrind_counts cc;
+            const int counted = instr_count_callgrind(side_code(env, j->v, s), &a, 3, &cc, why, sizeof why) == 0;
+            r->instructions_per_call = cc.instructions;
+            r->l1_lines_per_call = cc.l1_lines;
+            r->l2_lines_per_call = cc.l2_lines;
             snprintf(r->note, sizeof r->note, "%s",
-                     isnan(r->instructions_per_call) ? why : "instructions counted by callgrind; not timed");
+                     !counted ? why
+                     : isnan(cc.l1_lines) ? "instructions counted by callgrind; not timed"
+                                          : "instructions and simulated cache lines counted by callgrind; not timed");
         }
 }
 

@@ -206,6 +206,7 @@ expect 3 "GiB are available: refusing before allocating" "$bin" run --kernels rm
 expect 3 "cannot create the output directory" "$bin" run --kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 1 --out /proc/normbench-test
 expect 2 "no variant matches 'nothing*'" "$bin" run --kernels 'nothing*'
 expect 2 "unknown option" "$bin" run --frobnicate
+expect 2 "--count wants 'instructions' or 'lines', not 'cycles'" "$bin" run --kernels rmsnorm/fused/scalar/f32 --count cycles
 expect 2 "hidden: want sizes" "$bin" run --hidden 0
 # first-day defects: each must fail the way it says
 tiny="--kernels rmsnorm/fused/scalar/f32 --hidden 64 --rows 2 --reps 2 --min-time 0.001"
@@ -308,6 +309,36 @@ grep -qi "gnuplot\|warning: Skipping" "$tmp/err" && bad "gnuplot leaked to stder
 grep -q "^## Instruction counts" "$tmp/counted/report.md" && grep -Eq '^\| rmsnorm/fused/scalar/f32 \| L1 \| 64 \| 2 \| 1e-06 \| [0-9]+ \| [0-9.]+ \| [0-9.]+ \|$' "$tmp/counted/report.md" &&
     ok || bad "count run report: $(sed -n '/## rmsnorm f32/,/^$/p' "$tmp/counted/report.md")"
 grep -q "no naive variant" "$tmp/counted/report.md" && bad "count report claims no naive ran" || ok
+
+# under valgrind topology times nothing: the emulator's figures would be
+# printed as the machine's
+HWLOC_COMPONENTS=-x86 valgrind -q "$bin" topology >"$tmp/out" 2>&1
+grep -q "^compute: *n/a (under valgrind" "$tmp/out" && ! grep -q "GB/s\|GHz (a chain" "$tmp/out" && ok ||
+    bad "topology under valgrind: $(cat "$tmp/out")"
+
+# simulated cache lines (--count lines): deterministic, so exact enough to
+# assert. 8 KiB fits every L1d: a hot call fetches almost nothing. At
+# 16 x 16384 (2 MiB) every byte comes from beyond L2 once a call where L2
+# is at most half that; and fused reads each 64 KiB row twice, the second
+# time from L2 where L1d is smaller than the row and g.
+"$bin" run --kernels 'rmsnorm/fused/scalar/f32' --hidden 64,16384 --rows 16 --count lines --out "$tmp/lines" \
+    >"$tmp/out" 2>"$tmp/err"
+meta "$tmp/lines" lines | grep -Eq '^L1d [0-9]+ KiB [0-9]+-way, L2 [0-9]+ KiB [0-9]+-way, [0-9]+-byte lines' && ok ||
+    bad "meta lines: $(meta "$tmp/lines" lines) $(cat "$tmp/err")"
+python3 - "$tmp/lines" "$(meta "$tmp/lines" line_bytes)" "$(meta "$tmp/lines" l1d_bytes)" "$(meta "$tmp/lines" l2_bytes)" <<'PY' && ok || bad "simulated lines: $(cat "$tmp/lines/perf.csv")"
+import csv, sys
+d, line, l1, l2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rows = {int(r["n"]): r for r in csv.DictReader(open(d + "/perf.csv"))}
+def x(r, k): return float(r[k + "_lines_per_call"]) * line / float(r["bytes"])
+small, big = rows[64], rows[16384]
+assert x(small, "l1") < 0.05 and x(small, "l2") < 0.05, (x(small, "l1"), x(small, "l2"))
+if l2 * 2 <= float(big["bytes"]):
+    assert 0.95 < x(big, "l2") < 1.05, x(big, "l2")
+if l1 < 2 * 16384 * 4:
+    assert x(big, "l1") > 1.2, x(big, "l1")
+PY
+grep -q '| L1 lines per call | × data | L2 lines per call | × data |' "$tmp/lines/report.md" && ok ||
+    bad "lines report: $(sed -n '/## rmsnorm f32/,/^$/p' "$tmp/lines/report.md")"
 ;; esac
 
 # ceilings without AVX-512: a non-temporal copy (vmovntps) and a vector
