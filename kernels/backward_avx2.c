@@ -65,23 +65,35 @@ NB_INLINE __m256 load_any(const void *p, size_t i, size_t left, enum nb_dtype dt
     return left == 8 ? load8(p, i, dt) : load8_tail(p, i, left, dt);
 }
 
+/* dx and the dg partial at i (left < 8: a padded tail) */
+NB_INLINE void rms_bwd_step8(char *dx, float *part, const void *g, const char *x, const char *dy, size_t i,
+                             size_t left, __m256 rv, __m256 cv, enum nb_dtype dt)
+{
+    const __m256 xv = load_any(x, i, left, dt), dyv = load_any(dy, i, left, dt);
+    const __m256 gdy = _mm256_mul_ps(load_any(g, i, left, dt), dyv);
+    store_any(dx, i, left, _mm256_mul_ps(rv, _mm256_sub_ps(gdy, _mm256_mul_ps(xv, cv))), dt);
+    add_partial(part, i, left, _mm256_mul_ps(dyv, _mm256_mul_ps(xv, rv)));
+}
+
+/* g in a local, and whole vectors apart from the tail: the stores to dx
+ * and the partials may alias *a, so a->g was loaded again every vector,
+ * and the tail's test ran in every one */
 NB_INLINE void rms_bwd_avx2(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t rows = a->rows, n = a->n, es = nb_dtype_size(dt);
+    const void *const g = a->g;
     float *dg = bwd_partials(a, 0);
     for (size_t r = 0; r < rows; r++) {
         const char *x = (const char *)a->x + r * n * es, *dy = (const char *)a->dy + r * n * es;
         char *dx = (char *)a->y + r * n * es;
         const float rs = 1.0f / sqrtf(sum8(x, n, dt, 1) / (float)n + (float)a->eps);
-        const __m256 rv = _mm256_set1_ps(rs), cv = _mm256_set1_ps(rs * rs * (row_sum8(a->g, dy, x, 0.0f, n, dt) / (float)n));
+        const __m256 rv = _mm256_set1_ps(rs), cv = _mm256_set1_ps(rs * rs * (row_sum8(g, dy, x, 0.0f, n, dt) / (float)n));
         float *part = dg + r / NB_BWD_ROW_BLOCK * n;
-        for (size_t i = 0; i < n; i += 8) {
-            const size_t left = n - i < 8 ? n - i : 8;
-            const __m256 xv = load_any(x, i, left, dt), dyv = load_any(dy, i, left, dt);
-            const __m256 gdy = _mm256_mul_ps(load_any(a->g, i, left, dt), dyv);
-            store_any(dx, i, left, _mm256_mul_ps(rv, _mm256_sub_ps(gdy, _mm256_mul_ps(xv, cv))), dt);
-            add_partial(part, i, left, _mm256_mul_ps(dyv, _mm256_mul_ps(xv, rv)));
-        }
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            rms_bwd_step8(dx, part, g, x, dy, i, 8, rv, cv, dt);
+        if (i < n)
+            rms_bwd_step8(dx, part, g, x, dy, i, n - i, rv, cv, dt);
     }
     bwd_reduce(dg, rows, n, a->dg, dt);
 }
@@ -90,29 +102,45 @@ void rmsnorm_bwd_fused_avx2_f32(const struct nb_args *a) { rms_bwd_avx2(a, NB_F3
 void rmsnorm_bwd_fused_avx2_bf16_up(const struct nb_args *a) { rms_bwd_avx2(a, NB_BF16); }
 void rmsnorm_bwd_fused_avx2_f16_up(const struct nb_args *a) { rms_bwd_avx2(a, NB_F16); }
 
+struct ln_bwd_row {
+    char *dx;
+    float *pg, *pb;
+    const char *x, *dy;
+    __m256 rv, mu, mav, mbv;
+};
+
+/* dx and the dg and db partials at i (left < 8: a padded tail) */
+NB_INLINE void ln_bwd_step8(const struct ln_bwd_row *w, const void *g, size_t i, size_t left, enum nb_dtype dt)
+{
+    const __m256 dyv = load_any(w->dy, i, left, dt);
+    const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(load_any(w->x, i, left, dt), w->mu), w->rv);
+    const __m256 gdy = _mm256_mul_ps(load_any(g, i, left, dt), dyv);
+    store_any(w->dx, i, left, _mm256_mul_ps(w->rv, _mm256_sub_ps(_mm256_sub_ps(gdy, w->mav), _mm256_mul_ps(xhat, w->mbv))),
+              dt);
+    add_partial(w->pg, i, left, _mm256_mul_ps(dyv, xhat));
+    add_partial(w->pb, i, left, dyv);
+}
+
+/* g in a local and the tail apart, as rms_bwd_avx2 */
 NB_INLINE void ln_bwd_avx2(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t rows = a->rows, n = a->n, es = nb_dtype_size(dt);
+    const void *const g = a->g;
     float *dg = bwd_partials(a, 0), *db = bwd_partials(a, 1);
     for (size_t r = 0; r < rows; r++) {
         const char *x = (const char *)a->x + r * n * es, *dy = (const char *)a->dy + r * n * es;
-        char *dx = (char *)a->y + r * n * es;
         const float mean = sum8(x, n, dt, 0) / (float)n;
         const float rs = 1.0f / sqrtf(row_sum8(NULL, NULL, x, mean, n, dt) / (float)n + (float)a->eps);
-        const float ma = row_sum8(a->g, dy, NULL, 0.0f, n, dt) / (float)n;
-        const float mb = row_sum8(a->g, dy, x, mean, n, dt) * rs / (float)n;
-        const __m256 rv = _mm256_set1_ps(rs), mu = _mm256_set1_ps(mean), mav = _mm256_set1_ps(ma),
-                     mbv = _mm256_set1_ps(mb);
-        float *pg = dg + r / NB_BWD_ROW_BLOCK * n, *pb = db + r / NB_BWD_ROW_BLOCK * n;
-        for (size_t i = 0; i < n; i += 8) {
-            const size_t left = n - i < 8 ? n - i : 8;
-            const __m256 dyv = load_any(dy, i, left, dt);
-            const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(load_any(x, i, left, dt), mu), rv);
-            const __m256 gdy = _mm256_mul_ps(load_any(a->g, i, left, dt), dyv);
-            store_any(dx, i, left, _mm256_mul_ps(rv, _mm256_sub_ps(_mm256_sub_ps(gdy, mav), _mm256_mul_ps(xhat, mbv))), dt);
-            add_partial(pg, i, left, _mm256_mul_ps(dyv, xhat));
-            add_partial(pb, i, left, dyv);
-        }
+        const float ma = row_sum8(g, dy, NULL, 0.0f, n, dt) / (float)n;
+        const float mb = row_sum8(g, dy, x, mean, n, dt) * rs / (float)n;
+        const struct ln_bwd_row w = {(char *)a->y + r * n * es, dg + r / NB_BWD_ROW_BLOCK * n, db + r / NB_BWD_ROW_BLOCK * n,
+                                     x, dy, _mm256_set1_ps(rs), _mm256_set1_ps(mean), _mm256_set1_ps(ma),
+                                     _mm256_set1_ps(mb)};
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            ln_bwd_step8(&w, g, i, 8, dt);
+        if (i < n)
+            ln_bwd_step8(&w, g, i, n - i, dt);
     }
     bwd_reduce(dg, rows, n, a->dg, dt);
     bwd_reduce(db, rows, n, a->db, dt);

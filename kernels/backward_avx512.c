@@ -42,50 +42,76 @@ NB_INLINE void add_partial16(float *part, size_t i, __mmask16 m, __m512 v)
     _mm512_mask_storeu_ps(part + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, part + i), v));
 }
 
+/* dx and the dg partial at i under mask m */
+NB_INLINE void rms_bwd_step16(char *dx, float *part, const void *g, const char *x, const char *dy, size_t i,
+                              __mmask16 m, __m512 rv, __m512 cv, enum nb_dtype dt)
+{
+    const __m512 xv = load16(x, i, m, dt), dyv = load16(dy, i, m, dt);
+    const __m512 gdy = _mm512_mul_ps(load16(g, i, m, dt), dyv);
+    store16(dx, i, _mm512_mul_ps(rv, _mm512_sub_ps(gdy, _mm512_mul_ps(xv, cv))), m, dt);
+    add_partial16(part, i, m, _mm512_mul_ps(dyv, _mm512_mul_ps(xv, rv)));
+}
+
+/* g in a local, whole vectors apart from the masked tail (as
+ * backward_avx2.c: the stores may alias *a) */
 NB_INLINE void rms_bwd_avx512(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t rows = a->rows, n = a->n, es = nb_dtype_size(dt);
+    const void *const g = a->g;
     float *dg = bwd_partials(a, 0);
     for (size_t r = 0; r < rows; r++) {
         const char *x = (const char *)a->x + r * n * es, *dy = (const char *)a->dy + r * n * es;
         char *dx = (char *)a->y + r * n * es;
         const float rs = 1.0f / sqrtf(sum16(x, n, dt, 1, 0) / (float)n + (float)a->eps);
-        const __m512 rv = _mm512_set1_ps(rs), cv = _mm512_set1_ps(rs * rs * (row_sum16(a->g, dy, x, 0.0f, n, dt) / (float)n));
+        const __m512 rv = _mm512_set1_ps(rs), cv = _mm512_set1_ps(rs * rs * (row_sum16(g, dy, x, 0.0f, n, dt) / (float)n));
         float *part = dg + r / NB_BWD_ROW_BLOCK * n;
-        for (size_t i = 0; i < n; i += 16) {
-            const __mmask16 m = tail_mask16(n - i);
-            const __m512 xv = load16(x, i, m, dt), dyv = load16(dy, i, m, dt);
-            const __m512 gdy = _mm512_mul_ps(load16(a->g, i, m, dt), dyv);
-            store16(dx, i, _mm512_mul_ps(rv, _mm512_sub_ps(gdy, _mm512_mul_ps(xv, cv))), m, dt);
-            add_partial16(part, i, m, _mm512_mul_ps(dyv, _mm512_mul_ps(xv, rv)));
-        }
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            rms_bwd_step16(dx, part, g, x, dy, i, 0xffff, rv, cv, dt);
+        if (i < n)
+            rms_bwd_step16(dx, part, g, x, dy, i, tail_mask16(n - i), rv, cv, dt);
     }
     bwd_reduce(dg, rows, n, a->dg, dt);
+}
+
+struct ln_bwd_row16 {
+    char *dx;
+    float *pg, *pb;
+    const char *x, *dy;
+    __m512 rv, mu, mav, mbv;
+};
+
+/* dx and the dg and db partials at i under mask m */
+NB_INLINE void ln_bwd_step16(const struct ln_bwd_row16 *w, const void *g, size_t i, __mmask16 m, enum nb_dtype dt)
+{
+    const __m512 dyv = load16(w->dy, i, m, dt);
+    const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(load16(w->x, i, m, dt), w->mu), w->rv);
+    const __m512 gdy = _mm512_mul_ps(load16(g, i, m, dt), dyv);
+    store16(w->dx, i, _mm512_mul_ps(w->rv, _mm512_sub_ps(_mm512_sub_ps(gdy, w->mav), _mm512_mul_ps(xhat, w->mbv))), m,
+            dt);
+    add_partial16(w->pg, i, m, _mm512_mul_ps(dyv, xhat));
+    add_partial16(w->pb, i, m, dyv);
 }
 
 NB_INLINE void ln_bwd_avx512(const struct nb_args *a, enum nb_dtype dt)
 {
     const size_t rows = a->rows, n = a->n, es = nb_dtype_size(dt);
+    const void *const g = a->g;
     float *dg = bwd_partials(a, 0), *db = bwd_partials(a, 1);
     for (size_t r = 0; r < rows; r++) {
         const char *x = (const char *)a->x + r * n * es, *dy = (const char *)a->dy + r * n * es;
-        char *dx = (char *)a->y + r * n * es;
         const float mean = sum16(x, n, dt, 0, 0) / (float)n;
         const float rs = 1.0f / sqrtf(row_sum16(NULL, NULL, x, mean, n, dt) / (float)n + (float)a->eps);
-        const float ma = row_sum16(a->g, dy, NULL, 0.0f, n, dt) / (float)n;
-        const float mb = row_sum16(a->g, dy, x, mean, n, dt) * rs / (float)n;
-        const __m512 rv = _mm512_set1_ps(rs), mu = _mm512_set1_ps(mean), mav = _mm512_set1_ps(ma),
-                     mbv = _mm512_set1_ps(mb);
-        float *pg = dg + r / NB_BWD_ROW_BLOCK * n, *pb = db + r / NB_BWD_ROW_BLOCK * n;
-        for (size_t i = 0; i < n; i += 16) {
-            const __mmask16 m = tail_mask16(n - i);
-            const __m512 dyv = load16(dy, i, m, dt);
-            const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(load16(x, i, m, dt), mu), rv);
-            const __m512 gdy = _mm512_mul_ps(load16(a->g, i, m, dt), dyv);
-            store16(dx, i, _mm512_mul_ps(rv, _mm512_sub_ps(_mm512_sub_ps(gdy, mav), _mm512_mul_ps(xhat, mbv))), m, dt);
-            add_partial16(pg, i, m, _mm512_mul_ps(dyv, xhat));
-            add_partial16(pb, i, m, dyv);
-        }
+        const float ma = row_sum16(g, dy, NULL, 0.0f, n, dt) / (float)n;
+        const float mb = row_sum16(g, dy, x, mean, n, dt) * rs / (float)n;
+        const struct ln_bwd_row16 w = {(char *)a->y + r * n * es, dg + r / NB_BWD_ROW_BLOCK * n,
+                                       db + r / NB_BWD_ROW_BLOCK * n, x, dy, _mm512_set1_ps(rs), _mm512_set1_ps(mean),
+                                       _mm512_set1_ps(ma), _mm512_set1_ps(mb)};
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            ln_bwd_step16(&w, g, i, 0xffff, dt);
+        if (i < n)
+            ln_bwd_step16(&w, g, i, tail_mask16(n - i), dt);
     }
     bwd_reduce(dg, rows, n, a->dg, dt);
     bwd_reduce(db, rows, n, a->db, dt);
