@@ -455,7 +455,10 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     if (s->count_lines) {
         meta_add(&meta, "lines", "%s", instr_count_cache_model() ? instr_count_cache_model()
                                                                  : "n/a (not running under callgrind's cache simulation)");
-        meta_add(&meta, "line_bytes", "%ld", instr_count_cache_model() ? sysconf(_SC_LEVEL1_DCACHE_LINESIZE) : 0L);
+        if (instr_count_cache_model())
+            meta_add(&meta, "line_bytes", "%ld", sysconf(_SC_LEVEL1_DCACHE_LINESIZE));
+        else
+            meta_add(&meta, "line_bytes", "n/a");
     }
     meta_add(&meta, "reference_values", "%zu in %.3f s", cache.ref_values, cache.ref_seconds);
     char reference_line[256];
