@@ -2,7 +2,8 @@
  * twopass (mean, then mean of squared deviations); pipelined and pipelined2
  * (twopass with the next rows' statistics taken during this row's normalise
  * pass), blocked (rows in groups, normalised a column block at a time), all
- * three bit for bit twopass; and welford (16 lanes of running moments
+ * three bit for bit twopass, as are blockednt and autont (non-temporal
+ * stores); and welford (16 lanes of running moments
  * merged with Chan's formula). */
 #include "kernels.h"
 #include "simd_avx512.h"
@@ -29,6 +30,32 @@ NB_INLINE void ln_normalise_span(void *y, const void *x, struct ln_gb gb, size_t
         ln_normalise_vec(y, x, gb, i, mu, r, 0xffff, dt);
     if (i < to)
         ln_normalise_vec(y, x, gb, i, mu, r, tail_mask16(to - i), dt);
+}
+
+/* y[from..to) of one f32 row with non-temporal stores (y 64-byte aligned
+ * at from), the masked tail as ln_normalise_span */
+NB_INLINE void ln_normalise_span_nt(float *y, const float *x, struct ln_gb gb, size_t from, size_t to, __m512 mu,
+                                    __m512 r)
+{
+    size_t i = from;
+    for (; i + 16 <= to; i += 16) {
+        __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), mu), r);
+        _mm512_stream_ps(y + i, _mm512_fmadd_ps(t, _mm512_loadu_ps((const float *)gb.g + i),
+                                               _mm512_loadu_ps((const float *)gb.b + i)));
+    }
+    ln_normalise_span(y, x, gb, i, to, mu, r, NB_F32);
+}
+
+/* y[from..to): streamed where nt asks and the row allows it (f32, y + from
+ * 64-byte aligned; from steps by whole column blocks, so a row is aligned
+ * throughout or never) */
+NB_INLINE void ln_normalise_span_any(void *y, const void *x, struct ln_gb gb, size_t from, size_t to, __m512 mu,
+                                     __m512 r, enum nb_dtype dt, int nt)
+{
+    if (nt && dt == NB_F32 && ((uintptr_t)((float *)y + from) & 63) == 0)
+        ln_normalise_span_nt(y, x, gb, from, to, mu, r);
+    else
+        ln_normalise_span(y, x, gb, from, to, mu, r, dt);
 }
 
 NB_INLINE void ln_normalise16(const struct nb_args *a, const void *x, void *y, float mean,
@@ -70,15 +97,25 @@ NB_INLINE float ln_sum_sqdev(const void *x, size_t n, float mean, enum nb_dtype 
     return sum16x4_result(&q);
 }
 
-NB_INLINE void ln_twopass_avx512(const struct nb_args *a, enum nb_dtype dt)
+/* nt: y streamed (autont above its footprint threshold) */
+NB_INLINE void ln_twopass_avx512_nt(const struct nb_args *a, enum nb_dtype dt, int nt)
 {
+    const struct ln_gb gb = {a->g, a->b};
     const size_t n = a->n, es = nb_dtype_size(dt);
     for (size_t r = 0; r < a->rows; r++) {
         const void *x = (const char *)a->x + r * n * es;
         const float mean = sum16(x, n, dt, 0, 0) / (float)n;
         const float var = ln_sum_sqdev(x, n, mean, dt) / (float)n;
-        ln_normalise16(a, x, (char *)a->y + r * n * es, mean, 1.0f / sqrtf(var + (float)a->eps), dt);
+        ln_normalise_span_any((char *)a->y + r * n * es, x, gb, 0, n, _mm512_set1_ps(mean),
+                              _mm512_set1_ps(1.0f / sqrtf(var + (float)a->eps)), dt, nt);
     }
+    if (nt)
+        _mm_sfence(); /* the streamed lines are visible before the call returns */
+}
+
+NB_INLINE void ln_twopass_avx512(const struct nb_args *a, enum nb_dtype dt)
+{
+    ln_twopass_avx512_nt(a, dt, 0);
 }
 
 /* Software-pipelined rows, as rmsnorm/pipelined: row r is normalised while
@@ -169,7 +206,10 @@ NB_INLINE void ln_pipelined2_avx512(const struct nb_args *a, enum nb_dtype dt)
  * when a row's x, g, b and y together overflow L1 (n > 2048 f32). Same
  * sums as twopass, so the outputs are bit for bit twopass's. */
 
-NB_INLINE void ln_blocked_avx512(const struct nb_args *a, enum nb_dtype dt)
+/* nt: blockednt, y written with non-temporal stores, as
+ * layernorm/blockednt/avx2 (in DRAM and L3 at n = 4096 and 8192 that one
+ * reaches 0.51 to 0.64 of the copy where blocked reaches 0.31 to 0.43) */
+NB_INLINE void ln_blocked_avx512_nt(const struct nb_args *a, enum nb_dtype dt, int nt)
 {
     const struct ln_gb gb = {a->g, a->b};
     const size_t n = a->n, es = nb_dtype_size(dt);
@@ -186,11 +226,30 @@ NB_INLINE void ln_blocked_avx512(const struct nb_args *a, enum nb_dtype dt)
         for (size_t c = 0; c < n; c += NB_BLOCK_COLS) {
             const size_t end = n - c < NB_BLOCK_COLS ? n : c + NB_BLOCK_COLS;
             for (size_t r = 0; r < nr; r++) {
-                ln_normalise_span((char *)a->y + (r0 + r) * n * es, (const char *)a->x + (r0 + r) * n * es, gb, c, end,
-                                  mu[r], rs[r], dt);
+                ln_normalise_span_any((char *)a->y + (r0 + r) * n * es, (const char *)a->x + (r0 + r) * n * es, gb, c,
+                                      end, mu[r], rs[r], dt, nt);
             }
         }
     }
+    if (nt)
+        _mm_sfence();
+}
+
+NB_INLINE void ln_blocked_avx512(const struct nb_args *a, enum nb_dtype dt)
+{
+    ln_blocked_avx512_nt(a, dt, 0);
+}
+
+/* as layernorm/autont/avx2: non-temporal stores above the engine's
+ * footprint threshold, twopass while x, g and b (12 n bytes) fit L1,
+ * blocked beyond */
+void layernorm_autont_avx512_f32(const struct nb_args *a)
+{
+    const int nt = a->nt_threshold_bytes && a->rows * a->n * 2 * sizeof(float) > a->nt_threshold_bytes;
+    if (a->l1_bytes && 3 * a->n * sizeof(float) > a->l1_bytes)
+        ln_blocked_avx512_nt(a, NB_F32, nt);
+    else
+        ln_twopass_avx512_nt(a, NB_F32, nt);
 }
 
 NB_INLINE void ln_welford_avx512(const struct nb_args *a, enum nb_dtype dt)
@@ -236,6 +295,7 @@ void layernorm_pipelined_avx512_f32(const struct nb_args *a) { ln_pipelined_avx5
 void layernorm_pipelined_avx512_bf16_up(const struct nb_args *a) { ln_pipelined_avx512(a, NB_BF16); }
 void layernorm_pipelined_avx512_f16_up(const struct nb_args *a) { ln_pipelined_avx512(a, NB_F16); }
 void layernorm_blocked_avx512_f32(const struct nb_args *a) { ln_blocked_avx512(a, NB_F32); }
+void layernorm_blockednt_avx512_f32(const struct nb_args *a) { ln_blocked_avx512_nt(a, NB_F32, 1); }
 void layernorm_blocked_avx512_bf16_up(const struct nb_args *a) { ln_blocked_avx512(a, NB_BF16); }
 void layernorm_blocked_avx512_f16_up(const struct nb_args *a) { ln_blocked_avx512(a, NB_F16); }
 void layernorm_pipelined2_avx512_f32(const struct nb_args *a) { ln_pipelined2_avx512(a, NB_F32); }
