@@ -207,8 +207,10 @@ NB_INLINE void ln_pipelined2_avx512(const struct nb_args *a, enum nb_dtype dt)
  * sums as twopass, so the outputs are bit for bit twopass's. */
 
 /* nt: blockednt, y written with non-temporal stores, as
- * layernorm/blockednt/avx2 (in DRAM and L3 at n = 4096 and 8192 that one
- * reaches 0.51 to 0.64 of the copy where blocked reaches 0.31 to 0.43) */
+ * layernorm/blockednt/avx2. Beyond L1 a normal store first reads the line
+ * it overwrites; in DRAM at n = 4096 and 8192 (Zen 5, two runs in the same
+ * rounds) blockednt reaches 0.65 to 0.67 of the copy where blocked reaches
+ * 0.42 to 0.46 */
 NB_INLINE void ln_blocked_avx512_nt(const struct nb_args *a, enum nb_dtype dt, int nt)
 {
     const struct ln_gb gb = {a->g, a->b};

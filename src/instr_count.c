@@ -105,16 +105,16 @@ static int cache_args(char *d1, char *ll, size_t len, char *model, size_t model_
 {
     const struct {
         const char *name;
-        int size, assoc, line;
+        int size_key, ways_key, line_key; /* sysconf's names */
         char *arg;
         const char *opt;
     } c[2] = {{"L1d", _SC_LEVEL1_DCACHE_SIZE, _SC_LEVEL1_DCACHE_ASSOC, _SC_LEVEL1_DCACHE_LINESIZE, d1, "--D1"},
               {"L2", _SC_LEVEL2_CACHE_SIZE, _SC_LEVEL2_CACHE_ASSOC, _SC_LEVEL2_CACHE_LINESIZE, ll, "--LL"}};
     long v[2][3];
     for (int k = 0; k < 2; k++) {
-        v[k][0] = sysconf(c[k].size);
-        v[k][1] = sysconf(c[k].assoc);
-        v[k][2] = sysconf(c[k].line);
+        v[k][0] = sysconf(c[k].size_key);
+        v[k][1] = sysconf(c[k].ways_key);
+        v[k][2] = sysconf(c[k].line_key);
         if (v[k][0] <= 0 || v[k][1] <= 0 || v[k][2] <= 0) {
             snprintf(why, whylen, "this machine does not say its %s's size, ways and line size (sysconf)", c[k].name);
             return -1;
