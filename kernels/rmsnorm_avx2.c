@@ -59,12 +59,17 @@ NB_INLINE void normalise8(void *y, const void *x, const void *g, size_t i, __m25
     store8(y, i, _mm256_mul_ps(_mm256_mul_ps(load8(x, i, dt), rs), load8(g, i, dt)), dt);
 }
 
-/* nt: y written with non-temporal stores (vmovntps, f32 only) where the
- * row is 32-byte aligned, for tensors larger than the caches, where a
- * normal store first reads the line it overwrites */
-NB_INLINE void normalise8_nt(float *y, const float *x, const float *g, size_t i, __m256 rs)
+/* nt: y written with non-temporal stores where the row is aligned (32
+ * bytes for f32, 16 for bf16 and f16), for tensors larger than the caches,
+ * where a normal store first reads the line it overwrites */
+NB_INLINE void normalise8_nt(void *y, const void *x, const void *g, size_t i, __m256 rs, enum nb_dtype dt)
 {
-    _mm256_stream_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), rs), _mm256_loadu_ps(g + i)));
+    stream8(y, i, _mm256_mul_ps(_mm256_mul_ps(load8(x, i, dt), rs), load8(g, i, dt)), dt);
+}
+
+NB_INLINE int row_streams(int nt, enum nb_dtype dt, const void *y)
+{
+    return nt && ((uintptr_t)y & (dt == NB_F32 ? 31 : 15)) == 0;
 }
 
 NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int nt)
@@ -81,9 +86,9 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int
         const void *x = (const char *)a->x + r * n * es;
         void *y = (char *)a->y + r * n * es;
         const __m256 rs = _mm256_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
-        /* i steps by 8 floats, 32 bytes: y + i is aligned for the whole row
-         * or never, so the stream-or-store choice is made once a row */
-        const int row_nt = nt && dt == NB_F32 && ((uintptr_t)y & 31) == 0;
+        /* i steps by 8 values: y + i is aligned for the whole row or
+         * never, so the stream-or-store choice is made once a row */
+        const int row_nt = row_streams(nt, dt, y);
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
@@ -93,7 +98,7 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int
                 #pragma GCC unroll 4
                 for (size_t q = 0; q < 32; q += 8) {
                     if (row_nt)
-                        normalise8_nt(y, x, g, i + q, rs);
+                        normalise8_nt(y, x, g, i + q, rs, dt);
                     else
                         normalise8(y, x, g, i + q, rs, dt);
                 }
@@ -103,7 +108,7 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int
         }
         for (; i + 8 <= n; i += 8) {
             if (row_nt)
-                normalise8_nt(y, x, g, i, rs);
+                normalise8_nt(y, x, g, i, rs, dt);
             else
                 normalise8(y, x, g, i, rs, dt);
         }
@@ -116,6 +121,8 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int
 }
 
 void rmsnorm_pipelinednt_avx2_f32(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F32, 1); }
+void rmsnorm_pipelinednt_avx2_bf16_up(const struct nb_args *a) { rms_pipelined_avx2(a, NB_BF16, 1); }
+void rmsnorm_pipelinednt_avx2_f16_up(const struct nb_args *a) { rms_pipelined_avx2(a, NB_F16, 1); }
 
 /* Software prefetch instead of pipelining, as rmsnorm/prefetch/avx512: the
  * statistics pass asks for the lines NB_PREFETCH_AHEAD bytes ahead, the
@@ -188,16 +195,8 @@ NB_INLINE void normalise_span8_nt(void *y, const void *x, const void *g, size_t 
                                   enum nb_dtype dt)
 {
     size_t i = from;
-    for (; i + 8 <= to; i += 8) {
-        if (dt == NB_F32) {
-            normalise8_nt(y, x, g, i, rs);
-            continue;
-        }
-        const __m256 v = _mm256_mul_ps(_mm256_mul_ps(load8(x, i, dt), rs), load8(g, i, dt));
-        _mm_stream_si128((__m128i *)((uint16_t *)y + i),
-                         dt == NB_F16 ? _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-                                      : f32_to_bf16_x8(v));
-    }
+    for (; i + 8 <= to; i += 8)
+        normalise8_nt(y, x, g, i, rs, dt);
     if (i < to)
         normalise_span8(y, x, g, i, to, rs, dt);
 }
@@ -225,7 +224,7 @@ NB_INLINE void rms_blocked_avx2_nt(const struct nb_args *a, enum nb_dtype dt, en
                 char *y = (char *)a->y + (r0 + r) * n * es;
                 const char *x = (const char *)a->x + (r0 + r) * n * es;
                 /* c steps by 512 values: y + c is aligned for the whole row or never */
-                if (nt && ((uintptr_t)y & (dt == NB_F32 ? 31 : 15)) == 0)
+                if (row_streams(nt, dt, y))
                     normalise_span8_nt(y, x, a->g, c, end, _mm256_set1_ps(rs[r]), dt);
                 else
                     normalise_span8(y, x, a->g, c, end, _mm256_set1_ps(rs[r]), dt);
@@ -275,7 +274,9 @@ NB_INLINE __m256i bf16_round_high8(__m256 f, int nan_possible)
     return r;
 }
 
-NB_INLINE void normalise16_bf16(uint16_t *y, const uint16_t *x, const uint16_t *g, __m256 rs, int nan_possible)
+/* stream: y is 32-byte aligned and written with a non-temporal store */
+NB_INLINE void normalise16_bf16(uint16_t *y, const uint16_t *x, const uint16_t *g, __m256 rs, int nan_possible,
+                                int stream)
 {
     __m256i xv = _mm256_loadu_si256((const __m256i *)x), gv = _mm256_loadu_si256((const __m256i *)g);
     __m256 even = _mm256_mul_ps(_mm256_mul_ps(bf16_even8(xv), rs), bf16_even8(gv));
@@ -284,20 +285,26 @@ NB_INLINE void normalise16_bf16(uint16_t *y, const uint16_t *x, const uint16_t *
      * results' high halves shifted down: one blend, no masks */
     __m256i out = _mm256_blend_epi16(_mm256_srli_epi32(bf16_round_high8(even, nan_possible), 16),
                                      bf16_round_high8(odd, nan_possible), 0xAA);
-    _mm256_storeu_si256((__m256i *)y, out);
+    if (stream)
+        _mm256_stream_si256((__m256i *)y, out);
+    else
+        _mm256_storeu_si256((__m256i *)y, out);
 }
 
+/* nt: non-temporal stores where the row is 32-byte aligned (i steps by
+ * 32 bytes, so the whole row is or none of it) */
 NB_INLINE void normalise_row_bf16(uint16_t *y, const uint16_t *x, const uint16_t *g, size_t n, __m256 rs,
-                                  int nan_possible)
+                                  int nan_possible, int nt)
 {
+    const int stream = nt && ((uintptr_t)y & 31) == 0;
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        normalise16_bf16(y + i, x + i, g + i, rs, nan_possible);
+        normalise16_bf16(y + i, x + i, g + i, rs, nan_possible, stream);
     if (i < n) {
         _Alignas(32) uint16_t xb[16] = {0}, gb[16] = {0}, yb[16];
         memcpy(xb, x + i, (n - i) * sizeof *xb);
         memcpy(gb, g + i, (n - i) * sizeof *gb);
-        normalise16_bf16(yb, xb, gb, rs, nan_possible);
+        normalise16_bf16(yb, xb, gb, rs, nan_possible, 0);
         memcpy(y + i, yb, (n - i) * sizeof *yb);
     }
 }
@@ -341,7 +348,7 @@ NB_INLINE float bf16_sum_squares8(const uint16_t *x, size_t n)
     return sum8x4_result(&s);
 }
 
-void rmsnorm_evenodd_avx2_bf16_up(const struct nb_args *a)
+NB_INLINE void rms_evenodd_avx2(const struct nb_args *a, int nt)
 {
     const size_t n = a->n;
     const float eps = (float)a->eps;
@@ -359,12 +366,17 @@ void rmsnorm_evenodd_avx2_bf16_up(const struct nb_args *a)
          * L1 from the previous iteration's pass over it */
         float next = r + 1 < a->rows ? bf16_sum_squares8(x + n, n) : 0.0f;
         if (g_finite && isfinite(ss) && isfinite(rsf))
-            normalise_row_bf16(y, x, g, n, rs, 0);
+            normalise_row_bf16(y, x, g, n, rs, 0, nt);
         else
-            normalise_row_bf16(y, x, g, n, rs, 1);
+            normalise_row_bf16(y, x, g, n, rs, 1, nt);
         ss = next;
     }
+    if (nt)
+        _mm_sfence();
 }
+
+void rmsnorm_evenodd_avx2_bf16_up(const struct nb_args *a) { rms_evenodd_avx2(a, 0); }
+void rmsnorm_evenoddnt_avx2_bf16_up(const struct nb_args *a) { rms_evenodd_avx2(a, 1); }
 
 void rmsnorm_blocked_avx2_f32(const struct nb_args *a) { rms_blocked_avx2(a, NB_F32, RMS_PLAIN); }
 void rmsnorm_blockednt_avx2_f32(const struct nb_args *a) { rms_blocked_avx2_nt(a, NB_F32, RMS_PLAIN, 1); }

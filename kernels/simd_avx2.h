@@ -32,15 +32,28 @@ NB_INLINE __m128i f32_to_bf16_x8(__m256 v)
     return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
 }
 
+/* v rounded to nearest even in the 16-bit storage type dt */
+NB_INLINE __m128i narrow8(__m256 v, enum nb_dtype dt)
+{
+    return dt == NB_F16 ? _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) : f32_to_bf16_x8(v);
+}
+
 NB_INLINE void store8(void *p, size_t i, __m256 v, enum nb_dtype dt)
 {
-    if (dt == NB_F32) {
+    if (dt == NB_F32)
         _mm256_storeu_ps((float *)p + i, v);
-        return;
-    }
-    __m128i h = dt == NB_F16 ? _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-                             : f32_to_bf16_x8(v);
-    _mm_storeu_si128((__m128i *)((uint16_t *)p + i), h);
+    else
+        _mm_storeu_si128((__m128i *)((uint16_t *)p + i), narrow8(v, dt));
+}
+
+/* store8 with a non-temporal store (p + i aligned: 32 bytes for f32, 16
+ * for bf16 and f16, whose 8 values stream as one 128-bit store) */
+NB_INLINE void stream8(void *p, size_t i, __m256 v, enum nb_dtype dt)
+{
+    if (dt == NB_F32)
+        _mm256_stream_ps((float *)p + i, v);
+    else
+        _mm_stream_si128((__m128i *)((uint16_t *)p + i), narrow8(v, dt));
 }
 
 /* v rounded to the storage type dt and widened back: what storing and
