@@ -152,7 +152,41 @@ NB_INLINE void ln_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
  * r + 1 and the sum of row r + 2 are accumulated in the same loop. Rows
  * past the end are replaced by row r, whose sums are discarded. Same sums
  * as twopass: bit for bit its outputs. */
-NB_INLINE void ln_pipelined2_avx2(const struct nb_args *a, enum nb_dtype dt)
+/* nt: the stores of the whole vectors are non-temporal where the f32 row
+ * is 32-byte aligned (layernorm/autont/avx2 above its threshold) */
+NB_INLINE void ln_normalise32_nt(void *y, const void *x, struct ln_gb gb, size_t i, __m256 mu, __m256 r,
+                                 enum nb_dtype dt, int row_nt)
+{
+    #pragma GCC unroll 4
+    for (size_t k = 0; k < 32; k += 8) {
+        if (row_nt) {
+            __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps((const float *)x + i + k), mu), r);
+            _mm256_stream_ps((float *)y + i + k, _mm256_fmadd_ps(t, _mm256_loadu_ps((const float *)gb.g + i + k),
+                                                                _mm256_loadu_ps((const float *)gb.b + i + k)));
+        } else {
+            ln_normalise_vec(y, x, gb, i + k, mu, r, dt);
+        }
+    }
+}
+
+/* i steps by 8 floats, 32 bytes: y + i is aligned for the whole row or
+ * never, so the stream-or-store choice is made once a row */
+NB_INLINE int ln_row_nt(int nt, enum nb_dtype dt, const void *y)
+{
+    return nt && dt == NB_F32 && ((uintptr_t)y & 31) == 0;
+}
+
+/* the rest of a row from i: streamed (whole vectors) or stored */
+NB_INLINE void ln_normalise_rest(void *y, const void *x, struct ln_gb gb, size_t i, size_t n, __m256 mu,
+                                 __m256 r, enum nb_dtype dt, int row_nt)
+{
+    if (row_nt)
+        ln_normalise_span_nt(y, x, gb, i, n, mu, r);
+    else
+        ln_normalise_span(y, x, gb, i, n, mu, r, dt);
+}
+
+NB_INLINE void ln_pipelined2_avx2_nt(const struct nb_args *a, enum nb_dtype dt, int nt)
 {
     const struct ln_gb gb = {a->g, a->b};
     const size_t n = a->n, es = nb_dtype_size(dt);
@@ -169,22 +203,28 @@ NB_INLINE void ln_pipelined2_avx2(const struct nb_args *a, enum nb_dtype dt)
         const void *x2 = r + 2 < a->rows ? (const char *)x + 2 * n * es : x;
         void *y = (char *)a->y + r * n * es;
         const __m256 mu = _mm256_set1_ps(mean), rsv = _mm256_set1_ps(rs), mu1 = _mm256_set1_ps(mean_next);
+        const int row_nt = ln_row_nt(nt, dt, y);
         struct sum8x4 q = NB_SUM8X4_ZERO, acc = NB_SUM8X4_ZERO;
         size_t i = 0;
         for (; i + 32 <= n; i += 32) {
             ln_sqdev32(&q, x1, i, mu1, dt);
             sum_block32(&acc, x2, i, dt, 0);
-            #pragma GCC unroll 4
-            for (size_t k = 0; k < 32; k += 8)
-                ln_normalise_vec(y, x, gb, i + k, mu, rsv, dt);
+            ln_normalise32_nt(y, x, gb, i, mu, rsv, dt, row_nt);
         }
         ln_sqdev_tail(&q, x1, i, n, mu1, dt);
         sum_tail8(&acc, x2, i, n, dt, 0);
-        ln_normalise_span(y, x, gb, i, n, mu, rsv, dt);
+        ln_normalise_rest(y, x, gb, i, n, mu, rsv, dt, row_nt);
         rs = 1.0f / sqrtf(sum8x4_result(&q) / (float)n + eps);
         mean = mean_next;
         mean_next = sum8x4_result(&acc) / (float)n;
     }
+    if (nt)
+        _mm_sfence();
+}
+
+NB_INLINE void ln_pipelined2_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    ln_pipelined2_avx2_nt(a, dt, 0);
 }
 
 /* Rows in groups: the statistics of NB_BLOCK_ROWS rows, then the group
@@ -235,15 +275,21 @@ NB_INLINE void ln_blocked_avx2(const struct nb_args *a, enum nb_dtype dt)
 }
 
 /* as rmsnorm/autont/avx2: non-temporal stores above the engine's footprint
- * threshold, and twopass while a row's working set (x, g, b: 12 n bytes)
- * fits L1, blocked beyond */
+ * threshold, and pipelined2 while a row's working set (x, g, b: 12 n
+ * bytes) fits L1, blocked beyond; all three bit for bit twopass. A single
+ * row has nothing to pipeline (pipelined2 would read it three times,
+ * 15% slower in ab), so it takes twopass. */
 void layernorm_autont_avx2_f32(const struct nb_args *a)
 {
     const int nt = a->nt_threshold_bytes && a->rows * a->n * 2 * sizeof(float) > a->nt_threshold_bytes;
+    /* a call, not a third inlined copy: that copy ran 5% slower than
+     * blocked itself in ab (placement, not instructions) */
     if (a->l1_bytes && 3 * a->n * sizeof(float) > a->l1_bytes)
-        ln_blocked_avx2_nt(a, NB_F32, nt);
-    else
+        (nt ? layernorm_blockednt_avx2_f32 : layernorm_blocked_avx2_f32)(a);
+    else if (a->rows < 2)
         ln_twopass_avx2_nt(a, NB_F32, nt);
+    else
+        ln_pipelined2_avx2_nt(a, NB_F32, nt);
 }
 
 /* onepass's statistics: a sum and a sum of squares in the shared order */
@@ -298,7 +344,7 @@ NB_INLINE void ln_onepass_avx2(const struct nb_args *a, enum nb_dtype dt)
  * does for twopass: the pass that brings the next row in also writes this
  * one, and no reduction waits between loops but the row's last. Same sums
  * as onepass: bit for bit its outputs. */
-NB_INLINE void ln_pipeonepass_avx2(const struct nb_args *a, enum nb_dtype dt)
+NB_INLINE void ln_pipeonepass_avx2_nt(const struct nb_args *a, enum nb_dtype dt, int nt)
 {
     const struct ln_gb gb = {a->g, a->b};
     const size_t n = a->n, es = nb_dtype_size(dt);
@@ -311,20 +357,26 @@ NB_INLINE void ln_pipeonepass_avx2(const struct nb_args *a, enum nb_dtype dt)
         const void *x = (const char *)a->x + r * n * es;
         void *y = (char *)a->y + r * n * es;
         const __m256 mu = _mm256_set1_ps(mean), rsv = _mm256_set1_ps(rs);
+        const int row_nt = ln_row_nt(nt, dt, y);
         size_t i = 0;
         if (r + 1 < a->rows) {
             const void *next = (const char *)x + n * es;
             struct ln_moments m = NB_LN_MOMENTS_ZERO;
             for (; i + 32 <= n; i += 32) {
                 ln_moments32(&m, next, i, dt);
-                #pragma GCC unroll 4
-                for (size_t q = 0; q < 32; q += 8)
-                    ln_normalise_vec(y, x, gb, i + q, mu, rsv, dt);
+                ln_normalise32_nt(y, x, gb, i, mu, rsv, dt, row_nt);
             }
             ln_moments_finish(&m, next, i, n, eps, dt, &mean, &rs);
         }
-        ln_normalise_span(y, x, gb, i, n, mu, rsv, dt);
+        ln_normalise_rest(y, x, gb, i, n, mu, rsv, dt, row_nt);
     }
+    if (nt)
+        _mm_sfence();
+}
+
+NB_INLINE void ln_pipeonepass_avx2(const struct nb_args *a, enum nb_dtype dt)
+{
+    ln_pipeonepass_avx2_nt(a, dt, 0);
 }
 
 /* Eight lanes of running mean and M2 (a padded tail's lanes keep their
@@ -376,4 +428,7 @@ NB_LN_AVX2_ENTRIES(blocked)
 void layernorm_blockednt_avx2_f32(const struct nb_args *a) { ln_blocked_avx2_nt(a, NB_F32, 1); }
 NB_LN_AVX2_ENTRIES(onepass)
 NB_LN_AVX2_ENTRIES(pipeonepass)
+/* pipeonepass with non-temporal stores: on AMD Zen 3, LayerNorm in DRAM
+ * (README "Where the AVX2 kernels stop") */
+void layernorm_pipeonepassnt_avx2_f32(const struct nb_args *a) { ln_pipeonepass_avx2_nt(a, NB_F32, 1); }
 NB_LN_AVX2_ENTRIES(welford)
