@@ -37,17 +37,22 @@ NB_INLINE void ln_normalise_span(void *y, const void *x, struct ln_gb gb, size_t
     }
 }
 
+/* ln_normalise_vec of an f32 row with a non-temporal store (y + i 32-byte aligned) */
+NB_INLINE void ln_stream_vec(float *y, const float *x, struct ln_gb gb, size_t i, __m256 mu, __m256 r)
+{
+    __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mu), r);
+    _mm256_stream_ps(y + i, _mm256_fmadd_ps(t, _mm256_loadu_ps((const float *)gb.g + i),
+                                           _mm256_loadu_ps((const float *)gb.b + i)));
+}
+
 /* y[from..to) of one f32 row with non-temporal stores (y 32-byte aligned
  * at from), the padded tail as ln_normalise_span */
 NB_INLINE void ln_normalise_span_nt(float *y, const float *x, struct ln_gb gb, size_t from, size_t to,
                                     __m256 mu, __m256 r)
 {
     size_t i = from;
-    for (; i + 8 <= to; i += 8) {
-        __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mu), r);
-        _mm256_stream_ps(y + i, _mm256_fmadd_ps(t, _mm256_loadu_ps((const float *)gb.g + i),
-                                               _mm256_loadu_ps((const float *)gb.b + i)));
-    }
+    for (; i + 8 <= to; i += 8)
+        ln_stream_vec(y, x, gb, i, mu, r);
     ln_normalise_span(y, x, gb, i, to, mu, r, NB_F32);
 }
 
@@ -148,24 +153,17 @@ NB_INLINE void ln_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt)
     }
 }
 
-/* Two rows ahead: while row r is normalised, the squared deviations of row
- * r + 1 and the sum of row r + 2 are accumulated in the same loop. Rows
- * past the end are replaced by row r, whose sums are discarded. Same sums
- * as twopass: bit for bit its outputs. */
-/* nt: the stores of the whole vectors are non-temporal where the f32 row
- * is 32-byte aligned (layernorm/autont/avx2 above its threshold) */
+/* 32 values of a row; row_nt: with non-temporal stores, the f32 row
+ * 32-byte aligned (pipeonepassnt, and autont above its threshold) */
 NB_INLINE void ln_normalise32_nt(void *y, const void *x, struct ln_gb gb, size_t i, __m256 mu, __m256 r,
                                  enum nb_dtype dt, int row_nt)
 {
     #pragma GCC unroll 4
     for (size_t k = 0; k < 32; k += 8) {
-        if (row_nt) {
-            __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps((const float *)x + i + k), mu), r);
-            _mm256_stream_ps((float *)y + i + k, _mm256_fmadd_ps(t, _mm256_loadu_ps((const float *)gb.g + i + k),
-                                                                _mm256_loadu_ps((const float *)gb.b + i + k)));
-        } else {
+        if (row_nt)
+            ln_stream_vec(y, x, gb, i + k, mu, r);
+        else
             ln_normalise_vec(y, x, gb, i + k, mu, r, dt);
-        }
     }
 }
 
@@ -186,6 +184,10 @@ NB_INLINE void ln_normalise_rest(void *y, const void *x, struct ln_gb gb, size_t
         ln_normalise_span(y, x, gb, i, n, mu, r, dt);
 }
 
+/* Two rows ahead: while row r is normalised, the squared deviations of row
+ * r + 1 and the sum of row r + 2 are accumulated in the same loop. Rows
+ * past the end are replaced by row r, whose sums are discarded. Same sums
+ * as twopass: bit for bit its outputs. */
 NB_INLINE void ln_pipelined2_avx2_nt(const struct nb_args *a, enum nb_dtype dt, int nt)
 {
     const struct ln_gb gb = {a->g, a->b};
@@ -428,7 +430,7 @@ NB_LN_AVX2_ENTRIES(blocked)
 void layernorm_blockednt_avx2_f32(const struct nb_args *a) { ln_blocked_avx2_nt(a, NB_F32, 1); }
 NB_LN_AVX2_ENTRIES(onepass)
 NB_LN_AVX2_ENTRIES(pipeonepass)
-/* pipeonepass with non-temporal stores: on AMD Zen 3, LayerNorm in DRAM
- * (README "Where the AVX2 kernels stop") */
+/* pipeonepass with non-temporal stores: on AMD Zen 3, LayerNorm in L3 and
+ * DRAM (README "On AMD Zen 3") */
 void layernorm_pipeonepassnt_avx2_f32(const struct nb_args *a) { ln_pipeonepass_avx2_nt(a, NB_F32, 1); }
 NB_LN_AVX2_ENTRIES(welford)
