@@ -365,6 +365,8 @@ NB_INLINE void ln_pipeonepass_avx2_nt(const struct nb_args *a, enum nb_dtype dt,
             const void *next = (const char *)x + n * es;
             struct ln_moments m = NB_LN_MOMENTS_ZERO;
             for (; i + 32 <= n; i += 32) {
+                if (nt)
+                    prefetch32_ahead(next, i, dt);
                 ln_moments32(&m, next, i, dt);
                 ln_normalise32_nt(y, x, gb, i, mu, rsv, dt, row_nt);
             }

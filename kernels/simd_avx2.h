@@ -46,6 +46,16 @@ NB_INLINE void store8(void *p, size_t i, __m256 v, enum nb_dtype dt)
         _mm_storeu_si128((__m128i *)((uint16_t *)p + i), narrow8(v, dt));
 }
 
+/* asks for the lines of x[i..i+32) NB_STREAM_AHEAD bytes ahead (one line
+ * in bf16/f16, two in f32); a prefetch past the tensor does not fault */
+NB_INLINE void prefetch32_ahead(const void *x, size_t i, enum nb_dtype dt)
+{
+    const char *p = (const char *)x + i * nb_dtype_size(dt) + NB_STREAM_AHEAD;
+    _mm_prefetch(p, _MM_HINT_T0);
+    if (dt == NB_F32)
+        _mm_prefetch(p + 64, _MM_HINT_T0);
+}
+
 /* store8 with a non-temporal store (p + i aligned: 32 bytes for f32, 16
  * for bf16 and f16, whose 8 values stream as one 128-bit store) */
 NB_INLINE void stream8(void *p, size_t i, __m256 v, enum nb_dtype dt)
