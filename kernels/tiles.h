@@ -25,8 +25,8 @@
 /* How far ahead the AVX2 nt pipelined kernels (rmsnorm pipelinednt,
  * layernorm pipeonepassnt) ask for the next row's lines: that row comes
  * from L3 or DRAM while this row's come from L2, and on Zen 3 the hardware
- * prefetchers alone left f16-up 14-25% and LayerNorm 5-15% slower there
- * (ab; 1024, 2048 and 3072 bytes measured alike). */
+ * prefetchers alone left f16-up 9-26% and LayerNorm 3-15% slower there
+ * (ab, README "On AMD Zen 3"; 1, 2 and 3 KiB ahead measured alike). */
 #define NB_STREAM_AHEAD 2048
 
 #endif
