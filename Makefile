@@ -170,6 +170,8 @@ check:
 check-build: $(BIN) $(LIB_SO) $(TEST_BIN) $(REPLAY_BIN) $(FAULT_SHIM)
 	@# the build must also work without oneDNN: its file compiles to the stubs
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -Isrc -Ikernels -Ibuild/gen -fsyntax-only kernels/layernorm_ext.c
+	@# the F16C probe README cites is not part of the tool, but must still build
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -fsyntax-only scripts/f16c-rate.c
 
 # libFuzzer on every target for FUZZ_TIME seconds each (default 600), with
 # ASan and UBSan; findings land in build/fuzz-out/NAME/. Needs clang-14 and
