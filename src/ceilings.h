@@ -35,8 +35,9 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
 /* The footprint above which autont kernels stream their stores
  * (nb_args.nt_threshold_bytes): the last-level cache shared by `threads`
  * concurrent calls, or 0 (never) where this run measured the DRAM
- * ceilings and the non-temporal copy lost to the normal one. `why` gets
- * the reason, for meta.csv (NULL with why_len 0: not wanted). */
+ * ceilings and the non-temporal copy lost to the normal one (dram NULL or
+ * not measured, as in ab: the cache alone decides). `why` gets the
+ * reason, for meta.csv (NULL with why_len 0: not wanted). */
 size_t ceiling_nt_threshold(const struct ceiling *dram, size_t llc_bytes, unsigned threads, char *why,
                             size_t why_len);
 

@@ -143,10 +143,15 @@ static nb_kernel_fn side_code(const struct group_env *env, const struct nb_varia
     return env->side_fn ? env->side_fn(env->side_ctx, v, side) : v->fn;
 }
 
+size_t group_nt_threshold(const struct group_env *env, unsigned threads)
+{
+    return ceiling_nt_threshold(env->ceil ? &env->ceil[NB_TIER_DRAM] : NULL, env->llc_bytes, threads, NULL, 0);
+}
+
 static struct nb_args job_args(const struct group_buffers *gb, const struct job *j, const struct group_env *env)
 {
     enum nb_dtype d = j->v->dtype;
-    size_t nt = env->ceil ? ceiling_nt_threshold(&env->ceil[NB_TIER_DRAM], env->llc_bytes, (unsigned)j->threads, NULL, 0) : 0;
+    size_t nt = group_nt_threshold(env, (unsigned)j->threads);
     const int bwd = norm_is_backward(j->v->norm);
     return (struct nb_args){.rows = j->rows, .n = j->n, .x = gb->x[d], .y = gb->y[d],
                             .g = j->v->norm == NB_GEMMARMSNORM ? gb->gemma_g[d] : gb->g[d], .b = gb->b[d],

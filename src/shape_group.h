@@ -64,6 +64,12 @@ enum nb_status group_rows(const struct group_env *env, const struct run_plan *p,
 enum nb_status group_count(const struct group_env *env, const struct run_plan *p, const struct shape_group *g,
                            struct perf_row *rows, size_t *done, char *err, size_t errlen);
 
+/* nb_args.nt_threshold_bytes for a job of `threads` threads: the rule of
+ * ceiling_nt_threshold, from this run's DRAM ceilings where it measured
+ * them (env->ceil) and from the last-level cache alone where it did not
+ * (ab), so that autont kernels stream in ab as they do in run. */
+size_t group_nt_threshold(const struct group_env *env, unsigned threads);
+
 /* A result row for job j, every measurement still n/a. */
 void perf_row_init(struct perf_row *r, const struct job *j, int cold);
 

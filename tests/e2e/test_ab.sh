@@ -28,6 +28,9 @@ awk -F, 'NR > 1 && ($15 !~ /^(same|faster|slower|noisy)$/ || $8 != 8) { exit 1 }
 [ "$(grep -c ',hot,8,' "$tmp/aa/base/samples.csv")" = "$(grep -c ',hot,8,' "$tmp/aa/new/samples.csv")" ] && ok || bad "sides have different samples"
 grep -q '^status,complete$' "$tmp/aa/meta.csv" && ok || bad "meta.csv status: $(grep status "$tmp/aa/meta.csv")"
 grep -q '^ab_base,' "$tmp/aa/meta.csv" && grep -q '^ab_new,' "$tmp/aa/meta.csv" && ok || bad "meta.csv lacks the sides"
+# ab measures no ceilings, and says which footprint autont kernels stream above
+grep -Eq '^nt_threshold,"?([0-9]+ bytes: the last-level cache .*DRAM not measured|never: the last-level cache size is unknown)' "$tmp/aa/meta.csv" \
+    && ok || bad "meta.csv nt_threshold: $(grep nt_threshold "$tmp/aa/meta.csv")"
 grep -q 'variants measured in both' "$tmp/out" && ok || bad "no summary line: $(tail -2 "$tmp/out")"
 "$bin" ab "$lib" $quick --format md --out "$tmp/aa-md" >"$tmp/out" 2>"$tmp/err"
 rc=$?

@@ -13,6 +13,7 @@
 #include "../../src/counters.h"
 #include "../../src/measure.h"
 #include "../../src/results.h"
+#include "../../src/shape_group.h"
 #include "../../src/stats.h"
 #include "../../src/timer.h"
 #include "../../src/topology.h"
@@ -142,6 +143,22 @@ Test(ceilings, nt_threshold_follows_the_measurement)
     cr_expect_eq(ceiling_nt_threshold(&unmeasured, 0, 1, why, sizeof why), (size_t)0);
     /* the kernels' per-call setting wants the number only */
     cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 2, NULL, 0), (size_t)0);
+}
+
+/* ab times no ceilings, and its autont kernels must still stream above
+ * the last-level cache as run's do (they once got 0, never, and ab
+ * compared an unstreamed autont in DRAM) */
+Test(ceilings, jobs_without_ceilings_stream_above_the_cache)
+{
+    const struct group_env ab = {.ceil = NULL, .llc_bytes = 32 << 20};
+    cr_expect_eq(group_nt_threshold(&ab, 1), (size_t)32 << 20);
+    cr_expect_eq(group_nt_threshold(&ab, 2), (size_t)16 << 20);
+    struct ceiling ceil[NB_TIER_COUNT] = {0};
+    ceil[NB_TIER_DRAM] = (struct ceiling){.measured = 1, .copy_gbs = 11.3, .copy_nt_gbs = 7.5};
+    const struct group_env run = {.ceil = ceil, .llc_bytes = 32 << 20};
+    cr_expect_eq(group_nt_threshold(&run, 1), (size_t)0, "the run saw the non-temporal copy lose");
+    ceil[NB_TIER_DRAM].copy_nt_gbs = 19.0;
+    cr_expect_eq(group_nt_threshold(&run, 1), (size_t)32 << 20);
 }
 
 Test(measure, threads_split_rows)
