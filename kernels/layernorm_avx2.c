@@ -209,6 +209,8 @@ NB_INLINE void ln_pipelined2_avx2_nt(const struct nb_args *a, enum nb_dtype dt, 
         struct sum8x4 q = NB_SUM8X4_ZERO, acc = NB_SUM8X4_ZERO;
         size_t i = 0;
         for (; i + 32 <= n; i += 32) {
+            if (nt) /* row r + 2 comes from DRAM: README "Prefetching the next row" */
+                prefetch32_ahead(x2, i, dt);
             ln_sqdev32(&q, x1, i, mu1, dt);
             sum_block32(&acc, x2, i, dt, 0);
             ln_normalise32_nt(y, x, gb, i, mu, rsv, dt, row_nt);

@@ -23,10 +23,11 @@
 #define NB_PREFETCH_AHEAD 1024
 
 /* How far ahead the AVX2 nt pipelined kernels (rmsnorm pipelinednt,
- * layernorm pipeonepassnt) ask for the next row's lines: that row comes
- * from L3 or DRAM while this row's come from L2, and on Zen 3 the hardware
- * prefetchers alone left f16-up 9-26% and LayerNorm 3-15% slower there
- * (ab, README "On AMD Zen 3"; 1, 2 and 3 KiB ahead measured alike). */
+ * layernorm pipeonepassnt, and pipelined2 when autont streams) ask for
+ * the next row's lines: that row comes from L3 or DRAM while this row's
+ * come from L2, and on Zen 3 the hardware prefetchers alone left f16-up
+ * 9-26% and LayerNorm 3-15% slower there (ab, README "On AMD Zen 3"; 1,
+ * 2 and 3 KiB ahead measured alike). */
 #define NB_STREAM_AHEAD 2048
 
 #endif
