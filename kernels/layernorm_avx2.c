@@ -210,7 +210,7 @@ NB_INLINE void ln_pipelined2_avx2_nt(const struct nb_args *a, enum nb_dtype dt, 
         size_t i = 0;
         for (; i + 32 <= n; i += 32) {
             if (nt) /* row r + 2 comes from DRAM: README "Prefetching the next row" */
-                prefetch32_ahead(x2, i, dt);
+                prefetch32_ahead(x2, i, dt, NB_STREAM_AHEAD);
             ln_sqdev32(&q, x1, i, mu1, dt);
             sum_block32(&acc, x2, i, dt, 0);
             ln_normalise32_nt(y, x, gb, i, mu, rsv, dt, row_nt);
@@ -368,7 +368,7 @@ NB_INLINE void ln_pipeonepass_avx2_nt(const struct nb_args *a, enum nb_dtype dt,
             struct ln_moments m = NB_LN_MOMENTS_ZERO;
             for (; i + 32 <= n; i += 32) {
                 if (nt)
-                    prefetch32_ahead(next, i, dt);
+                    prefetch32_ahead(next, i, dt, NB_STREAM_AHEAD);
                 ln_moments32(&m, next, i, dt);
                 ln_normalise32_nt(y, x, gb, i, mu, rsv, dt, row_nt);
             }

@@ -95,7 +95,7 @@ NB_INLINE void rms_pipelined_avx2(const struct nb_args *a, enum nb_dtype dt, int
             struct sum8x4 acc = NB_SUM8X4_ZERO;
             for (; i + 32 <= n; i += 32) {
                 if (nt)
-                    prefetch32_ahead(next, i, dt);
+                    prefetch32_ahead(next, i, dt, dt == NB_F32 ? NB_STREAM_AHEAD_RMS_F32 : NB_STREAM_AHEAD);
                 sum_block32(&acc, next, i, dt, 1);
                 #pragma GCC unroll 4
                 for (size_t q = 0; q < 32; q += 8) {

@@ -46,11 +46,11 @@ NB_INLINE void store8(void *p, size_t i, __m256 v, enum nb_dtype dt)
         _mm_storeu_si128((__m128i *)((uint16_t *)p + i), narrow8(v, dt));
 }
 
-/* asks for the lines of x[i..i+32) NB_STREAM_AHEAD bytes ahead (one line
- * in bf16/f16, two in f32); a prefetch past the tensor does not fault */
-NB_INLINE void prefetch32_ahead(const void *x, size_t i, enum nb_dtype dt)
+/* asks for the lines of x[i..i+32) `ahead` bytes ahead (one line in
+ * bf16/f16, two in f32); a prefetch past the tensor does not fault */
+NB_INLINE void prefetch32_ahead(const void *x, size_t i, enum nb_dtype dt, size_t ahead)
 {
-    const char *p = (const char *)x + i * nb_dtype_size(dt) + NB_STREAM_AHEAD;
+    const char *p = (const char *)x + i * nb_dtype_size(dt) + ahead;
     _mm_prefetch(p, _MM_HINT_T0);
     if (dt == NB_F32)
         _mm_prefetch(p + 64, _MM_HINT_T0);

@@ -30,4 +30,10 @@
  * 2 and 3 KiB ahead measured alike). */
 #define NB_STREAM_AHEAD 2048
 
+/* f32 RMSNorm's (pipelinednt) is nearer: 2 KiB ahead cost it 9-11% in
+ * DRAM at n = 768 against no prefetch, 1 KiB gains 3-7% over 2 KiB in
+ * DRAM at every n for 0-4% in L3 (ab, README "Prefetching the next row");
+ * f16-up and LayerNorm lost up to 16% and 8% at 1 KiB. */
+#define NB_STREAM_AHEAD_RMS_F32 1024
+
 #endif
