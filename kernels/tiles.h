@@ -27,13 +27,14 @@
  * the next row's lines: that row comes from L3 or DRAM while this row's
  * come from L2, and on Zen 3 the hardware prefetchers alone left f16-up
  * 9-26% and LayerNorm 3-15% slower there (ab, README "On AMD Zen 3"; 1,
- * 2 and 3 KiB ahead measured alike). */
+ * 2 and 3 KiB ahead measured alike for them). */
 #define NB_STREAM_AHEAD 2048
 
 /* f32 RMSNorm's (pipelinednt) is nearer: 2 KiB ahead cost it 9-11% in
- * DRAM at n = 768 against no prefetch, 1 KiB gains 3-7% over 2 KiB in
- * DRAM at every n for 0-4% in L3 (ab, README "Prefetching the next row");
- * f16-up and LayerNorm lost up to 16% and 8% at 1 KiB. */
+ * DRAM at n = 768 against no prefetch, and 1 KiB takes 4-6% less time
+ * than 2 KiB in DRAM at n = 768 and 4096 (none at 8192) for 2-7% more in
+ * L3 (ab, README "Prefetching the next row"); f16-up and LayerNorm lost
+ * up to 16% and 8% at 1 KiB. */
 #define NB_STREAM_AHEAD_RMS_F32 1024
 
 #endif
