@@ -1,6 +1,7 @@
 /* How fast this core converts between f16 and f32 (F16C), the count that
- * limits rmsnorm's f16-up kernels once their data sit in L1 or L2 (README
- * "On AMD Zen 3"). Not part of normbench: a probe of one instruction mix.
+ * limits rmsnorm's f16-up kernels in L1 and L2 and keeps them below 1.6x
+ * f32 in L3 (README "On AMD Zen 3"). Not part of normbench: a probe of
+ * one instruction mix.
  *
  *   gcc -O2 scripts/f16c-rate.c -o build/f16c-rate && build/f16c-rate
  *

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../kernels/ceiling.h"
 #include "cpu_features.h"
@@ -141,6 +142,15 @@ size_t ceiling_nt_threshold(const struct ceiling *dram, size_t llc_bytes, unsign
              threads ? threads : 1, threads > 1 ? "s" : "",
              dram && dram->measured ? "" : " (DRAM not measured in this run)");
     return t;
+}
+
+void ceiling_nt_threshold_note(const struct ceiling *dram, size_t llc_bytes, int several_threads, char *why,
+                               size_t why_len)
+{
+    if (ceiling_nt_threshold(dram, llc_bytes, 1, why, why_len) != 0 && several_threads) {
+        const size_t used = strlen(why);
+        snprintf(why + used, why_len - used, ", divided by the thread count in rows of several threads");
+    }
 }
 
 double ceiling_cold_check(size_t bytes, const struct measure_config *cfg)

@@ -41,6 +41,12 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
 size_t ceiling_nt_threshold(const struct ceiling *dram, size_t llc_bytes, unsigned threads, char *why,
                             size_t why_len);
 
+/* meta.csv's nt_threshold: ceiling_nt_threshold's reason for one thread,
+ * and that a threshold is divided among the threads of rows of several
+ * (several_threads non-zero) */
+void ceiling_nt_threshold_note(const struct ceiling *dram, size_t llc_bytes, int several_threads, char *why,
+                               size_t why_len);
+
 /* Cold must really be cold: the time of reading `bytes` after the cold
  * mode's flush over the time of reading them hot (median of reps each). A
  * ratio well above 1 shows the flush reaches memory. NaN on failure. */

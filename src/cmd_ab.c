@@ -408,9 +408,9 @@ static int write_all(const char *dir, const struct ab_result *res, const struct 
     meta_add(&meta, "ab_alpha", "%g over %zu rows (Bonferroni)", o->gp.alpha, res->done);
     meta_add(&meta, "binding", "%s", m->binding);
     char nt_threshold[200];
-    ceiling_nt_threshold(NULL, topology_last_level_bytes(&m->topo), 1, nt_threshold, sizeof nt_threshold);
-    meta_add(&meta, "nt_threshold", "%s%s", nt_threshold,
-             s->threads > 1 ? ", divided by the thread count in rows of several threads" : "");
+    ceiling_nt_threshold_note(NULL, topology_last_level_bytes(&m->topo), s->threads > 1, nt_threshold,
+                              sizeof nt_threshold);
+    meta_add(&meta, "nt_threshold", "%s", nt_threshold);
     if (rc) {
         nb_error("ab", "%s", err);
         run_dir_remove_data(dir);

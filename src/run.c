@@ -404,9 +404,7 @@ int run_suite(const struct nb_suite *s_in, const char *out_dir, char *dir_used, 
     measure_ceilings(ceil, &plan, &m.topo, &mc, callgrind);
     const size_t llc = topology_last_level_bytes(&m.topo);
     char nt_threshold[200];
-    if (ceiling_nt_threshold(&ceil[NB_TIER_DRAM], llc, 1, nt_threshold, sizeof nt_threshold) != 0 && s->threads > 1)
-        snprintf(nt_threshold + strlen(nt_threshold), sizeof nt_threshold - strlen(nt_threshold),
-                 ", divided by the thread count in rows of several threads");
+    ceiling_nt_threshold_note(&ceil[NB_TIER_DRAM], llc, s->threads > 1, nt_threshold, sizeof nt_threshold);
     double cold_ratio = s->cold ? ceiling_cold_check(16 << 10, &mc) : NAN;
     if (s->cold && !(cold_ratio > 2))
         fprintf(stderr, "warning: cold check: a flushed 16 KiB read is only %.1fx slower than hot: cold figures are suspect\n", cold_ratio);

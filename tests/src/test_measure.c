@@ -141,6 +141,11 @@ Test(ceilings, nt_threshold_follows_the_measurement)
     cr_expect_eq(ceiling_nt_threshold(&unmeasured, 32 << 20, 1, why, sizeof why), (size_t)32 << 20);
     cr_expect(strstr(why, "not measured"), "%s", why);
     cr_expect_eq(ceiling_nt_threshold(&unmeasured, 0, 1, why, sizeof why), (size_t)0);
+    /* meta.csv's note: the division among threads only where there is a threshold */
+    ceiling_nt_threshold_note(&unmeasured, 32 << 20, 1, why, sizeof why);
+    cr_expect(strstr(why, "divided by the thread count"), "%s", why);
+    ceiling_nt_threshold_note(&dram, 32 << 20, 1, why, sizeof why);
+    cr_expect(strstr(why, "never") && !strstr(why, "divided"), "%s", why);
     /* the kernels' per-call setting wants the number only */
     cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 2, NULL, 0), (size_t)0);
 }
