@@ -75,6 +75,46 @@ static double best_of(const struct ceiling_impl *impl, size_t count, size_t floa
     return best;
 }
 
+/* The rounds time every copy the CPU has, fastest first. Picking the two
+ * fastest here, at the tier's own footprint where they nearly tie, left
+ * out the one that was fastest at an edge shape's footprint in some
+ * processes and not in others (Zen 5, 256 x 768: a ceiling of 116 or 145
+ * GB/s). The non-temporal copies in DRAM, and in L3 only where one beat
+ * every normal copy at the tier's footprint: timed in L3 rounds they slowed
+ * the kernels beside them (fused RMSNorm at 256 x 4096 to 0.82 and 0.79 of
+ * its sequential rate in two repro studies on Zen 5, against 0.94 without),
+ * but where they are faster (Zen 3 on a loaded host: 37 to 40 GB/s against
+ * 31) the normal copy alone is no ceiling: the streaming kernels reached
+ * 1.15 to 1.48 of it. */
+void ceiling_order_round_copies(struct ceiling *c, enum nb_tier tier, const double each[5])
+{
+    static const char *const names[5] = {"avx512", "avx2", "memcpy", "avx512 non-temporal", "avx2 non-temporal"};
+    const nb_kernel_fn fns[5] = {ceiling_copy_avx512, ceiling_copy_avx2, ceiling_copy_scalar, ceiling_copy_nt_avx512,
+                                 ceiling_copy_nt_avx2};
+    double left[5];
+    memcpy(left, each, sizeof left);
+    double best_normal = NAN, best_nt = NAN;
+    for (int i = 0; i < 5; i++)
+        if (isfinite(each[i])) {
+            double *b = i < 3 ? &best_normal : &best_nt;
+            if (!(*b >= each[i]))
+                *b = each[i];
+        }
+    const int nt_in_rounds = tier == NB_TIER_DRAM || (tier == NB_TIER_L3 && best_nt > best_normal);
+    c->nround_fns = 0;
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < (nt_in_rounds ? 5 : 3); i++)
+            if (isfinite(left[i]) && (best < 0 || left[i] > left[best]))
+                best = i;
+        if (best < 0)
+            break;
+        c->round_names[c->nround_fns] = names[best];
+        c->round_fns[c->nround_fns++] = fns[best];
+        left[best] = NAN;
+    }
+}
+
 void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tier tier,
                      const struct measure_config *cfg)
 {
@@ -97,28 +137,7 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
     c->copy_gbs = best_of(copies, 3, floats, (double)floats * 8, cfg, &c->copy_by, NULL, each);
     c->copy_nt_gbs = best_of(nt, 2, floats, (double)floats * 8, cfg, &c->copy_nt_by, NULL, each + 3);
     c->read_gbs = best_of(reads, 3, floats, (double)floats * 4, cfg, &c->read_by, NULL, NULL);
-    /* the rounds time every copy the CPU has, fastest first. Picking the
-     * two fastest here, at the tier's own footprint where they nearly tie,
-     * left out the one that was fastest at an edge shape's footprint in
-     * some processes and not in others (Zen 5, 256 x 768: a ceiling of 116
-     * or 145 GB/s). The non-temporal copies only in DRAM: timed in L3
-     * rounds they slowed the kernels beside them (fused RMSNorm at 256 x
-     * 4096 to 0.82 and 0.79 of its sequential rate in two repro studies on
-     * Zen 5, against 0.94 without). */
-    const nb_kernel_fn fns[5] = {copies[0].fn, copies[1].fn, copies[2].fn, nt[0].fn, nt[1].fn};
-    static const char *const names[5] = {"avx512", "avx2", "memcpy", "avx512 non-temporal", "avx2 non-temporal"};
-    c->nround_fns = 0;
-    for (;;) {
-        int best = -1;
-        for (int i = 0; i < (tier == NB_TIER_DRAM ? 5 : 3); i++)
-            if (isfinite(each[i]) && (best < 0 || each[i] > each[best]))
-                best = i;
-        if (best < 0)
-            break;
-        c->round_names[c->nround_fns] = names[best];
-        c->round_fns[c->nround_fns++] = fns[best];
-        each[best] = NAN;
-    }
+    ceiling_order_round_copies(c, tier, each);
     c->measured = 1;
 }
 

@@ -19,13 +19,19 @@ struct ceiling {
     double read_gbs;       /* the best read-only reduction */
     const char *read_by;
     /* every copy the CPU has, fastest first (in DRAM the non-temporal
-     * ones too): the rounds time them all and take each round's fastest,
+     * ones too, and in L3 where one of them is the fastest copy at the
+     * tier's footprint): the rounds time them all and take each round's fastest,
      * so which copy wins at a shape's footprint cannot change the
      * ceiling from run to run */
     nb_kernel_fn round_fns[5];
     const char *round_names[5];
     size_t nround_fns;
 };
+
+/* Fills c's round copies from each copy's GB/s at the tier's footprint,
+ * in the order avx512, avx2, memcpy, avx512 non-temporal, avx2
+ * non-temporal (NaN: not on this CPU). */
+void ceiling_order_round_copies(struct ceiling *c, enum nb_tier tier, const double each[5]);
 
 /* Measures the ceilings at the tier's target footprint with cfg's timing
  * discipline (one thread). */

@@ -150,6 +150,31 @@ Test(ceilings, nt_threshold_follows_the_measurement)
     cr_expect_eq(ceiling_nt_threshold(&dram, 32 << 20, 2, NULL, 0), (size_t)0);
 }
 
+/* the rounds' ceiling: the non-temporal copies in DRAM, and in L3 only
+ * where one beat the normal copies at the tier's footprint (Zen 3: the
+ * streaming kernels had reached 1.48 of a normal-copy ceiling there) */
+Test(ceilings, rounds_time_the_nt_copy_where_it_is_the_fastest)
+{
+    struct ceiling c;
+    const double nt_wins[5] = {NAN, 31.0, 30.5, NAN, 38.4}, copy_wins[5] = {NAN, 54.0, 53.9, NAN, 43.9};
+    ceiling_order_round_copies(&c, NB_TIER_L3, nt_wins);
+    cr_assert_eq(c.nround_fns, (size_t)3);
+    cr_expect_str_eq(c.round_names[0], "avx2 non-temporal");
+    cr_expect_str_eq(c.round_names[1], "avx2");
+    cr_expect_str_eq(c.round_names[2], "memcpy");
+    ceiling_order_round_copies(&c, NB_TIER_L3, copy_wins);
+    cr_assert_eq(c.nround_fns, (size_t)2);
+    cr_expect_str_eq(c.round_names[0], "avx2");
+    ceiling_order_round_copies(&c, NB_TIER_L2, nt_wins);
+    cr_expect_eq(c.nround_fns, (size_t)2, "in L2 the non-temporal copy stays out");
+    ceiling_order_round_copies(&c, NB_TIER_DRAM, copy_wins);
+    cr_expect_eq(c.nround_fns, (size_t)3, "in DRAM it is always timed");
+    const double none[5] = {NAN, NAN, 12.0, NAN, NAN};
+    ceiling_order_round_copies(&c, NB_TIER_L3, none);
+    cr_assert_eq(c.nround_fns, (size_t)1);
+    cr_expect_str_eq(c.round_names[0], "memcpy");
+}
+
 /* ab times no ceilings, and its autont kernels must still stream above
  * the last-level cache as run's do (they once got 0, never, and ab
  * compared an unstreamed autont in DRAM) */
