@@ -79,8 +79,10 @@ FUZZ_CC ?= clang-14
 FUZZ_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 DEPS_STAMP = build/.deps-ok
-# Generated headers: the git revision (rewritten only when HEAD moves, so
-# meta.csv's git_revision follows commits without rebuilding everything)
+# Generated headers: the git revision (rewritten only when HEAD moves or
+# the tree's tracked files start or stop differing from it, so meta.csv's
+# git_revision follows commits without rebuilding everything, and a build
+# of uncommitted changes says "-dirty" instead of passing for HEAD)
 # and the embedded default suite (configs/default.ini as a C string).
 GEN = build/gen/git-rev.h build/gen/default-suite.inc
 
@@ -99,6 +101,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 build/gen/git-rev.h: FORCE
 	@mkdir -p $(dir $@)
 	@rev=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); \
+	 [ "$$rev" = unknown ] || git diff --quiet HEAD -- 2>/dev/null || rev="$$rev-dirty"; \
 	 line="#define NB_GIT_REV \"$$rev\""; \
 	 [ -f $@ ] && [ "$$(cat $@)" = "$$line" ] || echo "$$line" > $@
 

@@ -412,4 +412,18 @@ elif [ -z "${NB_EMULATED:-}" ]; then
     grep -q 'perf::TASK-CLOCK   counts here' "$tmp/out" && ok || bad "topology does not show the software event counting"
 fi
 
+# meta.csv's git_revision: a build of uncommitted changes must not pass for
+# the commit (a roofline run of a dirty tree once named the clean HEAD)
+if command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
+    git clone -q . "$tmp/rev" 2>/dev/null
+    rev=$(git -C "$tmp/rev" rev-parse --short HEAD)
+    make -s -C "$tmp/rev" build/gen/git-rev.h >/dev/null 2>&1
+    grep -qx "#define NB_GIT_REV \"$rev\"" "$tmp/rev/build/gen/git-rev.h" && ok ||
+        bad "clean clone: $(cat "$tmp/rev/build/gen/git-rev.h")"
+    echo "an uncommitted line" >>"$tmp/rev/README.md"
+    make -s -C "$tmp/rev" build/gen/git-rev.h >/dev/null 2>&1
+    grep -qx "#define NB_GIT_REV \"$rev-dirty\"" "$tmp/rev/build/gen/git-rev.h" && ok ||
+        bad "changed tree: $(cat "$tmp/rev/build/gen/git-rev.h")"
+fi
+
 finish run
