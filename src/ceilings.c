@@ -93,13 +93,8 @@ void ceiling_order_round_copies(struct ceiling *c, enum nb_tier tier, const doub
                                  ceiling_copy_nt_avx2};
     double left[5];
     memcpy(left, each, sizeof left);
-    double best_normal = NAN, best_nt = NAN;
-    for (int i = 0; i < 5; i++)
-        if (isfinite(each[i])) {
-            double *b = i < 3 ? &best_normal : &best_nt;
-            if (!(*b >= each[i]))
-                *b = each[i];
-        }
+    /* fmax passes over a NaN, a copy this CPU lacks */
+    const double best_normal = fmax(fmax(each[0], each[1]), each[2]), best_nt = fmax(each[3], each[4]);
     const int nt_in_rounds = tier == NB_TIER_DRAM || (tier == NB_TIER_L3 && best_nt > best_normal);
     c->nround_fns = 0;
     for (;;) {
