@@ -86,11 +86,9 @@ static double best_of(const struct ceiling_impl *impl, size_t count, size_t floa
  * but where they are faster (Zen 3 on a loaded host: 37 to 40 GB/s against
  * 31) the normal copy alone is no ceiling: the streaming kernels reached
  * 1.15 to 1.48 of it. */
-void ceiling_order_round_copies(struct ceiling *c, enum nb_tier tier, const double each[5])
+void ceiling_order_round_copies(struct ceiling *c, enum nb_tier tier, const nb_kernel_fn fns[5], const double each[5])
 {
     static const char *const names[5] = {"avx512", "avx2", "memcpy", "avx512 non-temporal", "avx2 non-temporal"};
-    const nb_kernel_fn fns[5] = {ceiling_copy_avx512, ceiling_copy_avx2, ceiling_copy_scalar, ceiling_copy_nt_avx512,
-                                 ceiling_copy_nt_avx2};
     double left[5];
     memcpy(left, each, sizeof left);
     /* fmax passes over a NaN, a copy this CPU lacks */
@@ -132,7 +130,8 @@ void ceiling_measure(struct ceiling *c, const struct nb_topology *t, enum nb_tie
     c->copy_gbs = best_of(copies, 3, floats, (double)floats * 8, cfg, &c->copy_by, NULL, each);
     c->copy_nt_gbs = best_of(nt, 2, floats, (double)floats * 8, cfg, &c->copy_nt_by, NULL, each + 3);
     c->read_gbs = best_of(reads, 3, floats, (double)floats * 4, cfg, &c->read_by, NULL, NULL);
-    ceiling_order_round_copies(c, tier, each);
+    const nb_kernel_fn fns[5] = {copies[0].fn, copies[1].fn, copies[2].fn, nt[0].fn, nt[1].fn};
+    ceiling_order_round_copies(c, tier, fns, each);
     c->measured = 1;
 }
 

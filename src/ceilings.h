@@ -28,10 +28,10 @@ struct ceiling {
     size_t nround_fns;
 };
 
-/* Fills c's round copies from each copy's GB/s at the tier's footprint,
- * in the order avx512, avx2, memcpy, avx512 non-temporal, avx2
- * non-temporal (NaN: not on this CPU). */
-void ceiling_order_round_copies(struct ceiling *c, enum nb_tier tier, const double each[5]);
+/* Fills c's round copies from the copies fns and their GB/s at the tier's
+ * footprint, each in the order avx512, avx2, memcpy, avx512 non-temporal,
+ * avx2 non-temporal (NaN: not on this CPU). */
+void ceiling_order_round_copies(struct ceiling *c, enum nb_tier tier, const nb_kernel_fn fns[5], const double each[5]);
 
 /* Measures the ceilings at the tier's target footprint with cfg's timing
  * discipline (one thread). */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../kernels/ceiling.h"
 #include "../../kernels/kernels.h"
 #include "../../src/ceilings.h"
 #include "../../src/cpu_features.h"
@@ -156,21 +157,24 @@ Test(ceilings, nt_threshold_follows_the_measurement)
 Test(ceilings, rounds_time_the_nt_copy_where_it_is_the_fastest)
 {
     struct ceiling c;
+    const nb_kernel_fn fns[5] = {ceiling_copy_avx512, ceiling_copy_avx2, ceiling_copy_scalar, ceiling_copy_nt_avx512,
+                                 ceiling_copy_nt_avx2};
     const double nt_wins[5] = {NAN, 31.0, 30.5, NAN, 38.4}, copy_wins[5] = {NAN, 54.0, 53.9, NAN, 43.9};
-    ceiling_order_round_copies(&c, NB_TIER_L3, nt_wins);
+    ceiling_order_round_copies(&c, NB_TIER_L3, fns, nt_wins);
     cr_assert_eq(c.nround_fns, (size_t)3);
     cr_expect_str_eq(c.round_names[0], "avx2 non-temporal");
     cr_expect_str_eq(c.round_names[1], "avx2");
     cr_expect_str_eq(c.round_names[2], "memcpy");
-    ceiling_order_round_copies(&c, NB_TIER_L3, copy_wins);
+    cr_expect(c.round_fns[0] == ceiling_copy_nt_avx2 && c.round_fns[2] == ceiling_copy_scalar);
+    ceiling_order_round_copies(&c, NB_TIER_L3, fns, copy_wins);
     cr_assert_eq(c.nround_fns, (size_t)2);
     cr_expect_str_eq(c.round_names[0], "avx2");
-    ceiling_order_round_copies(&c, NB_TIER_L2, nt_wins);
+    ceiling_order_round_copies(&c, NB_TIER_L2, fns, nt_wins);
     cr_expect_eq(c.nround_fns, (size_t)2, "in L2 the non-temporal copy stays out");
-    ceiling_order_round_copies(&c, NB_TIER_DRAM, copy_wins);
+    ceiling_order_round_copies(&c, NB_TIER_DRAM, fns, copy_wins);
     cr_expect_eq(c.nround_fns, (size_t)3, "in DRAM it is always timed");
     const double none[5] = {NAN, NAN, 12.0, NAN, NAN};
-    ceiling_order_round_copies(&c, NB_TIER_L3, none);
+    ceiling_order_round_copies(&c, NB_TIER_L3, fns, none);
     cr_assert_eq(c.nround_fns, (size_t)1);
     cr_expect_str_eq(c.round_names[0], "memcpy");
 }
