@@ -69,11 +69,9 @@ int cmd_topology(int argc, char **argv)
     printf("caches:     L1d %zu KiB, L2 %zu KiB, L3 %zu KiB (per instance)\n", t.cache_bytes[0] >> 10,
            t.cache_bytes[1] >> 10, t.cache_bytes[2] >> 10);
     const struct nb_cpu *cpu = cpu_detect();
-    printf("features:  ");
-    for (unsigned bit = 1; bit <= NB_CPU_OS_ZMM; bit <<= 1)
-        if (cpu->features & bit)
-            printf(" %s", cpu_feature_name(bit));
-    printf("%s\n", cpu->under_valgrind ? " (under valgrind)" : "");
+    char names[512];
+    cpu_features_format(cpu->features, names, sizeof names);
+    printf("features:  %s%s\n", names, cpu->under_valgrind ? " (under valgrind)" : "");
     int papi_ok = counters_library_init(err, sizeof err) == 0;
     struct timer_info ti;
     timer_calibrate(&ti);

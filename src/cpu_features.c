@@ -46,6 +46,18 @@ const char *cpu_feature_name(unsigned bit)
     return "?";
 }
 
+void cpu_features_format(unsigned features, char *out, size_t len)
+{
+    size_t used = 0;
+    if (len)
+        out[0] = '\0';
+    for (size_t i = 0; i < sizeof feature_names / sizeof feature_names[0] && used < len; i++)
+        if (features & feature_names[i].bit) {
+            int w = snprintf(out + used, len - used, " %s", feature_names[i].name);
+            used += w > 0 ? (size_t)w : 0;
+        }
+}
+
 #ifdef NB_X86
 static unsigned long long read_xcr0(void)
 {

@@ -2,6 +2,8 @@
 #ifndef NB_CPU_FEATURES_H
 #define NB_CPU_FEATURES_H
 
+#include <stddef.h>
+
 enum nb_cpu_feature {
     NB_CPU_AVX2 = 1u << 0,
     NB_CPU_FMA = 1u << 1,
@@ -35,5 +37,9 @@ const struct nb_cpu *cpu_detect(void);
 
 /* Lowercase name of one feature bit ("avx512f"). */
 const char *cpu_feature_name(unsigned bit);
+
+/* The names of every bit set in features, each after a space, into out
+ * (cut to len); walks the name table, so a new bit needs no other list. */
+void cpu_features_format(unsigned features, char *out, size_t len);
 
 #endif
