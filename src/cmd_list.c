@@ -30,14 +30,19 @@ int cmd_list(int argc, char **argv)
     if (nb_parse_only)
         return NB_EXIT_OK;
     size_t shown = 0, runnable = 0;
-    printf("%-36s %-13s %-11s %-10s %-6s %-6s %-11s %s\n", "variant", "norm", "algorithm", "isa", "dtype",
+    int width = 0; /* the longest name, so that the columns stay aligned */
+    for (size_t i = 0; i < registry_count(); i++) {
+        int len = (int)strlen(registry_at(i)->name);
+        width = len > width ? len : width;
+    }
+    printf("%-*s %-13s %-11s %-10s %-6s %-6s %-11s %s\n", width, "variant", "norm", "algorithm", "isa", "dtype",
            "mode", "sums", "available");
     for (size_t i = 0; i < registry_count(); i++) {
         const struct nb_variant *v = registry_at(i);
         if (globs && !glob_list_match(globs, v->name))
             continue;
         const char *why = registry_unavailable(v);
-        printf("%-36s %-13s %-11s %-10s %-6s %-6s %-11s %s%s\n", v->name, norm_name(v->norm), v->algorithm,
+        printf("%-*s %-13s %-11s %-10s %-6s %-6s %-11s %s%s\n", width, v->name, norm_name(v->norm), v->algorithm,
                isa_name(v->isa), dtype_name(v->dtype), mode_name(v->mode), registry_sum_order(v),
                why ? "no: " : "yes", why ? why : "");
         shown++;
