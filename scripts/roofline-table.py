@@ -6,6 +6,8 @@ and for bf16-up and f16-up the time per row against the ISA's best f32,
 both paired round by round from samples.csv.
 
     python3 scripts/roofline-table.py RUN_DIR [ISA]
+
+ISA names a family: avx512 takes avx512bf16 and avx512fp16 along.
 """
 import csv
 import statistics
@@ -45,7 +47,7 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|")
     for norm, dtype, tier, n in shapes:
         cands = [r for r in perf if (r["norm"], r["dtype"], r["tier"], int(r["n"])) == (norm, dtype, tier, n)
-                 and r["isa"] == isa]
+                 and r["isa"].startswith(isa)]
         if not cands:
             continue
         best = min(cands, key=lambda r: float(r["median_ns"]))
@@ -56,7 +58,7 @@ def main():
         per_row = "n/a"
         if dtype != "f32":
             f32 = [r for r in perf if (r["norm"], r["dtype"], r["tier"], int(r["n"])) == (norm, "f32", tier, n)
-                   and r["isa"] == isa]
+                   and r["isa"].startswith(isa)]
             if f32:
                 bf = min(f32, key=lambda r: float(r["median_ns"]) / int(r["rows"]))
                 per_row = "%.2f" % paired(samples, bf, best, per_row=True)
