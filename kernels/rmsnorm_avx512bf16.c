@@ -4,9 +4,13 @@
  * per 32 values with no widening; vcvtne2ps2bf16 rounds two f32 vectors to
  * 32 bf16 (nearest even) in one instruction instead of five integer ones.
  * Both flush subnormal inputs and outputs (below 2^-126), which
- * well-conditioned rows never reach; NaN stays a quiet NaN. */
-#include "kernels.h"
-#include "simd_avx512.h"
+ * well-conditioned rows never reach; NaN stays a quiet NaN.
+ *
+ * pipelined and pipelinednt are the AVX-512 schedules (rmsnorm_avx512.h)
+ * with the rounding alone in hardware: their sums widen bf16 as
+ * rmsnorm/fused/avx512 does, so they pair with each other rather than with
+ * fused here. */
+#include "rmsnorm_avx512.h"
 
 NB_INLINE __mmask32 tail_mask32_bf16(size_t left)
 {
@@ -54,3 +58,6 @@ void rmsnorm_fused_avx512bf16_bf16_up(const struct nb_args *a)
             normalise32_bf16(y, x, a->g, i, n - i, rs);
     }
 }
+
+void rmsnorm_pipelined_avx512bf16_bf16_up(const struct nb_args *a) { rms_pipelined_avx512(a, NB_BF16, 0); }
+void rmsnorm_pipelinednt_avx512bf16_bf16_up(const struct nb_args *a) { rms_pipelined_avx512(a, NB_BF16, 1); }
