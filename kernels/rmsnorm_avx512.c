@@ -26,21 +26,6 @@ void rmsnorm_autont_avx512_f32(const struct nb_args *a)
  * adds, an AND, a shift and an OR. The sums of squares run over even and
  * odd positions in separate accumulators, one row ahead as in the
  * pipelined kernel. */
-NB_INLINE __mmask32 tail_mask32(size_t left)
-{
-    return left >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << left) - 1u);
-}
-
-NB_INLINE __m512 bf16_odd(__m512i v)
-{
-    return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0xffff0000u)));
-}
-
-NB_INLINE __m512 bf16_even(__m512i v)
-{
-    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-}
-
 /* f rounded to bf16, in the high half of each lane (low half zero) */
 NB_INLINE __m512i bf16_round_high(__m512 f)
 {
@@ -61,28 +46,6 @@ NB_INLINE void normalise32_bf16(uint16_t *y, const uint16_t *x, const uint16_t *
     _mm512_mask_storeu_epi16(y + i, m, out);
 }
 
-/* sum of squares of x[0..n), even and odd positions apart, 64 at a time */
-NB_INLINE float bf16_sum_squares(const uint16_t *x, size_t n)
-{
-    struct sum16x4 s = NB_SUM16X4_ZERO;
-    __m512 *acc = s.acc;
-    size_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __m512i v0 = _mm512_loadu_si512(x + i), v1 = _mm512_loadu_si512(x + i + 32);
-        acc[0] = sum_term16(acc[0], bf16_even(v0), 1);
-        acc[1] = sum_term16(acc[1], bf16_odd(v0), 1);
-        acc[2] = sum_term16(acc[2], bf16_even(v1), 1);
-        acc[3] = sum_term16(acc[3], bf16_odd(v1), 1);
-        sum_level16(&s, i + 64);
-    }
-    for (; i < n; i += 32) {
-        __m512i v = _mm512_maskz_loadu_epi16(tail_mask32(n - i), x + i);
-        acc[0] = sum_term16(acc[0], bf16_even(v), 1);
-        acc[1] = sum_term16(acc[1], bf16_odd(v), 1);
-    }
-    return sum16x4_result(&s);
-}
-
 void rmsnorm_evenodd_avx512_bf16_up(const struct nb_args *a)
 {
     const size_t n = a->n;
@@ -90,14 +53,14 @@ void rmsnorm_evenodd_avx512_bf16_up(const struct nb_args *a)
     const uint16_t *g = a->g;
     if (a->rows == 0)
         return;
-    float ss = bf16_sum_squares(a->x, n);
+    float ss = bf16_sum_evenodd(a->x, n, _mm512_setzero_ps(), EO_SQUARE);
     for (size_t r = 0; r < a->rows; r++) {
         const uint16_t *x = (const uint16_t *)a->x + r * n;
         uint16_t *y = (uint16_t *)a->y + r * n;
         const __m512 rs = _mm512_set1_ps(1.0f / sqrtf(ss / (float)n + eps));
         /* the next row's statistics first, while this row's x is still
          * in L1 from the previous iteration's pass over it */
-        float next = r + 1 < a->rows ? bf16_sum_squares(x + n, n) : 0.0f;
+        float next = r + 1 < a->rows ? bf16_sum_evenodd(x + n, n, _mm512_setzero_ps(), EO_SQUARE) : 0.0f;
         size_t i = 0;
         for (; i + 32 <= n; i += 32)
             normalise32_bf16(y, x, g, i, rs, 0xffffffffu);

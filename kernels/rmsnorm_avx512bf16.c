@@ -12,11 +12,6 @@
  * fused here. */
 #include "rmsnorm_avx512.h"
 
-NB_INLINE __mmask32 tail_mask32_bf16(size_t left)
-{
-    return left >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << left) - 1u);
-}
-
 /* sum of x^2 over x[0..n): vdpbf16ps into four accumulators, 128 a block */
 NB_INLINE float dot_squares_bf16(const uint16_t *x, size_t n)
 {
@@ -30,7 +25,7 @@ NB_INLINE float dot_squares_bf16(const uint16_t *x, size_t n)
         }
     }
     for (; i < n; i += 32) {
-        __m512i v = _mm512_maskz_loadu_epi16(tail_mask32_bf16(n - i), x + i);
+        __m512i v = _mm512_maskz_loadu_epi16(tail_mask32(n - i), x + i);
         acc[0] = _mm512_dpbf16_ps(acc[0], (__m512bh)v, (__m512bh)v);
     }
     return sum_reduce4(acc);
@@ -43,7 +38,7 @@ NB_INLINE void normalise32_bf16(uint16_t *y, const uint16_t *x, const uint16_t *
     __m512 lo = _mm512_mul_ps(_mm512_mul_ps(load16(x, i, mlo, NB_BF16), rs), load16(g, i, mlo, NB_BF16));
     __m512 hi = _mm512_mul_ps(_mm512_mul_ps(load16(x, i + 16, mhi, NB_BF16), rs), load16(g, i + 16, mhi, NB_BF16));
     __m512bh out = _mm512_cvtne2ps_pbh(hi, lo);
-    _mm512_mask_storeu_epi16(y + i, tail_mask32_bf16(left), (__m512i)out);
+    _mm512_mask_storeu_epi16(y + i, tail_mask32(left), (__m512i)out);
 }
 
 void rmsnorm_fused_avx512bf16_bf16_up(const struct nb_args *a)

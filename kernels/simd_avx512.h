@@ -185,4 +185,87 @@ NB_INLINE float sum16(const void *x, size_t k, enum nb_dtype dt, int square, siz
     return sum16x4_result(&acc);
 }
 
+/* bf16 as even and odd f32 lanes, without permutes: a 32-bit lane holds
+ * two bf16 values, the high (odd) one an f32 once the low half is masked
+ * off, the low (even) one once shifted up, one operation each where
+ * widening takes two and one of them a shuffle (rmsnorm/evenodd,
+ * layernorm/evenodd). */
+NB_INLINE __mmask32 tail_mask32(size_t left)
+{
+    return left >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << left) - 1u);
+}
+
+NB_INLINE __m512 bf16_odd(__m512i v)
+{
+    return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0xffff0000u)));
+}
+
+NB_INLINE __m512 bf16_even(__m512i v)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+
+/* what an even/odd sum adds: x, x^2, or (x - mu)^2 */
+enum eo_term { EO_SUM, EO_SQUARE, EO_SQDEV };
+
+/* m: the lanes that hold values (a row's tail), which EO_SQDEV needs:
+ * the zeros a masked load leaves elsewhere would add mu^2 */
+NB_INLINE __m512 eo_term16(__m512 acc, __m512 v, __m512 mu, __mmask16 m, enum eo_term t)
+{
+    if (t == EO_SUM)
+        return _mm512_add_ps(acc, v);
+    if (t == EO_SQDEV)
+        v = _mm512_maskz_sub_ps(m, v, mu);
+    return _mm512_fmadd_ps(v, v, acc);
+}
+
+/* The sum over the bf16 row x[0..n), even and odd positions in separate
+ * accumulators, 64 values a block, in the two levels of sum16x4; a tail
+ * of fewer than 64 in the first two. eo_block64 and eo_tail are its steps,
+ * for kernels that interleave them with other work in the same order. */
+NB_INLINE void eo_block64(struct sum16x4 *s, const uint16_t *x, size_t i, __m512 mu, enum eo_term t)
+{
+    __m512i v0 = _mm512_loadu_si512(x + i), v1 = _mm512_loadu_si512(x + i + 32);
+    s->acc[0] = eo_term16(s->acc[0], bf16_even(v0), mu, 0xffff, t);
+    s->acc[1] = eo_term16(s->acc[1], bf16_odd(v0), mu, 0xffff, t);
+    s->acc[2] = eo_term16(s->acc[2], bf16_even(v1), mu, 0xffff, t);
+    s->acc[3] = eo_term16(s->acc[3], bf16_odd(v1), mu, 0xffff, t);
+    sum_level16(s, i + 64);
+}
+
+/* x[i..n), fewer than 64 values */
+NB_INLINE void eo_tail(struct sum16x4 *s, const uint16_t *x, size_t i, size_t n, __m512 mu, enum eo_term t)
+{
+    for (; i < n; i += 32) {
+        const size_t left = n - i;
+        __m512i v = _mm512_maskz_loadu_epi16(tail_mask32(left), x + i);
+        s->acc[0] = eo_term16(s->acc[0], bf16_even(v), mu, tail_mask16((left + 1) / 2), t);
+        s->acc[1] = eo_term16(s->acc[1], bf16_odd(v), mu, tail_mask16(left / 2), t);
+    }
+}
+
+NB_INLINE float bf16_sum_evenodd(const uint16_t *x, size_t n, __m512 mu, enum eo_term t)
+{
+    struct sum16x4 s = NB_SUM16X4_ZERO;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        eo_block64(&s, x, i, mu, t);
+    eo_tail(&s, x, i, n, mu, t);
+    return sum16x4_result(&s);
+}
+
+#ifdef __AVX512BF16__
+/* even and odd f32 lanes rounded to bf16 (nearest even, NaN quietened,
+ * subnormals flushed) and put back in their positions: one vcvtne2ps2bf16
+ * packs them as 16 even then 16 odd, one vpermw interleaves them */
+NB_INLINE __m512i bf16_pack_evenodd(__m512 even, __m512 odd)
+{
+    /* 16-bit element 2j takes j, element 2j + 1 takes 16 + j */
+    const __m512i idx = _mm512_set_epi32(0x001f000f, 0x001e000e, 0x001d000d, 0x001c000c, 0x001b000b, 0x001a000a,
+                                         0x00190009, 0x00180008, 0x00170007, 0x00160006, 0x00150005, 0x00140004,
+                                         0x00130003, 0x00120002, 0x00110001, 0x00100000);
+    return _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(odd, even));
+}
+#endif
+
 #endif
