@@ -109,6 +109,12 @@ NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, i
             const void *next = (const char *)x + n * es;
             struct sum16x4 acc = NB_SUM16X4_ZERO;
             for (; i + 64 <= n; i += 64) {
+                /* streaming bf16 and f16: ask for the next row's lines
+                 * NB_STREAM_AHEAD ahead, as pipelinednt/avx2 does (64
+                 * values are two lines) */
+                if (nt && dt != NB_F32)
+                    for (size_t off = 0; off < 128; off += 64)
+                        _mm_prefetch((const char *)next + i * es + NB_STREAM_AHEAD + off, _MM_HINT_T0);
                 sum_block64(&acc, next, i, dt, 1);
                 #pragma GCC unroll 4
                 for (size_t q = 0; q < 64; q += 16)

@@ -2,7 +2,7 @@
  * vdpbf16ps forms two bf16 products per 32-bit lane (exact in f32) and adds
  * them to an f32 accumulator, so the sum of squares takes one instruction
  * per 32 values with no widening; vcvtne2ps2bf16 rounds two f32 vectors to
- * 32 bf16 (nearest even) in one instruction instead of five integer ones.
+ * 32 bf16 (nearest even) in one instruction instead of sixteen.
  * Both flush subnormal inputs and outputs (below 2^-126), which
  * well-conditioned rows never reach; NaN stays a quiet NaN.
  *
