@@ -111,7 +111,9 @@ NB_INLINE void rms_pipelined_avx512(const struct nb_args *a, enum nb_dtype dt, i
             for (; i + 64 <= n; i += 64) {
                 /* streaming bf16 and f16: ask for the next row's lines
                  * NB_STREAM_AHEAD ahead, as pipelinednt/avx2 does (64
-                 * values are two lines) */
+                 * values are two lines). On the last rows this asks up to
+                 * 2 KiB past the tensor: a prefetch is a hint and never
+                 * faults, and a test per block would cost more here */
                 if (nt && dt != NB_F32)
                     for (size_t off = 0; off < 128; off += 64)
                         _mm_prefetch((const char *)next + i * es + NB_STREAM_AHEAD + off, _MM_HINT_T0);
